@@ -1,0 +1,12 @@
+"""Turn molecules (SMILES) and crystals (CIF / POSCAR / extxyz / pymatgen dicts) into graph records.
+
+This package knows nothing about models, training or Prefect. See :mod:`featurizers.schema` for the
+graph-record contract every featurizer produces.
+"""
+
+from __future__ import annotations
+
+from featurizers.errors import FeaturizationError, Rejected
+from featurizers.schema import FEATURIZER_VERSION, FeaturizerSpec, validate_record
+
+__all__ = ["FEATURIZER_VERSION", "FeaturizationError", "FeaturizerSpec", "Rejected", "validate_record"]

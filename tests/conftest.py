@@ -1,0 +1,38 @@
+"""Shared fixtures. Tests use tiny real data: hand-written SMILES, structures built with pymatgen,
+and (where a test needs a public dataset) the shared data directory beside the checkout."""
+
+from __future__ import annotations
+
+import os
+import warnings
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("DO_NOT_TRACK", "1")
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+warnings.filterwarnings("ignore", message="Issues encountered while parsing CIF")
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _shared_data_dir() -> Path | None:
+    env = os.environ.get("HARMONY_DATA_DIR")
+    for cand in ([Path(env)] if env else []) + [REPO.parent / "shared" / "data"]:
+        if (cand / "MANIFEST.md").is_file():
+            return cand
+    return None
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """The shared public-data directory (HARMONY_DATA_DIR or ../shared/data)."""
+    d = _shared_data_dir()
+    if d is None:
+        pytest.skip("shared data directory not available (set HARMONY_DATA_DIR)")
+    return d
+
+
+@pytest.fixture(scope="session")
+def repo_root() -> Path:
+    return REPO

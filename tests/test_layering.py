@@ -1,0 +1,81 @@
+"""Imports point one way only (see the architecture notes in README): this test parses every
+module's imports with ``ast`` and fails on an upward edge."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+# lower number = lower layer; a module may import only from its own layer or lower ones
+LAYERS: list[tuple[str, int]] = [
+    ("featurizers", 1),
+    ("harmony_mol.utils", 2),
+    ("harmony_mol.config", 2),
+    ("harmony_mol.nn", 3),
+    ("harmony_mol.data", 3),
+    ("harmony_mol.checkpoint", 3),
+    ("harmony_mol.trainer", 4),
+    ("harmony_mol.ssl", 5),
+    ("harmony_mol.finetune", 5),
+    ("harmony_mol.nodes", 5),
+    ("harmony_mol.predict", 6),
+    ("harmony_mol.benchmark", 6),
+    ("harmony_mol.speed", 6),
+    ("harmony_mol.cli", 7),
+    ("flows", 8),
+]
+
+
+def layer_of(module: str) -> int | None:
+    best = None
+    for prefix, layer in LAYERS:
+        if module == prefix or module.startswith(prefix + "."):
+            if best is None or len(prefix) > len(best[0]):
+                best = (prefix, layer)
+    return best[1] if best else None
+
+
+def iter_modules():
+    for pkg in ("featurizers", "harmony_mol", "flows"):
+        for path in (REPO / pkg).rglob("*.py"):
+            rel = path.relative_to(REPO).with_suffix("")
+            parts = list(rel.parts)
+            if parts[-1] == "__init__":
+                parts = parts[:-1]
+            yield ".".join(parts), path
+
+
+def imported_names(tree: ast.AST) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+    return names
+
+
+def test_imports_point_down() -> None:
+    bad = []
+    for module, path in iter_modules():
+        own = layer_of(module)
+        if own is None:
+            continue
+        for name in imported_names(ast.parse(path.read_text())):
+            other = layer_of(name)
+            if other is not None and other > own:
+                bad.append(f"{module} (layer {own}) imports {name} (layer {other})")
+    assert not bad, "upward imports:\n" + "\n".join(bad)
+
+
+def test_prefect_only_in_flows() -> None:
+    bad = []
+    for module, path in iter_modules():
+        if module.startswith("flows") or module.startswith("harmony_mol.cli"):
+            continue
+        for name in imported_names(ast.parse(path.read_text())):
+            if name == "prefect" or name.startswith("prefect."):
+                bad.append(module)
+    assert not bad, f"prefect imported outside flows/: {bad}"
