@@ -1,0 +1,9 @@
+"""Pure torch/PyG model modules: the HarmonyGNN encoder and its parts (input dims are passed in)."""
+
+from __future__ import annotations
+
+from harmony_mol.nn.encoder import HarmonyEncoder
+from harmony_mol.nn.encoder_config import EncoderConfig
+from harmony_mol.nn.inputs import InputDims
+
+__all__ = ["EncoderConfig", "HarmonyEncoder", "InputDims"]

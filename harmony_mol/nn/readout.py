@@ -1,0 +1,69 @@
+"""Graph-level pooling of node embeddings (mean / sum / max / mean‖max / mean‖sum / attention / set2set)."""
+
+from __future__ import annotations
+
+import logging
+
+import torch
+from torch import Tensor, nn
+from torch_geometric.nn import global_add_pool, global_max_pool, global_mean_pool
+from torch_geometric.nn.aggr import AttentionalAggregation, Set2Set
+
+logger = logging.getLogger(__name__)
+
+READOUTS = ("mean", "sum", "max", "mean_max", "mean_sum", "attention", "set2set")
+
+
+class GraphReadout(nn.Module):
+    """Pool node embeddings into one vector per graph.
+
+    ``mean`` suits intensive targets (band gap, formation energy per atom), ``sum`` extensive ones;
+    ``mean_max`` / ``mean_sum`` concatenate two pools (molecules); ``attention`` is gated attention
+    pooling (a learned per-node score, softmax within each graph); ``set2set`` is Vinyals et al.'s
+    LSTM read-out (2 processing steps).
+
+    Args:
+        kind: One of :data:`READOUTS`.
+        dim: Node embedding width ``D``.
+
+    Shapes:
+        - input ``h``: ``[N, D]`` node embeddings, ``batch``: ``[N]`` graph index of each node
+        - output: ``[B, out_dim]`` with ``out_dim`` = ``D`` or ``2D`` (``mean_max``, ``mean_sum``, ``set2set``)
+    """
+
+    def __init__(self, kind: str, dim: int) -> None:
+        super().__init__()
+        if kind not in READOUTS:
+            raise ValueError(f"unknown readout {kind!r}; choose one of {', '.join(READOUTS)}")
+        if dim <= 0:
+            raise ValueError(f"readout dim must be positive, got {dim}")
+        self.kind = kind
+        self.dim = dim
+        self.pool: nn.Module | None = None
+        if kind == "attention":
+            gate = nn.Sequential(nn.Linear(dim, dim), nn.ReLU(), nn.Linear(dim, 1))
+            self.pool = AttentionalAggregation(gate_nn=gate)
+        elif kind == "set2set":
+            self.pool = Set2Set(dim, processing_steps=2)
+        self.out_dim = 2 * dim if kind in ("mean_max", "mean_sum", "set2set") else dim
+
+    def forward(self, h: Tensor, batch: Tensor, num_graphs: int | None = None) -> Tensor:
+        """Pool ``h`` per graph (``num_graphs`` keeps trailing empty graphs; defaults to ``batch.max()+1``)."""
+        size = int(num_graphs) if num_graphs is not None else (int(batch.max()) + 1 if batch.numel() else 0)
+        k = self.kind
+        if k == "mean":
+            return global_mean_pool(h, batch, size)
+        if k == "sum":
+            return global_add_pool(h, batch, size)
+        if k == "max":
+            return global_max_pool(h, batch, size)
+        if k == "mean_max":
+            return torch.cat([global_mean_pool(h, batch, size), global_max_pool(h, batch, size)], dim=-1)
+        if k == "mean_sum":
+            return torch.cat([global_mean_pool(h, batch, size), global_add_pool(h, batch, size)], dim=-1)
+        if self.pool is None:  # pragma: no cover - set in __init__ for the remaining kinds
+            raise RuntimeError(f"readout {k!r} has no pooling module")
+        return self.pool(h, index=batch, dim_size=size)
+
+    def extra_repr(self) -> str:
+        return f"kind={self.kind}, dim={self.dim}, out_dim={self.out_dim}"
