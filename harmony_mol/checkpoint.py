@@ -1,0 +1,92 @@
+"""Encoder checkpoints: plain dicts of tensors and JSON-able values (``weights_only=True`` safe).
+
+Format (``kind="encoder"``, contract 5)::
+
+    {format_version, kind, encoder_config, input_dims, featurizer_spec, pretrain_config,
+     student, teacher, predictor, optimizer, scheduler, step, epoch, rng, state, versions}
+
+``last.pt`` (resume) and ``encoder.pt`` (final) share the format; ``state`` holds loop extras
+(loader position, mask generator, difficulty buffer, loss history). Everything is written
+atomically.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from harmony_mol.nn.encoder_config import EncoderConfig
+from harmony_mol.nn.inputs import InputDims
+from harmony_mol.utils.io import atomic_torch_save
+from harmony_mol.utils.provenance import versions
+
+logger = logging.getLogger(__name__)
+
+FORMAT_VERSION = 1
+ENCODER_KIND = "encoder"
+
+__all__ = ["FORMAT_VERSION", "save_checkpoint", "load_checkpoint", "load_encoder", "build_encoder"]
+
+
+def save_checkpoint(path: str | Path, payload: dict[str, Any]) -> Path:
+    """Write ``payload`` (stamped with format version, kind and versions) atomically to ``path``."""
+    out = {"format_version": FORMAT_VERSION, "kind": ENCODER_KIND, "versions": versions(), **payload}
+    for key in ("encoder_config", "input_dims", "student"):
+        if key not in out:
+            raise ValueError(f"encoder checkpoint payload lacks {key!r}")
+    path = Path(path)
+    atomic_torch_save(out, path)
+    return path
+
+
+def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
+    """Load and validate an encoder checkpoint with ``weights_only=True``.
+
+    Raises:
+        FileNotFoundError: no file at ``path``.
+        ValueError: not an encoder checkpoint or an unsupported format version.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"checkpoint not found: {path}")
+    ckpt = torch.load(path, map_location=map_location, weights_only=True)
+    if not isinstance(ckpt, dict) or ckpt.get("kind") != ENCODER_KIND:
+        kind = ckpt.get("kind") if isinstance(ckpt, dict) else type(ckpt).__name__
+        raise ValueError(f"{path}: expected an encoder checkpoint (kind='encoder'), got kind={kind!r}")
+    if ckpt.get("format_version") != FORMAT_VERSION:
+        raise ValueError(f"{path}: checkpoint format_version={ckpt.get('format_version')!r}, "
+                         f"this harmony-mol reads version {FORMAT_VERSION}")
+    return ckpt
+
+
+def build_encoder(encoder_config: dict[str, Any], input_dims: dict[str, Any]) -> nn.Module:
+    """Instantiate a fresh ``HarmonyEncoder`` from the stored config and input dims."""
+    from harmony_mol.nn.encoder import HarmonyEncoder
+
+    return HarmonyEncoder(EncoderConfig.from_dict(encoder_config), InputDims.from_spec_dict(input_dims))
+
+
+def load_encoder(path: str | Path, which: str = "student",
+                 map_location: str | torch.device = "cpu") -> tuple[nn.Module, dict[str, Any]]:
+    """Rebuild the student or teacher encoder of a checkpoint.
+
+    Returns:
+        ``(encoder in eval mode, meta)``; ``meta`` is the checkpoint without any state dicts
+        (configs, featurizer spec, step, epoch, versions).
+    """
+    if which not in ("student", "teacher"):
+        raise ValueError(f"which must be 'student' or 'teacher', got {which!r}")
+    ckpt = load_checkpoint(path, map_location)
+    state = ckpt.get(which)
+    if state is None:
+        raise ValueError(f"{path}: checkpoint has no {which!r} weights")
+    enc = build_encoder(ckpt["encoder_config"], ckpt["input_dims"])
+    enc.load_state_dict(state)
+    enc.eval()
+    heavy = {"student", "teacher", "predictor", "optimizer", "scheduler", "rng", "state"}
+    meta = {k: v for k, v in ckpt.items() if k not in heavy}
+    return enc, meta

@@ -1,0 +1,138 @@
+"""``PretrainConfig``: everything ``harmony pretrain`` reads from ``configs/pretrain/*.yaml``.
+
+Defaults follow the spec (method §3, §8.5-8.6): L2 loss over all nodes averaged per graph, EMA
+teacher in eval mode with BatchNorm buffers copied, no predictor, +Prob masking with R = 0.25 and
+r = 0.5 driven by a per-atom difficulty buffer. The official code's behaviours are switches
+(``teacher_mode: train``, ``copy_buffers: false``, ``loss: mse``, ``difficulty_source: code``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from harmony_mol.nn.encoder_config import EncoderConfig
+
+__all__ = ["MaskingConfig", "ObjectiveConfig", "OptimConfig", "PretrainConfig"]
+
+
+@dataclass(frozen=True)
+class MaskingConfig:
+    """Which nodes the student does not see.
+
+    Args:
+        strategy: ``random``, ``diffi`` (code ``mix``: hardest ``floor(n R r)`` + random) or ``prob``.
+        ratio: Mask ratio ``R`` per graph (count ``max(1, round(R n))``, never all nodes).
+        exploit: Exploitation rate ``r`` (share of the mask driven by difficulty).
+        difficulty_source: ``buffer`` (per-atom store from the last masked step a graph was seen in),
+            ``unmasked`` (an extra no-grad unmasked student pass each step; avoids the
+            was-just-masked feedback) or ``code`` (previous masked step; identical to ``buffer`` for
+            batched graphs, kept for single-graph node mode).
+        warmup_steps: Random masking for the first steps ...
+        warmup_epochs: ... or epochs (the larger of the two wins). Unseen graphs are random anyway.
+        min_one: ``prob`` sanity check: every graph with >= 2 nodes gets at least one masked node.
+    """
+
+    strategy: Literal["random", "diffi", "prob"] = "prob"
+    ratio: float = 0.25
+    exploit: float = 0.5
+    difficulty_source: Literal["buffer", "unmasked", "code"] = "buffer"
+    warmup_steps: int = 0
+    warmup_epochs: float = 0.0
+    min_one: bool = True
+
+    def __post_init__(self) -> None:
+        if not 0.0 < self.ratio < 1.0:
+            raise ValueError(f"masking.ratio must be in (0, 1), got {self.ratio}")
+        if not 0.0 <= self.exploit <= 1.0:
+            raise ValueError(f"masking.exploit must be in [0, 1], got {self.exploit}")
+
+
+@dataclass(frozen=True)
+class ObjectiveConfig:
+    """Loss, teacher and optional predictor.
+
+    Args:
+        loss: ``l2`` (paper), ``mse`` (code; l2 / d), ``sce`` (GraphMAE) or ``byol``.
+        sce_alpha: Exponent of ``sce``.
+        masked_weight: Weight of masked nodes relative to unmasked ones (1 = paper).
+        predictor: Add a small MLP on the student output (off: the method has none).
+        predictor_hidden: Hidden width of that MLP.
+        ema_momentum: EMA momentum (constant) or the start of the cosine ramp.
+        ema_final: End of the cosine ramp.
+        ema_schedule: ``constant`` (code) or ``cosine``.
+        copy_buffers: Copy BatchNorm buffers to the teacher after each update (code: no).
+        teacher_mode: ``eval`` (no dropout, running BN stats) or ``train`` (code).
+    """
+
+    loss: Literal["l2", "mse", "sce", "byol"] = "l2"
+    sce_alpha: float = 2.0
+    masked_weight: float = 1.0
+    predictor: bool = False
+    predictor_hidden: int = 512
+    ema_momentum: float = 0.99
+    ema_final: float = 0.999
+    ema_schedule: Literal["constant", "cosine"] = "constant"
+    copy_buffers: bool = True
+    teacher_mode: Literal["eval", "train"] = "eval"
+
+
+@dataclass(frozen=True)
+class OptimConfig:
+    """AdamW with linear warm-up and cosine decay (per step), plus gradient clipping."""
+
+    lr: float = 5e-4
+    weight_decay: float = 1e-2
+    betas: tuple[float, float] = (0.9, 0.999)
+    warmup_steps: int = 100
+    min_lr_factor: float = 0.0
+    grad_clip: float = 1.0
+
+
+@dataclass(frozen=True)
+class PretrainConfig:
+    """One pretraining run.
+
+    Args:
+        dataset: Featurized dataset directory (``harmony featurize`` output).
+        out_dir: Run directory (``last.pt``, ``encoder.pt``, ``loss.csv``, ``loss.png``, ``config.yaml``).
+        max_graphs: Use only the first N graphs (0 = all); for quick runs.
+        batch_size / epochs / max_steps: ``max_steps`` > 0 overrides ``epochs``.
+        seed / deterministic: Seeding (data order, masks, init) and deterministic kernels.
+        device: ``auto`` (CUDA if present), ``cpu``, ``cuda``, ``cuda:1`` ...
+        bf16: bf16 autocast on CUDA (ignored on CPU).
+        loader: ``fast`` (pre-collated FastGraphLoader, on-device batching) or ``pyg`` (DataLoader).
+        num_workers: Worker processes of the ``pyg`` loader.
+        checkpoint_every: Write ``last.pt`` every N optimiser steps (and at each epoch end).
+        log_every: Loss-curve row every N steps.
+        progress: tqdm bar (None = when stderr is a terminal).
+    """
+
+    dataset: str = ""
+    out_dir: Path = Path("runs/pretrain")
+    encoder: EncoderConfig = field(default_factory=EncoderConfig)
+    masking: MaskingConfig = field(default_factory=MaskingConfig)
+    objective: ObjectiveConfig = field(default_factory=ObjectiveConfig)
+    optim: OptimConfig = field(default_factory=OptimConfig)
+    max_graphs: int = 0
+    batch_size: int = 256
+    epochs: int = 10
+    max_steps: int = 0
+    seed: int = 0
+    deterministic: bool = False
+    device: str = "auto"
+    bf16: bool = True
+    loader: Literal["fast", "pyg"] = "fast"
+    num_workers: int = 0
+    checkpoint_every: int = 500
+    log_every: int = 20
+    progress: bool | None = None
+
+    def __post_init__(self) -> None:
+        if self.batch_size < 1:
+            raise ValueError(f"batch_size must be >= 1, got {self.batch_size}")
+        if self.epochs < 1 and self.max_steps < 1:
+            raise ValueError("set epochs >= 1 or max_steps >= 1")
+        if self.checkpoint_every < 1 or self.log_every < 1:
+            raise ValueError("checkpoint_every and log_every must be >= 1")

@@ -1,0 +1,70 @@
+"""Persistent per-atom difficulty store for batched pretraining (method §8.5, option a).
+
+Atoms are keyed by (dataset graph index, atom offset inside the graph), flattened with the
+dataset's ``node_ptr``. Values are kept in float16 (about 2 bytes per atom). A graph counts as
+"seen" once all its atoms have a stored value; unseen graphs are masked at random.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import torch
+from torch import Tensor
+
+logger = logging.getLogger(__name__)
+
+
+class DifficultyBuffer:
+    """Per-atom difficulty over a whole static dataset.
+
+    Args:
+        node_ptr: ``[G+1]`` int64 cumulative atom counts of the dataset (graph g owns atoms
+            ``node_ptr[g]:node_ptr[g+1]``).
+    """
+
+    def __init__(self, node_ptr: Tensor) -> None:
+        if node_ptr.dim() != 1 or node_ptr.numel() < 1:
+            raise ValueError("node_ptr must be a 1-D tensor [G+1]")
+        self.node_ptr = node_ptr.to(torch.long).cpu()
+        total = int(self.node_ptr[-1])
+        self.values = torch.full((total,), float("nan"), dtype=torch.float16)
+
+    def atom_ids(self, graph_index: Tensor, batch: Tensor, ptr: Tensor) -> Tensor:
+        """Global atom ids of the nodes of a batch.
+
+        Shapes:
+            graph_index: ``[B]`` dataset indices of the batch's graphs; batch: ``[N]``;
+            ptr: ``[B+1]`` node offsets inside the batch; returns ``[N]`` int64 (CPU).
+        """
+        gi = graph_index.cpu().long()
+        b = batch.cpu().long()
+        local = torch.arange(b.numel()) - ptr.cpu().long()[b]
+        return self.node_ptr[gi][b] + local
+
+    def lookup(self, graph_index: Tensor, batch: Tensor, ptr: Tensor) -> tuple[Tensor, Tensor]:
+        """Stored difficulty per node and a per-graph "seen" flag.
+
+        Shapes:
+            returns ``(diff [N] float32 with 0 for unseen atoms, seen [B] bool)`` on ``batch.device``.
+        """
+        ids = self.atom_ids(graph_index, batch, ptr)
+        v = self.values[ids].float()
+        unseen = torch.isnan(v)
+        nb = int(graph_index.numel())
+        unseen_graph = torch.bincount(batch.cpu().long()[unseen], minlength=nb) > 0
+        v = torch.nan_to_num(v, nan=0.0)
+        return v.to(batch.device), (~unseen_graph).to(batch.device)
+
+    def update(self, graph_index: Tensor, batch: Tensor, ptr: Tensor, difficulty: Tensor) -> None:
+        """Store ``difficulty`` ``[N]`` for the batch's atoms (overwrites the previous value)."""
+        ids = self.atom_ids(graph_index, batch, ptr)
+        self.values[ids] = difficulty.detach().float().cpu().clamp(max=6e4).to(torch.float16)
+
+    def state_dict(self) -> dict[str, Tensor]:
+        return {"node_ptr": self.node_ptr, "values": self.values}
+
+    def load_state_dict(self, state: dict[str, Tensor]) -> None:
+        if state["values"].numel() != self.values.numel():
+            raise ValueError("difficulty buffer size does not match the dataset")
+        self.values = state["values"].to(torch.float16).clone()

@@ -1,0 +1,225 @@
+"""``pretrain(cfg) -> Path``: HarmonyGNN self-supervised pretraining on a featurized dataset.
+
+The loop is resumable exactly: data order is a function of (seed, epoch) only, every mask draw
+comes from one saved generator, and ``last.pt`` stores model, EMA teacher, optimiser, scheduler,
+RNG states, the difficulty buffer, the loader position and the loss history. A run killed at any
+point and restarted with ``resume=True`` replays the same batches and masks from its last
+checkpoint. Distributed training (issue 5) would shard :func:`epoch_order` per rank and write
+checkpoints on rank 0 only; both are single call sites here.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from harmony_mol.checkpoint import load_checkpoint, save_checkpoint
+from harmony_mol.config import config_to_dict, dump_config
+from harmony_mol.nn.encoder import HarmonyEncoder
+from harmony_mol.nn.inputs import InputDims
+from harmony_mol.ssl.config import PretrainConfig
+from harmony_mol.ssl.curves import plot_curve, write_curve_csv
+from harmony_mol.ssl.difficulty import DifficultyBuffer
+from harmony_mol.ssl.objective import Predictor
+from harmony_mol.ssl.step import SSLStepper
+from harmony_mol.ssl.teacher import make_teacher
+from harmony_mol.trainer import make_scheduler, resolve_device
+from harmony_mol.utils.log import progress_enabled
+from harmony_mol.utils.seed import rng_state, seed_everything, set_rng_state
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["pretrain", "epoch_order"]
+
+
+def epoch_order(n: int, seed: int, epoch: int) -> Tensor:
+    """Permutation of ``range(n)`` for ``epoch``; depends on (seed, epoch) only (resume-safe)."""
+    g = torch.Generator().manual_seed(int(seed) * 1_000_003 + int(epoch))
+    return torch.randperm(n, generator=g)
+
+
+class _Data:
+    """The dataset plus a batch iterator over a given index order (fast or PyG loader)."""
+
+    def __init__(self, cfg: PretrainConfig, device: torch.device) -> None:
+        from harmony_mol.data.store import load_dataset
+
+        if not cfg.dataset:
+            raise ValueError("PretrainConfig.dataset is empty: give the featurized dataset directory")
+        self.cfg, self.device = cfg, device
+        self.ds = load_dataset(cfg.dataset)
+        self.spec = self.ds.spec
+        n_all = len(self.ds)
+        self.n = min(n_all, cfg.max_graphs) if cfg.max_graphs > 0 else n_all
+        if self.n == 0:
+            raise ValueError(f"dataset {cfg.dataset} has no graphs")
+        self.tensors = self.ds.tensors()
+        self.node_ptr = self.tensors["node_ptr"][: self.n + 1].clone()
+
+    def batches(self, order: Tensor) -> Iterator[Any]:
+        bs = self.cfg.batch_size
+        if self.cfg.loader == "fast":
+            from harmony_mol.data.loaders import FastGraphLoader
+
+            loader = FastGraphLoader(self.tensors, batch_size=bs, shuffle=False, seed=self.cfg.seed,
+                                     device=self.device, indices=order.tolist(), drop_last=False)
+            yield from loader
+            return
+        from torch.utils.data import Subset
+        from torch_geometric.loader import DataLoader
+
+        loader = DataLoader(Subset(self.ds, order.tolist()), batch_size=bs, shuffle=False,
+                            num_workers=self.cfg.num_workers, persistent_workers=False)
+        for i, batch in enumerate(loader):
+            batch = batch.to(self.device, non_blocking=True)
+            batch.graph_index = order[i * bs:(i + 1) * bs].to(self.device)
+            yield batch
+
+
+def _build(cfg: PretrainConfig, data: _Data, device: torch.device, total_steps: int) -> SSLStepper:
+    dims = InputDims.from_spec_dict(data.spec.to_dict())
+    student = HarmonyEncoder(cfg.encoder, dims).to(device)
+    teacher = make_teacher(student)
+    o = cfg.objective
+    predictor = Predictor(student.out_dim, o.predictor_hidden).to(device) if o.predictor else None
+    params = list(student.parameters()) + (list(predictor.parameters()) if predictor else [])
+    opt = torch.optim.AdamW(params, lr=cfg.optim.lr, weight_decay=cfg.optim.weight_decay,
+                            betas=tuple(cfg.optim.betas))
+    sched = make_scheduler(opt, total_steps, cfg.optim.warmup_steps, cfg.optim.min_lr_factor)
+    m = cfg.masking
+    buffer = None
+    if m.strategy != "random" and m.difficulty_source in ("buffer", "code"):
+        buffer = DifficultyBuffer(data.node_ptr)
+    gen = torch.Generator().manual_seed(cfg.seed + 12345)
+    return SSLStepper(cfg, student, teacher, predictor, opt, sched, device, total_steps, buffer, gen)
+
+
+def _payload(cfg: PretrainConfig, data: _Data, st: SSLStepper, step: int, epoch: int,
+             batch_in_epoch: int, history: list[list[float]]) -> dict[str, Any]:
+    return {
+        "encoder_config": cfg.encoder.to_dict(),
+        "input_dims": InputDims.from_spec_dict(data.spec.to_dict()).to_dict(),
+        "featurizer_spec": data.spec.to_dict(),
+        "pretrain_config": config_to_dict(cfg),
+        "student": st.student.state_dict(),
+        "teacher": st.teacher.state_dict(),
+        "predictor": st.predictor.state_dict() if st.predictor is not None else None,
+        "optimizer": st.optimizer.state_dict(),
+        "scheduler": st.scheduler.state_dict(),
+        "step": step,
+        "epoch": epoch,
+        "rng": rng_state(),
+        "state": {
+            "batch_in_epoch": batch_in_epoch,
+            "mask_generator": st.gen.get_state(),
+            "difficulty": st.buffer.state_dict() if st.buffer is not None else None,
+            "history": history,
+            "num_graphs": data.n,
+        },
+    }
+
+
+def _restore(ckpt: dict[str, Any], cfg: PretrainConfig, data: _Data, st: SSLStepper) -> tuple[int, int, int, list]:
+    saved = ckpt["pretrain_config"]
+    now = config_to_dict(cfg)
+    for key in ("encoder", "masking", "objective", "optim", "batch_size", "seed", "dataset", "max_graphs"):
+        if saved.get(key) != now.get(key):
+            raise ValueError(f"cannot resume: config field {key!r} differs from the checkpoint's "
+                             f"({saved.get(key)!r} vs {now.get(key)!r}); use a new out_dir")
+    st.student.load_state_dict(ckpt["student"])
+    st.teacher.load_state_dict(ckpt["teacher"])
+    if st.predictor is not None:
+        st.predictor.load_state_dict(ckpt["predictor"])
+    st.optimizer.load_state_dict(ckpt["optimizer"])
+    st.scheduler.load_state_dict(ckpt["scheduler"])
+    state = ckpt["state"]
+    st.gen.set_state(state["mask_generator"])
+    if st.buffer is not None and state.get("difficulty") is not None:
+        st.buffer.load_state_dict(state["difficulty"])
+    set_rng_state(ckpt["rng"])
+    return int(ckpt["step"]), int(ckpt["epoch"]), int(state["batch_in_epoch"]), list(state["history"])
+
+
+def pretrain(cfg: PretrainConfig, resume: bool = False) -> Path:
+    """Pretrain an encoder; return the path of the final ``encoder.pt`` (contract 5).
+
+    Args:
+        cfg: Run configuration.
+        resume: Continue from ``<out_dir>/last.pt`` if it exists (exactly: same batches, masks).
+
+    Raises:
+        ValueError: empty dataset path or a resume with an incompatible config.
+    """
+    seed_everything(cfg.seed, cfg.deterministic)
+    device = resolve_device(cfg.device)
+    out = Path(cfg.out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    data = _Data(cfg, device)
+    bs = cfg.batch_size
+    steps_per_epoch = math.ceil(data.n / bs)
+    total = cfg.max_steps if cfg.max_steps > 0 else cfg.epochs * steps_per_epoch
+    n_epochs = math.ceil(total / steps_per_epoch)
+    st = _build(cfg, data, device, total)
+    step, epoch, b0, history = 0, 0, 0, []
+    last = out / "last.pt"
+    if resume and last.is_file():
+        step, epoch, b0, history = _restore(load_checkpoint(last, device), cfg, data, st)
+        logger.info("resuming from %s at step %d (epoch %d, batch %d)", last, step, epoch, b0)
+    elif resume:
+        logger.info("no %s yet: starting a fresh run", last)
+    dump_config(cfg, out / "config.yaml")
+    warm_until = max(cfg.masking.warmup_steps, int(cfg.masking.warmup_epochs * steps_per_epoch))
+    n_params = sum(p.numel() for p in st.student.parameters())
+    logger.info("pretraining %d graphs, %d steps (%d/epoch), batch %d, %s, encoder %.2fM params",
+                data.n, total, steps_per_epoch, bs, device, n_params / 1e6)
+
+    from tqdm.auto import tqdm
+
+    bar = tqdm(total=total, initial=step, disable=not progress_enabled(cfg.progress), desc="pretrain",
+               unit="step", dynamic_ncols=True)
+    win_loss, win_masked, win_nodes, win_graphs, t0 = 0.0, 0.0, 0, 0, time.perf_counter()
+    while step < total and epoch < n_epochs:
+        order = epoch_order(data.n, cfg.seed, epoch)
+        for batch in data.batches(order[b0 * bs:]):
+            out_step = st.step(batch, step, warm=step < warm_until)
+            step += 1
+            b0 += 1
+            win_loss += float(out_step.loss)
+            win_masked += float(out_step.num_masked)
+            win_nodes += int(batch.batch.numel())
+            win_graphs += out_step.num_graphs
+            if step % cfg.log_every == 0 or step == total:
+                dt = max(time.perf_counter() - t0, 1e-9)
+                n_win = (step - 1) % cfg.log_every + 1
+                stats = SSLStepper.stats(out_step)
+                row = [step, epoch, win_loss / n_win, st.scheduler.get_last_lr()[0], stats["teacher_std"],
+                       stats["teacher_rank"], win_masked / max(win_nodes, 1), win_graphs / dt]
+                history.append(row)
+                bar.set_postfix(loss=f"{row[2]:.4g}", gps=f"{row[7]:.0f}", std=f"{row[4]:.3f}")
+                logger.debug("step %d loss %.5g lr %.3g std %.4f", step, row[2], row[3], row[4])
+                win_loss, win_masked, win_nodes, win_graphs, t0 = 0.0, 0.0, 0, 0, time.perf_counter()
+            bar.update(1)
+            if step % cfg.checkpoint_every == 0 and step < total:
+                save_checkpoint(last, _payload(cfg, data, st, step, epoch, b0, history))
+                write_curve_csv(history, out / "loss.csv")
+            if step >= total:
+                break
+        if step < total:
+            epoch, b0 = epoch + 1, 0
+            save_checkpoint(last, _payload(cfg, data, st, step, epoch, b0, history))
+    bar.close()
+    payload = _payload(cfg, data, st, step, epoch, b0, history)
+    save_checkpoint(last, payload)
+    final = save_checkpoint(out / "encoder.pt", payload)
+    write_curve_csv(history, out / "loss.csv")
+    plot_curve(history, out / "loss.png")
+    if history:
+        logger.info("done: %d steps, loss %.5g -> %.5g; wrote %s", step, history[0][2], history[-1][2], final)
+    return final

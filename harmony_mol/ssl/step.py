@@ -1,0 +1,130 @@
+"""One teacher-student pretraining step on a batch of graphs (shared by ``pretrain`` and the
+``harmony speed pretrain`` benchmark).
+
+Order (method §3.6, batched per §8.5): teacher on the unmasked batch (no grad) -> pick the mask
+(random / +Diffi / +Prob, difficulty from the buffer or an unmasked student pass) -> student on
+the masked batch -> loss over all nodes -> AdamW step, LR step -> EMA update -> store difficulty.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+from harmony_mol.ssl.config import PretrainConfig
+from harmony_mol.ssl.difficulty import DifficultyBuffer
+from harmony_mol.ssl.masking import make_mask, node_difficulty, random_mask
+from harmony_mol.ssl.objective import collapse_stats, ssl_loss
+from harmony_mol.ssl.teacher import ema_update, momentum_at
+from harmony_mol.trainer import autocast, clip_gradients
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["StepOutput", "SSLStepper"]
+
+
+@dataclass
+class StepOutput:
+    """What one step reports (``loss`` is a 0-d tensor; call ``float()`` only when logging)."""
+
+    loss: Tensor
+    num_graphs: int
+    num_masked: Tensor
+    teacher_out: Tensor
+
+
+class SSLStepper:
+    """Holds the modules and optimiser of a run and performs steps.
+
+    Args:
+        cfg: The run config (masking, objective, optim, bf16).
+        student, teacher, predictor: Modules (``predictor`` may be None).
+        optimizer, scheduler: AdamW and its per-step LR schedule.
+        device: Where batches live.
+        total_steps: Length of the run (EMA cosine ramp).
+        buffer: Per-atom difficulty store (None for ``random`` / ``unmasked``).
+        mask_generator: CPU generator driving every mask draw (saved for exact resume).
+    """
+
+    def __init__(self, cfg: PretrainConfig, student: nn.Module, teacher: nn.Module,
+                 predictor: nn.Module | None, optimizer: torch.optim.Optimizer,
+                 scheduler: Any, device: torch.device, total_steps: int,
+                 buffer: DifficultyBuffer | None, mask_generator: torch.Generator) -> None:
+        self.cfg = cfg
+        self.student, self.teacher, self.predictor = student, teacher, predictor
+        self.optimizer, self.scheduler = optimizer, scheduler
+        self.device, self.total_steps = device, total_steps
+        self.buffer, self.gen = buffer, mask_generator
+        self.params = [p for p in student.parameters() if p.requires_grad]
+        if predictor is not None:
+            self.params += [p for p in predictor.parameters() if p.requires_grad]
+
+    # ------------------------------------------------------------------------------------
+    def _embed(self, module: nn.Module, batch: Any, node_mask: Tensor | None = None) -> Tensor:
+        with autocast(self.device, self.cfg.bf16):
+            return module(batch, node_mask=node_mask) if node_mask is not None else module(batch)
+
+    def _difficulty(self, batch: Any, t: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        """(per-node difficulty or None, per-graph seen flag or None)."""
+        m = self.cfg.masking
+        if m.strategy == "random":
+            return None, None
+        if m.difficulty_source == "unmasked":
+            was_training = self.student.training
+            self.student.eval()
+            with torch.no_grad():
+                s = self._embed(self.student, batch)
+                if self.predictor is not None:
+                    s = self.predictor(s)
+            self.student.train(was_training)
+            return node_difficulty(s, t), None
+        if self.buffer is None or getattr(batch, "graph_index", None) is None:
+            return None, None
+        return self.buffer.lookup(batch.graph_index, batch.batch, batch.ptr)
+
+    def choose_mask(self, batch: Any, t: Tensor, step: int, warm: bool) -> Tensor:
+        """The student's node mask for this step (random during warm-up or for unseen graphs)."""
+        m = self.cfg.masking
+        g = int(batch.num_graphs)
+        if warm or m.strategy == "random":
+            return random_mask(batch.batch, m.ratio, self.gen, g)
+        diff, seen = self._difficulty(batch, t)
+        mask = make_mask(m.strategy, batch.batch, m.ratio, m.exploit, diff, self.gen, g, m.min_one)
+        if seen is not None and not bool(seen.all()):
+            rnd = random_mask(batch.batch, m.ratio, self.gen, g)
+            mask = torch.where(seen[batch.batch], mask, rnd)
+        return mask
+
+    def step(self, batch: Any, step: int, warm: bool) -> StepOutput:
+        """One optimiser step on ``batch`` (already on ``self.device``)."""
+        o = self.cfg.objective
+        self.student.train()
+        self.teacher.train(o.teacher_mode == "train")
+        with torch.no_grad():
+            t = self._embed(self.teacher, batch).float()
+        mask = self.choose_mask(batch, t, step, warm)
+        s = self._embed(self.student, batch, node_mask=mask)
+        if self.predictor is not None:
+            with autocast(self.device, self.cfg.bf16):
+                s = self.predictor(s)
+        loss, _ = ssl_loss(s.float(), t, batch.batch, o.loss, o.sce_alpha, mask, o.masked_weight,
+                           int(batch.num_graphs))
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        clip_gradients(self.params, self.cfg.optim.grad_clip)
+        self.optimizer.step()
+        self.scheduler.step()
+        m = momentum_at(step, self.total_steps, o.ema_momentum, o.ema_final, o.ema_schedule)
+        ema_update(self.teacher, self.student, m, o.copy_buffers)
+        if self.buffer is not None and getattr(batch, "graph_index", None) is not None:
+            self.buffer.update(batch.graph_index, batch.batch, batch.ptr, node_difficulty(s, t))
+        return StepOutput(loss.detach(), int(batch.num_graphs), mask.sum(), t)
+
+    @staticmethod
+    def stats(out: StepOutput) -> dict[str, float]:
+        """Collapse monitors of the teacher's output of a step."""
+        return collapse_stats(out.teacher_out)
