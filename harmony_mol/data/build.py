@@ -1,0 +1,267 @@
+"""Featurize input files into an on-disk graph dataset (streaming, parallel, cached, atomic).
+
+Layout of a dataset directory::
+
+    shard-00000.pt ...   plain dicts of tensors (see harmony_mol.data.packing)
+    index.csv.gz         row_id, id, input (SMILES or structure id) of every kept graph, in order
+    rejected.csv         every rejected row with its 1-based row number and the reason
+    duplicates.csv       rows dropped by ``dedupe`` (only when dedupe is on)
+    manifest.json        spec, inputs (sha256), counts, target names, shards, cache key, provenance
+
+The directory is built under a temporary sibling name and renamed into place at the end, so a run
+killed midway never leaves a directory with a manifest.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+
+import json
+import logging
+import shutil
+import time
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from featurizers.errors import REJECTED_COLUMNS
+from featurizers.schema import FEATURIZER_VERSION, FeaturizerSpec
+from harmony_mol.data.config import FeaturizeConfig
+from harmony_mol.data.inputs import iter_inputs, make_spec, plan_inputs
+from harmony_mol.data.packing import ShardWriter
+from harmony_mol.data.store import MANIFEST, STORE_FORMAT_VERSION
+from harmony_mol.data.worker import featurize_chunk, pool_context
+from harmony_mol.utils.io import atomic_directory, sha256_file, sha256_text
+from harmony_mol.utils.log import progress_enabled
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["DatasetInfo", "FeaturizeConfig", "build_dataset", "cache_key"]
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    """Result of :func:`build_dataset`."""
+
+    path: Path
+    n_graphs: int
+    n_rejected: int
+    target_names: list[str]
+    cache_hit: bool
+    key: str
+    seconds: float
+    n_duplicates: int = 0
+    rejected_path: Path | None = None
+
+
+def cache_key(cfg: FeaturizeConfig) -> tuple[str, list[dict[str, Any]], FeaturizerSpec]:
+    """Content hash of the inputs + featurizer spec + reader options (+ versions).
+
+    Returns:
+        ``(key, input_records, spec)`` where ``input_records`` describe each input for the manifest.
+    """
+    plans, kind = plan_inputs(cfg)
+    spec = make_spec(cfg, kind)
+    records = []
+    for p in plans:
+        records.append({"path": str(p.path), "dataset": p.dataset, "sha256": sha256_file(p.path),
+                        "bytes": _size(p.path), "smiles_column": p.smiles_column, "cif_column": p.cif_column,
+                        "id_column": p.id_column,
+                        "target_columns": None if p.target_columns is None else list(p.target_columns)})
+    blob = {"inputs": [{k: v for k, v in r.items() if k not in ("path", "bytes", "dataset")} for r in records],
+            "spec": spec.key(), "featurizer_version": FEATURIZER_VERSION, "store_format": STORE_FORMAT_VERSION,
+            "dedupe": cfg.dedupe}
+    return sha256_text(json.dumps(blob, sort_keys=True))[:24], records, spec
+
+
+def build_dataset(cfg: FeaturizeConfig) -> DatasetInfo:
+    """Featurize ``cfg.inputs`` into ``cfg.output`` (or return at once on a cache hit).
+
+    Raises:
+        ValueError: no output given, no valid rows, or too many rejected rows (the message names
+            the rejected-rows file, kept beside the output).
+        FileNotFoundError: an input does not exist.
+    """
+    t0 = time.perf_counter()
+    if cfg.output is None:
+        raise ValueError("FeaturizeConfig.output is required")
+    if not cfg.inputs:
+        raise ValueError("FeaturizeConfig.inputs is empty")
+    out = Path(cfg.output)
+    key, input_records, spec = cache_key(cfg)
+    hit = _cached(out, key)
+    if hit is not None and not cfg.force:
+        logger.info("cache hit: %s (key %s, %d graphs)", out, key, hit["counts"]["graphs"])
+        return DatasetInfo(path=out, n_graphs=hit["counts"]["graphs"], n_rejected=hit["counts"]["rejected"],
+                           target_names=list(hit["target_names"]), cache_hit=True, key=key,
+                           seconds=time.perf_counter() - t0, n_duplicates=hit["counts"].get("duplicates", 0),
+                           rejected_path=out / "rejected.csv")
+    plans, _ = plan_inputs(cfg)
+    with atomic_directory(out) as tmp:
+        tmp.chmod(0o755 & ~_umask())
+        stats = _featurize_into(tmp, cfg, plans, spec)
+        _check_rejections(tmp, out, stats, cfg.max_reject_fraction)
+        seconds = time.perf_counter() - t0
+        manifest = _manifest(cfg, spec, key, input_records, stats, seconds)
+        (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
+    logger.info("featurized %d graphs (%d rejected, %d duplicates) into %s in %.1f s",
+                stats["graphs"], stats["rejected"], stats["duplicates"], out, seconds)
+    return DatasetInfo(path=out, n_graphs=stats["graphs"], n_rejected=stats["rejected"],
+                       target_names=stats["target_names"], cache_hit=False, key=key, seconds=seconds,
+                       n_duplicates=stats["duplicates"], rejected_path=out / "rejected.csv")
+
+
+# --------------------------------------------------------------------------------------------
+def _umask() -> int:
+    import os
+
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _size(path: Path) -> int:
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) if path.is_dir() else path.stat().st_size
+
+
+def _cached(out: Path, key: str) -> dict[str, Any] | None:
+    try:
+        manifest = json.loads((out / MANIFEST).read_text())
+    except (OSError, ValueError):
+        return None
+    return manifest if manifest.get("cache_key") == key else None
+
+
+def _featurize_into(tmp: Path, cfg: FeaturizeConfig, plans: list[Any], spec: FeaturizerSpec) -> dict[str, Any]:
+    """Stream items -> (pool) -> shards + index + rejected rows. Returns counts and bookkeeping."""
+    writer = ShardWriter(tmp, cfg.shard_size)
+    stats: dict[str, Any] = {"graphs": 0, "rejected": 0, "duplicates": 0, "rows": 0, "reasons": []}
+    spec_dict = spec.to_dict()
+    show = progress_enabled(cfg.progress)
+    with gzip.open(tmp / "index.csv.gz", "wt", newline="", compresslevel=6) as idx_fh, \
+            open(tmp / "rejected.csv", "w", newline="") as rej_fh:
+        idx_w = csv.writer(idx_fh)
+        idx_w.writerow(["row_id", "id", "input"])
+        rej_w = csv.writer(rej_fh)
+        rej_w.writerow([*REJECTED_COLUMNS, "file"])
+        dup_w = None
+        dup_fh = None
+        if cfg.dedupe:
+            dup_fh = open(tmp / "duplicates.csv", "w", newline="")
+            dup_w = csv.writer(dup_fh)
+            dup_w.writerow(["row", "row_id", "input", "first_row_id", "file"])
+        try:
+            chunks = iter_inputs(plans, cfg, stats, dup_w)
+            for result in _run_chunks(chunks, spec_dict, cfg.workers, show, stats):
+                for row_id, local_row, item_id, source, reason, fname in result["rejected"]:
+                    rej_w.writerow([local_row + 1, row_id, item_id, source, reason, fname])
+                    stats["rejected"] += 1
+                    if len(stats["reasons"]) < 5:
+                        stats["reasons"].append(f"row {local_row + 1} of {fname}: {reason}")
+                for row_id, item_id, source in result["kept"]:
+                    idx_w.writerow([row_id, item_id, source])
+                writer.add(result["block"])
+                stats["graphs"] += len(result["kept"])
+        finally:
+            if dup_fh is not None:
+                dup_fh.close()
+    stats["shards"] = writer.close()
+    stats["fields"] = writer.fields
+    for line in stats["reasons"]:
+        logger.warning("rejected %s", line)
+    return stats
+
+
+def _run_chunks(chunks: Iterator[list[Any]], spec_dict: dict[str, Any], workers: int, show: bool,
+                stats: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """Featurize chunks in order, in-process or with a bounded window of in-flight pool tasks."""
+    from tqdm.auto import tqdm
+
+    bar = tqdm(unit=" rows", disable=not show, smoothing=0.1, dynamic_ncols=True, desc="featurize")
+    try:
+        if workers == 1:
+            for chunk in chunks:
+                res = featurize_chunk(spec_dict, chunk)
+                bar.update(len(chunk))
+                yield res
+            return
+        ctx = pool_context()
+        with ctx.Pool(workers, initializer=_quiet_worker) as pool:
+            pending: deque[Any] = deque()
+            window = 2 * workers
+            for chunk in chunks:
+                pending.append((len(chunk), pool.apply_async(featurize_chunk, (spec_dict, chunk))))
+                while len(pending) >= window:
+                    n, fut = pending.popleft()
+                    res = fut.get()
+                    bar.update(n)
+                    yield res
+            while pending:
+                n, fut = pending.popleft()
+                res = fut.get()
+                bar.update(n)
+                yield res
+    finally:
+        bar.close()
+
+
+def _quiet_worker() -> None:
+    import torch
+
+    torch.set_num_threads(1)
+    try:
+        from rdkit import RDLogger
+
+        RDLogger.DisableLog("rdApp.*")
+    except ImportError:  # pragma: no cover - rdkit is a hard dependency
+        pass
+
+
+def _check_rejections(tmp: Path, out: Path, stats: dict[str, Any], max_frac: float) -> None:
+    total = stats["graphs"] + stats["rejected"]
+    frac = stats["rejected"] / total if total else 1.0
+    if stats["graphs"] > 0 and frac <= max_frac:
+        return
+    keep = out.with_name(out.name + ".rejected.csv")
+    shutil.copyfile(tmp / "rejected.csv", keep)
+    if stats["graphs"] == 0:
+        raise ValueError(f"no valid rows among {total} (see {keep} for each row's reason)")
+    raise ValueError(f"{stats['rejected']} of {total} rows rejected ({frac:.1%} > max_reject_fraction "
+                     f"{max_frac}); see {keep} for each row's reason")
+
+
+def _manifest(cfg: FeaturizeConfig, spec: FeaturizerSpec, key: str, input_records: list[dict[str, Any]],
+              stats: dict[str, Any], seconds: float) -> dict[str, Any]:
+    from datetime import datetime, timezone
+
+    from harmony_mol import __version__
+    from harmony_mol.config import config_to_dict
+
+    for rec, (offset, n_rows) in zip(input_records, stats["offsets"]):
+        rec["row_offset"], rec["n_rows"] = offset, n_rows
+    return {
+        "format_version": STORE_FORMAT_VERSION,
+        "kind": spec.kind,
+        "featurizer_spec": spec.to_dict(),
+        "spec_key": spec.key(),
+        "featurizer_version": FEATURIZER_VERSION,
+        "cache_key": key,
+        "inputs": input_records,
+        "target_names": stats["target_names"],
+        "counts": {"rows": stats["rows"], "graphs": stats["graphs"], "rejected": stats["rejected"],
+                   "duplicates": stats["duplicates"],
+                   "nodes": sum(s["n_nodes"] for s in stats["shards"]),
+                   "edges": sum(s["n_edges"] for s in stats["shards"])},
+        "shards": stats["shards"],
+        "fields": stats["fields"],
+        "config": config_to_dict(cfg),
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "seconds": round(seconds, 3),
+        "harmony_version": __version__,
+    }
+
+
+

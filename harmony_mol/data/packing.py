@@ -1,0 +1,174 @@
+"""Pack graph records into flat numpy arrays and write them as fixed-size shards.
+
+A *packed block* is a dict of numpy arrays for a run of consecutive graphs:
+``x [N, Cx]``, ``x_feat [N, Fx]``, ``edge_index [2, E]`` (local node ids per graph),
+``edge_attr [E, Ce]``, ``edge_feat [E, Fe]``, ``y [G, T]``, ``row_id [G]``, ``n_nodes [G]``,
+``n_edges [G]`` plus optional extras (node-, edge- or graph-level, see :func:`extra_level`).
+Shards are the same arrays as torch tensors (compact dtypes) with ``node_ptr``/``edge_ptr [G+1]``
+instead of the counts; the shard boundaries depend only on the data and ``shard_size``, never on
+the number of workers.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+logger = logging.getLogger(__name__)
+
+CORE_FIELDS = ("x", "x_feat", "edge_index", "edge_attr", "edge_feat", "y", "row_id")
+NODE_FIELDS = ("x", "x_feat")
+EDGE_FIELDS = ("edge_attr", "edge_feat")
+_SKIP = set(CORE_FIELDS) | {"num_nodes", "batch", "ptr"}
+
+
+def extra_level(name: str, value: torch.Tensor, n_nodes: int, n_edges: int) -> str | None:
+    """Where an extra field lives: ``edge`` (``edge_*``), ``node`` (``pos`` / ``node_*``) or ``graph``."""
+    if name.startswith("edge_") and value.dim() >= 1 and value.size(0) == n_edges:
+        return "edge"
+    if (name == "pos" or name.startswith("node_")) and value.dim() >= 1 and value.size(0) == n_nodes:
+        return "node"
+    if value.dim() >= 1 and value.size(0) == 1:
+        return "graph"
+    return None
+
+
+def pack_records(records: Sequence[Any], row_ids: Sequence[int]) -> dict[str, np.ndarray]:
+    """Concatenate graph records (PyG ``Data``) into one packed block.
+
+    Args:
+        records: Graph records following :mod:`featurizers.schema`.
+        row_ids: Global 0-based input row of each record (overrides ``data.row_id``).
+
+    Returns:
+        The packed block (see module docstring). Extras present in only some records are dropped.
+
+    Shapes:
+        G = len(records); N = sum of nodes; E = sum of edges.
+    """
+    if len(records) != len(row_ids):
+        raise ValueError("records and row_ids differ in length")
+    out: dict[str, np.ndarray] = {}
+    if not records:
+        return out
+    n_nodes = np.fromiter((int(d.x.size(0)) for d in records), dtype=np.int64, count=len(records))
+    n_edges = np.fromiter((int(d.edge_index.size(1)) for d in records), dtype=np.int64, count=len(records))
+    for name in ("x", "x_feat", "edge_attr", "edge_feat", "y"):
+        out[name] = np.concatenate([getattr(d, name).numpy() for d in records], axis=0)
+    out["edge_index"] = np.concatenate([d.edge_index.numpy() for d in records], axis=1)
+    out["row_id"] = np.asarray(row_ids, dtype=np.int64)
+    out["n_nodes"] = n_nodes
+    out["n_edges"] = n_edges
+    first = records[0]
+    for name in first.keys():
+        if name in _SKIP or not isinstance(first[name], torch.Tensor):
+            continue
+        level = extra_level(name, first[name], int(n_nodes[0]), int(n_edges[0]))
+        if level is None or not all(isinstance(getattr(d, name, None), torch.Tensor) for d in records):
+            continue
+        out[f"{level}:{name}"] = np.concatenate([getattr(d, name).numpy() for d in records], axis=0)
+    return out
+
+
+def _slice_block(block: dict[str, np.ndarray], g0: int, g1: int) -> dict[str, np.ndarray]:
+    """Graphs ``g0:g1`` of a packed block."""
+    nptr = np.concatenate([[0], np.cumsum(block["n_nodes"])])
+    eptr = np.concatenate([[0], np.cumsum(block["n_edges"])])
+    n0, n1, e0, e1 = nptr[g0], nptr[g1], eptr[g0], eptr[g1]
+    out = {}
+    for k, v in block.items():
+        if k in ("x", "x_feat") or k.startswith("node:"):
+            out[k] = v[n0:n1]
+        elif k in ("edge_attr", "edge_feat") or k.startswith("edge:"):
+            out[k] = v[e0:e1]
+        elif k == "edge_index":
+            out[k] = v[:, e0:e1]
+        else:
+            out[k] = v[g0:g1]
+    return out
+
+
+def _int_dtype(max_value: int) -> torch.dtype:
+    for dt, lim in ((torch.int8, 127), (torch.int16, 32767), (torch.int32, 2**31 - 1)):
+        if max_value <= lim:
+            return dt
+    return torch.int64
+
+
+def block_to_shard(blocks: Sequence[dict[str, np.ndarray]]) -> dict[str, torch.Tensor]:
+    """Concatenate packed blocks into one shard dict of torch tensors with compact dtypes."""
+    keys = list(blocks[0].keys())
+    cat: dict[str, np.ndarray] = {}
+    for k in keys:
+        axis = 1 if k == "edge_index" else 0
+        cat[k] = np.concatenate([b[k] for b in blocks], axis=axis) if len(blocks) > 1 else blocks[0][k]
+    shard: dict[str, torch.Tensor] = {}
+    for k, v in cat.items():
+        if k in ("n_nodes", "n_edges"):
+            continue
+        t = torch.from_numpy(np.ascontiguousarray(v))
+        if k in ("x", "edge_attr", "edge_index") and t.numel():
+            t = t.to(_int_dtype(int(t.max())))
+        elif k in ("x", "edge_attr", "edge_index"):
+            t = t.to(torch.int8)
+        elif t.is_floating_point():
+            t = t.to(torch.float32)
+        shard[k] = t
+    shard["node_ptr"] = torch.from_numpy(np.concatenate([[0], np.cumsum(cat["n_nodes"])]).astype(np.int64))
+    shard["edge_ptr"] = torch.from_numpy(np.concatenate([[0], np.cumsum(cat["n_edges"])]).astype(np.int64))
+    return shard
+
+
+class ShardWriter:
+    """Accumulate packed blocks and write ``shard-XXXXX.pt`` files of exactly ``shard_size`` graphs.
+
+    Args:
+        directory: Where shard files go (the temporary dataset directory).
+        shard_size: Graphs per shard (the last shard may be smaller).
+    """
+
+    def __init__(self, directory: Path, shard_size: int) -> None:
+        self.directory = Path(directory)
+        self.shard_size = int(shard_size)
+        self.shards: list[dict[str, Any]] = []
+        self._buf: list[dict[str, np.ndarray]] = []
+        self._buffered = 0
+        self.fields: dict[str, dict[str, Any]] = {}
+
+    def add(self, block: dict[str, np.ndarray]) -> None:
+        """Queue a packed block; full shards are written at once."""
+        if not block:
+            return
+        g = len(block["row_id"])
+        start = 0
+        while start < g:
+            take = min(self.shard_size - self._buffered, g - start)
+            part = block if (start == 0 and take == g) else _slice_block(block, start, start + take)
+            self._buf.append(part)
+            self._buffered += take
+            start += take
+            if self._buffered == self.shard_size:
+                self._flush()
+
+    def close(self) -> list[dict[str, Any]]:
+        """Write the remaining graphs; return the shard list for the manifest."""
+        if self._buffered:
+            self._flush()
+        return self.shards
+
+    def _flush(self) -> None:
+        shard = block_to_shard(self._buf)
+        name = f"shard-{len(self.shards):05d}.pt"
+        torch.save(shard, self.directory / name)
+        if not self.fields:
+            self.fields = {k: {"dtype": str(v.dtype).replace("torch.", ""), "shape_tail": list(v.shape[1:])}
+                           for k, v in shard.items()}
+        self.shards.append({"file": name, "n_graphs": self._buffered,
+                            "n_nodes": int(shard["node_ptr"][-1]), "n_edges": int(shard["edge_ptr"][-1])})
+        logger.debug("wrote %s (%d graphs)", name, self._buffered)
+        self._buf, self._buffered = [], 0
