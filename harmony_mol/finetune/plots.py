@@ -1,0 +1,100 @@
+"""Diagnostic plots of a fine-tuning run (matplotlib Agg backend, PNG files)."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+logger = logging.getLogger(__name__)
+
+
+def _pyplot() -> Any:
+    import matplotlib
+
+    matplotlib.use("Agg", force=True)
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _save(fig: Any, path: Path) -> Path:
+    from harmony_mol.utils.io import atomic_open
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_open(path, "wb") as fh:
+        fig.savefig(fh, format="png", dpi=110, bbox_inches="tight")
+    _pyplot().close(fig)
+    return path
+
+
+def parity_plot(y_true: np.ndarray, y_pred: np.ndarray, target_names: Sequence[str], path: Path,
+                title: str = "") -> Path:
+    """Predicted vs. true per task (``[G, T]`` arrays, NaN labels skipped), with the y = x line."""
+    plt = _pyplot()
+    t = len(target_names)
+    cols = min(t, 3)
+    rows = (t + cols - 1) // cols
+    fig, axes = plt.subplots(rows, cols, figsize=(4 * cols, 4 * rows), squeeze=False)
+    for k, name in enumerate(target_names):
+        ax = axes[k // cols][k % cols]
+        keep = ~np.isnan(y_true[:, k])
+        yt, yp = y_true[keep, k], y_pred[keep, k]
+        ax.scatter(yt, yp, s=8, alpha=0.6)
+        if yt.size:
+            lo, hi = float(min(yt.min(), yp.min())), float(max(yt.max(), yp.max()))
+            ax.plot([lo, hi], [lo, hi], "k--", lw=1)
+            rmse = float(np.sqrt(np.mean((yt - yp) ** 2)))
+            ax.set_title(f"{name} (RMSE {rmse:.3g}, n={yt.size})", fontsize=9)
+        ax.set_xlabel("true")
+        ax.set_ylabel("predicted")
+    for k in range(t, rows * cols):
+        axes[k // cols][k % cols].axis("off")
+    if title:
+        fig.suptitle(title)
+    return _save(fig, path)
+
+
+def roc_plot(y_true: np.ndarray, y_score: np.ndarray, target_names: Sequence[str], path: Path,
+             title: str = "", max_tasks: int = 12) -> Path:
+    """ROC curves (one line per task with both classes; at most ``max_tasks`` drawn)."""
+    from sklearn.metrics import roc_auc_score, roc_curve
+
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(5, 5))
+    drawn = 0
+    for k, name in enumerate(target_names):
+        keep = ~np.isnan(y_true[:, k])
+        yt, ys = y_true[keep, k], y_score[keep, k]
+        if np.unique(yt).size < 2 or drawn >= max_tasks:
+            continue
+        fpr, tpr, _ = roc_curve(yt, ys)
+        ax.plot(fpr, tpr, lw=1, label=f"{name} ({roc_auc_score(yt, ys):.3f})")
+        drawn += 1
+    ax.plot([0, 1], [0, 1], "k--", lw=1)
+    ax.set_xlabel("false positive rate")
+    ax.set_ylabel("true positive rate")
+    if drawn:
+        ax.legend(fontsize=7, loc="lower right")
+    ax.set_title(title or "ROC")
+    return _save(fig, path)
+
+
+def learning_curves(histories: dict[int, list[dict[str, float]]], metric: str, path: Path) -> Path:
+    """Train loss and validation ``metric`` per epoch, one line per replicate seed."""
+    plt = _pyplot()
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(10, 4))
+    for seed, hist in histories.items():
+        ep = [h["epoch"] for h in hist]
+        a1.plot(ep, [h["train_loss"] for h in hist], label=f"seed {seed}")
+        vals = [h.get("val_metric") for h in hist]
+        a2.plot(ep, [np.nan if v is None else v for v in vals], label=f"seed {seed}")
+    a1.set_xlabel("epoch")
+    a1.set_ylabel("train loss")
+    a1.set_yscale("log")
+    a2.set_xlabel("epoch")
+    a2.set_ylabel(f"validation {metric}")
+    a1.legend(fontsize=7)
+    return _save(fig, path)

@@ -1,0 +1,242 @@
+"""``finetune(cfg) -> FinetuneResult``: train graph-level property models, one per seed, into one bundle."""
+
+from __future__ import annotations
+
+import copy
+import json
+import logging
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from harmony_mol.bundle import ModelBundle, save_bundle
+from harmony_mol.config import config_to_dict
+from harmony_mol.finetune.config import FinetuneConfig
+from harmony_mol.finetune.data import make_split, resolve_dataset, select_targets
+from harmony_mol.finetune.evaluate import split_metrics
+from harmony_mol.finetune.loss import (
+    TargetScaler, infer_task_type, masked_bce_with_logits, masked_regression_loss, positive_weights,
+)
+from harmony_mol.finetune.metrics import HIGHER_IS_BETTER, headline
+from harmony_mol.finetune.model import PropertyModel, build_model
+from harmony_mol.utils.io import atomic_write_json
+from harmony_mol.utils.seed import seed_everything
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class FinetuneResult:
+    """What :func:`finetune` produced.
+
+    Attributes:
+        bundle_path: The model bundle (all seeds as ensemble members).
+        metrics: ``{"per_seed": {seed: {split: metrics}}, "summary": {split: {metric: {mean, std}}}, ...}``.
+        seeds: The replicate seeds.
+        wall_s: Wall-clock seconds of the whole call.
+        out_dir: Run directory (``metrics.json``, ``plots/``, ``config.yaml``).
+    """
+
+    bundle_path: Path
+    metrics: dict[str, Any]
+    seeds: tuple[int, ...]
+    wall_s: float
+    out_dir: Path
+
+
+def _make_encoder(cfg: FinetuneConfig, spec: dict[str, Any]) -> tuple[torch.nn.Module, dict[str, Any], dict[str, Any]]:
+    """(encoder, encoder_config dict, input_dims dict) from the checkpoint or from scratch."""
+    if cfg.model.pretrained is not None:
+        from harmony_mol.checkpoint import load_encoder
+
+        enc, meta = load_encoder(cfg.model.pretrained, which=cfg.model.which)
+        return enc, dict(meta["encoder_config"]), dict(meta["input_dims"])
+    from harmony_mol.nn.encoder import HarmonyEncoder
+    from harmony_mol.nn.encoder_config import EncoderConfig
+    from harmony_mol.nn.inputs import InputDims
+
+    ecfg = EncoderConfig.from_dict(dict(cfg.model.encoder))
+    dims = InputDims.from_spec_dict(spec)
+    return HarmonyEncoder(ecfg, dims), ecfg.to_dict(), dims.to_dict()
+
+
+def _param_groups(model: PropertyModel, lr: float, mult: float, wd: float) -> list[dict[str, Any]]:
+    enc = [p for p in model.encoder.parameters()]
+    rest = [p for n, p in model.named_parameters() if not n.startswith("encoder.")]
+    groups = [{"params": rest, "lr": lr, "weight_decay": wd}]
+    if mult > 0:
+        groups.append({"params": enc, "lr": lr * mult, "weight_decay": wd})
+    return groups
+
+
+def _set_encoder_trainable(model: PropertyModel, trainable: bool) -> None:
+    for p in model.encoder.parameters():
+        p.requires_grad_(trainable)
+
+
+def _train_one(
+    cfg: FinetuneConfig, seed: int, ds: Any, tensors: dict[str, torch.Tensor], tasks: list[int], task_type: str,
+    target_names: list[str], metric: str, device: torch.device,
+) -> tuple[PropertyModel, TargetScaler, dict[str, list[int]], list[dict[str, float]], dict[str, Any], dict]:
+    from harmony_mol.data.loaders import FastGraphLoader
+
+    o = cfg.optim
+    seed_everything(seed, deterministic=cfg.deterministic)
+    split = make_split(cfg.split, ds, seed)
+    y_all = tensors["y"][:, tasks].double().numpy()
+    y_train = y_all[split["train"]]
+    scaler = TargetScaler.fit(y_train) if task_type == "regression" else TargetScaler.identity(len(tasks))
+    pw = torch.as_tensor(positive_weights(y_train), device=device) if (task_type == "classification" and o.pos_weight) else None
+
+    encoder, enc_cfg, dims = _make_encoder(cfg, ds.spec.to_dict())
+    head_cfg = {"hidden_dim": cfg.model.head_hidden, "num_layers": cfg.model.head_layers, "dropout": cfg.model.dropout}
+    model = build_model(encoder, len(tasks), cfg.model.readout, head_cfg).to(device)
+    mult = 0.0 if o.freeze_encoder else o.encoder_lr_mult
+    opt = torch.optim.AdamW(_param_groups(model, o.lr, mult, o.weight_decay))
+    cols = torch.as_tensor(tasks, dtype=torch.long, device=device)
+    loader = FastGraphLoader(tensors, batch_size=o.batch_size, shuffle=True, seed=seed, device=device,
+                             indices=split["train"])
+    sign = 1.0 if HIGHER_IS_BETTER.get(metric, False) else -1.0
+    best, best_state, best_epoch, bad = -math.inf, None, -1, 0
+    history: list[dict[str, float]] = []
+    for epoch in range(o.epochs):
+        frozen = o.freeze_encoder or epoch < o.unfreeze_after or mult == 0.0
+        _set_encoder_trainable(model, not frozen)
+        model.train()
+        if frozen:
+            model.encoder.eval()
+        total, count = 0.0, 0
+        for batch in loader:
+            out = model(batch)
+            y = batch.y[:, cols]
+            if task_type == "classification":
+                loss = masked_bce_with_logits(out, y, pw)
+            else:
+                loss = masked_regression_loss(out, scaler.transform(y), o.loss)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            if o.grad_clip > 0:
+                torch.nn.utils.clip_grad_norm_(model.parameters(), o.grad_clip)
+            opt.step()
+            total += float(loss.detach()) * int(batch.num_graphs)
+            count += int(batch.num_graphs)
+        val_m, _ = split_metrics(model, tensors, {"valid": split["valid"]}, tasks, task_type, scaler, target_names,
+                                 o.eval_batch_size, device)
+        val = headline(val_m["valid"], metric)
+        history.append({"epoch": epoch + 1, "train_loss": total / max(count, 1), "val_metric": val})
+        score = -math.inf if val is None else sign * val
+        if score > best or best_state is None:
+            best, best_epoch, bad = score, epoch + 1, 0
+            best_state = copy.deepcopy(model.state_dict())
+        else:
+            bad += 1
+        logger.info("seed %d epoch %d: train loss %.4f, valid %s %s", seed, epoch + 1, history[-1]["train_loss"],
+                    metric, "n/a" if val is None else f"{val:.4f}")
+        if o.patience and bad >= o.patience:
+            logger.info("seed %d: early stop at epoch %d (best epoch %d)", seed, epoch + 1, best_epoch)
+            break
+    model.load_state_dict(best_state)
+    metrics, arrays = split_metrics(model, tensors, split, tasks, task_type, scaler, target_names,
+                                    o.eval_batch_size, device)
+    metrics["best_epoch"] = best_epoch
+    meta = {"encoder_config": enc_cfg, "input_dims": dims, "head_config": head_cfg, "arrays": arrays}
+    return model, scaler, split, history, metrics, meta
+
+
+def _summary(per_seed: dict[int, dict[str, Any]], metric_names: list[str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for split in ("train", "valid", "test"):
+        row: dict[str, Any] = {}
+        for m in metric_names:
+            vals = [headline(r[split], m) for r in per_seed.values() if split in r]
+            vals = [v for v in vals if v is not None]
+            if vals:
+                row[m] = {"mean": float(np.mean(vals)), "std": float(np.std(vals)), "n": len(vals)}
+        if row:
+            out[split] = row
+    return out
+
+
+def finetune(cfg: FinetuneConfig) -> FinetuneResult:
+    """Fine-tune one model per seed on ``cfg.data.input`` and write one ensemble bundle.
+
+    Writes ``<out_dir>/<name>/``: ``model.pt`` (bundle), ``metrics.json``, ``config.yaml``,
+    ``history.json`` and ``plots/`` (parity or ROC per seed on the test split, learning curves).
+
+    Raises:
+        ValueError: bad targets, a featurizer-spec mismatch with the pretrained encoder, empty splits.
+    """
+    from harmony_mol.config import dump_config
+    from harmony_mol.trainer import resolve_device
+
+    t0 = time.perf_counter()
+    device = resolve_device(cfg.device)
+    spec = None
+    if cfg.model.pretrained is not None:
+        from harmony_mol.checkpoint import load_checkpoint
+
+        spec = dict(load_checkpoint(cfg.model.pretrained)["featurizer_spec"])
+    ds = resolve_dataset(cfg, spec)
+    tasks = select_targets(list(ds.target_names), cfg.data.target_columns)
+    target_names = [ds.target_names[i] for i in tasks]
+    tensors = ds.tensors()
+    y_all = tensors["y"][:, tasks].double().numpy()
+    task_type = infer_task_type(y_all) if cfg.task_type == "auto" else cfg.task_type
+    metric = cfg.optim.metric if cfg.optim.metric != "auto" else ("roc_auc" if task_type == "classification" else "rmse")
+    if metric not in HIGHER_IS_BETTER:
+        raise ValueError(f"unknown metric {metric!r}; choose one of {sorted(HIGHER_IS_BETTER)}")
+    logger.info("fine-tuning %s on %d graphs, %d task(s) (%s), metric %s, seeds %s", cfg.name, len(ds),
+                len(tasks), task_type, metric, list(cfg.seeds))
+    out_dir = Path(cfg.out_dir) / cfg.name
+    out_dir.mkdir(parents=True, exist_ok=True)
+    dump_config(cfg, out_dir / "config.yaml")
+    row_ids = tensors["row_id"].tolist()
+
+    members, per_seed, histories, arrays = [], {}, {}, {}
+    meta: dict[str, Any] = {}
+    for seed in cfg.seeds:
+        model, scaler, split, hist, m, meta = _train_one(cfg, seed, ds, tensors, tasks, task_type, target_names,
+                                                         metric, device)
+        per_seed[seed], histories[seed], arrays[seed] = m, hist, meta.pop("arrays")
+        split_rows = {k: [row_ids[i] for i in v] for k, v in split.items()}
+        members.append(ModelBundle.member_from_model(model, scaler, seed, split_rows, m))
+    names = ["roc_auc", "pr_auc"] if task_type == "classification" else ["rmse", "mae", "r2"]
+    metrics = {"task_type": task_type, "metric": metric, "target_names": target_names, "seeds": list(cfg.seeds),
+               "dataset": str(cfg.data.input), "n_graphs": len(ds), "per_seed": {str(s): v for s, v in per_seed.items()},
+               "summary": _summary(per_seed, names)}
+    bundle = ModelBundle(
+        encoder_config=meta["encoder_config"], input_dims=meta["input_dims"], featurizer_spec=ds.spec.to_dict(),
+        readout=cfg.model.readout, head_config=meta["head_config"], task_type=task_type, target_names=target_names,
+        members=members, training_config={**config_to_dict(cfg), "target_indices": tasks,
+                                          "dataset_path": str(ds.path) if hasattr(ds, "path") else ""},
+        metrics=metrics["summary"],
+    )
+    bundle_path = save_bundle(bundle, out_dir / "model.pt")
+    metrics["wall_s"] = time.perf_counter() - t0
+    atomic_write_json(out_dir / "metrics.json", metrics)
+    atomic_write_json(out_dir / "history.json", {str(s): h for s, h in histories.items()})
+    if cfg.plots:
+        _plots(out_dir / "plots", task_type, target_names, arrays, histories, metric)
+    logger.info("fine-tuning done in %.1f s: %s", metrics["wall_s"], json.dumps(metrics["summary"].get("test", {})))
+    return FinetuneResult(bundle_path, metrics, tuple(cfg.seeds), metrics["wall_s"], out_dir)
+
+
+def _plots(d: Path, task_type: str, names: list[str], arrays: dict[int, dict], histories: dict, metric: str) -> None:
+    from harmony_mol.finetune import plots
+
+    try:
+        for seed, arr in arrays.items():
+            split = "test" if "test" in arr else "valid"
+            yt, yp = arr[split]
+            if task_type == "regression":
+                plots.parity_plot(yt, yp, names, d / f"parity_{split}_seed{seed}.png", title=f"{split}, seed {seed}")
+            else:
+                plots.roc_plot(yt, yp, names, d / f"roc_{split}_seed{seed}.png", title=f"{split}, seed {seed}")
+        plots.learning_curves(histories, metric, d / "learning_curves.png")
+    except Exception as exc:  # noqa: BLE001 - plots must never lose a trained model
+        logger.warning("could not write plots in %s: %s", d, exc)
