@@ -184,7 +184,7 @@ def _run_chunks(chunks: Iterator[list[Any]], spec_dict: dict[str, Any], workers:
     try:
         if workers == 1:
             for chunk in chunks:
-                res = featurize_chunk(spec_dict, chunk)
+                res = featurize_chunk(spec_dict, len(stats["target_names"]), chunk)
                 bar.update(len(chunk))
                 yield res
             return
@@ -193,7 +193,8 @@ def _run_chunks(chunks: Iterator[list[Any]], spec_dict: dict[str, Any], workers:
             pending: deque[Any] = deque()
             window = 2 * workers
             for chunk in chunks:
-                pending.append((len(chunk), pool.apply_async(featurize_chunk, (spec_dict, chunk))))
+                pending.append((len(chunk), pool.apply_async(
+                    featurize_chunk, (spec_dict, len(stats["target_names"]), chunk))))
                 while len(pending) >= window:
                     n, fut = pending.popleft()
                     res = fut.get()

@@ -38,40 +38,62 @@ def extra_level(name: str, value: torch.Tensor, n_nodes: int, n_edges: int) -> s
     return None
 
 
-def pack_records(records: Sequence[Any], row_ids: Sequence[int]) -> dict[str, np.ndarray]:
-    """Concatenate graph records (PyG ``Data``) into one packed block.
+def data_to_arrays(data: Any) -> dict[str, np.ndarray]:
+    """The tensor fields of a graph record as numpy arrays (``y``/``row_id`` dropped)."""
+    out = {}
+    for name in data.keys():
+        value = data[name]
+        if name in ("y", "row_id", "batch", "ptr") or not isinstance(value, torch.Tensor):
+            continue
+        out[name] = value.numpy()
+    return out
+
+
+def pack_arrays(arrays: Sequence[dict[str, np.ndarray]], row_ids: Sequence[int],
+                targets: Sequence[Sequence[float]], n_targets: int) -> dict[str, np.ndarray]:
+    """Concatenate per-graph featurizer arrays into one packed block.
 
     Args:
-        records: Graph records following :mod:`featurizers.schema`.
-        row_ids: Global 0-based input row of each record (overrides ``data.row_id``).
+        arrays: Per graph ``x, x_feat, edge_index (local), edge_attr, edge_feat`` (+ extras such as
+            ``edge_dist``), e.g. from a ``featurize_*_np`` function.
+        row_ids: Global 0-based input row of each graph.
+        targets: Label values of each graph (``None``/NaN = missing).
+        n_targets: Number of label columns ``T``.
 
     Returns:
-        The packed block (see module docstring). Extras present in only some records are dropped.
+        The packed block (see module docstring). Extras missing from some graphs are dropped.
 
     Shapes:
-        G = len(records); N = sum of nodes; E = sum of edges.
+        G = len(arrays); x ``[N, Cx]`` ... y ``[G, T]``; n_nodes, n_edges, row_id ``[G]``.
     """
-    if len(records) != len(row_ids):
-        raise ValueError("records and row_ids differ in length")
+    if not (len(arrays) == len(row_ids) == len(targets)):
+        raise ValueError("arrays, row_ids and targets differ in length")
     out: dict[str, np.ndarray] = {}
-    if not records:
+    if not arrays:
         return out
-    n_nodes = np.fromiter((int(d.x.size(0)) for d in records), dtype=np.int64, count=len(records))
-    n_edges = np.fromiter((int(d.edge_index.size(1)) for d in records), dtype=np.int64, count=len(records))
-    for name in ("x", "x_feat", "edge_attr", "edge_feat", "y"):
-        out[name] = np.concatenate([getattr(d, name).numpy() for d in records], axis=0)
-    out["edge_index"] = np.concatenate([d.edge_index.numpy() for d in records], axis=1)
+    g = len(arrays)
+    n_nodes = np.fromiter((a["x"].shape[0] for a in arrays), dtype=np.int64, count=g)
+    n_edges = np.fromiter((a["edge_index"].shape[1] for a in arrays), dtype=np.int64, count=g)
+    for name in ("x", "x_feat", "edge_attr", "edge_feat"):
+        out[name] = np.concatenate([a[name] for a in arrays], axis=0)
+    out["edge_index"] = np.concatenate([a["edge_index"] for a in arrays], axis=1)
+    y = np.full((g, n_targets), np.nan, dtype=np.float32)
+    for i, t in enumerate(targets):
+        if n_targets:
+            y[i] = [np.nan if v is None else float(v) for v in t]
+    out["y"] = y
     out["row_id"] = np.asarray(row_ids, dtype=np.int64)
     out["n_nodes"] = n_nodes
     out["n_edges"] = n_edges
-    first = records[0]
-    for name in first.keys():
-        if name in _SKIP or not isinstance(first[name], torch.Tensor):
+    first = arrays[0]
+    for name, value in first.items():
+        if name in _SKIP or not all(name in a for a in arrays):
             continue
-        level = extra_level(name, first[name], int(n_nodes[0]), int(n_edges[0]))
-        if level is None or not all(isinstance(getattr(d, name, None), torch.Tensor) for d in records):
+        level = extra_level(name, torch.from_numpy(np.asarray(value)), int(n_nodes[0]), int(n_edges[0]))
+        if level is None:
+            logger.debug("extra field %s has no recognisable level; not stored", name)
             continue
-        out[f"{level}:{name}"] = np.concatenate([getattr(d, name).numpy() for d in records], axis=0)
+        out[f"{level}:{name}"] = np.concatenate([a[name] for a in arrays], axis=0)
     return out
 
 

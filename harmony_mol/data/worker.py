@@ -5,14 +5,15 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import sys
+from collections.abc import Callable
 from typing import Any
 
-import torch
+import numpy as np
 
 from featurizers.errors import FeaturizationError
 from featurizers.schema import FeaturizerSpec
 from harmony_mol.data.inputs import ChunkItem, source_text
-from harmony_mol.data.packing import pack_records
+from harmony_mol.data.packing import data_to_arrays, pack_arrays
 
 logger = logging.getLogger(__name__)
 
@@ -27,17 +28,40 @@ def _spec(spec_dict: dict[str, Any]) -> FeaturizerSpec:
     return spec
 
 
-def featurize_chunk(spec_dict: dict[str, Any], chunk: list[ChunkItem]) -> dict[str, Any]:
+def _np_featurizer(spec: FeaturizerSpec) -> Callable[[Any], dict[str, np.ndarray]]:
+    """Fastest available item -> numpy-arrays function for ``spec`` (no torch objects if possible)."""
+    import featurizers
+
+    direct = getattr(featurizers, "featurize_item_np", None)
+    if direct is not None:
+        return lambda item: direct(item, spec)
+    if spec.kind == "molecule":
+        try:
+            from featurizers.molecule import featurize_smiles_np
+        except ImportError:
+            featurize_smiles_np = None
+        if featurize_smiles_np is not None:
+            fallback = featurizers.featurize_item
+
+            def mol(item: Any) -> dict[str, np.ndarray]:
+                if isinstance(item.payload, str):
+                    return featurize_smiles_np(item.payload, spec, row_id=item.row_id)
+                return data_to_arrays(fallback(item, spec))
+
+            return mol
+    return lambda item: data_to_arrays(featurizers.featurize_item(item, spec))
+
+
+def featurize_chunk(spec_dict: dict[str, Any], n_targets: int, chunk: list[ChunkItem]) -> dict[str, Any]:
     """Featurize one chunk; never raises for a bad item.
 
     Returns:
         ``{"block": packed arrays of the kept graphs, "kept": [(row_id, item_id, input)],
         "rejected": [(row_id, local_row, item_id, input, reason, file)]}`` in input order.
     """
-    from featurizers import featurize_item
-
     spec = _spec(spec_dict)
-    records, kept, rejected = [], [], []
+    fn = _np_featurizer(spec)
+    arrays, row_ids, targets, kept, rejected = [], [], [], [], []
     for row_id, local_row, fname, item in chunk:
         src = source_text(spec.kind, item)
         if isinstance(item.payload, BaseException):
@@ -45,7 +69,7 @@ def featurize_chunk(spec_dict: dict[str, Any], chunk: list[ChunkItem]) -> dict[s
             rejected.append((row_id, local_row, str(item.item_id), src, reason, fname))
             continue
         try:
-            data = featurize_item(item, spec)
+            arr = fn(item)
         except FeaturizationError as exc:
             rejected.append((row_id, local_row, str(item.item_id), src, exc.reason, fname))
             continue
@@ -53,11 +77,15 @@ def featurize_chunk(spec_dict: dict[str, Any], chunk: list[ChunkItem]) -> dict[s
             logger.debug("unexpected error on row %d", row_id, exc_info=True)
             rejected.append((row_id, local_row, str(item.item_id), src, f"{type(exc).__name__}: {exc}", fname))
             continue
-        data.y = torch.tensor([list(item.targets)], dtype=torch.float32).reshape(1, len(item.targets))
-        records.append(data)
+        if len(item.targets) != n_targets:
+            rejected.append((row_id, local_row, str(item.item_id), src,
+                             f"{len(item.targets)} label values, expected {n_targets}", fname))
+            continue
+        arrays.append(arr)
+        row_ids.append(row_id)
+        targets.append(item.targets)
         kept.append((row_id, str(item.item_id), src))
-    block = pack_records(records, [k[0] for k in kept])
-    return {"block": block, "kept": kept, "rejected": rejected}
+    return {"block": pack_arrays(arrays, row_ids, targets, n_targets), "kept": kept, "rejected": rejected}
 
 
 def pool_context() -> Any:

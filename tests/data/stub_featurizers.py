@@ -79,16 +79,18 @@ def read_items(path, kind, smiles_column=None, target_columns=None, id_column=No
 
 
 def featurize_item(item, spec):
-    return featurize_smiles(item.payload, spec, item.targets, item.row_id)
+    from featurizers.molecule import featurize_smiles as real_or_stub
+
+    return real_or_stub(item.payload, spec, item.targets, item.row_id)
 
 
 def ensure_featurizers() -> None:
     """Install the stand-ins for whichever H1 entry point does not exist yet."""
-    if importlib.util.find_spec("featurizers.molecule") is None:
+    if "featurizers.molecule" not in sys.modules and importlib.util.find_spec("featurizers.molecule") is None:
         m = types.ModuleType("featurizers.molecule")
         m.molecule_spec, m.featurize_smiles = molecule_spec, featurize_smiles
         sys.modules["featurizers.molecule"] = m
-    if importlib.util.find_spec("featurizers.readers") is None:
+    if "featurizers.readers" not in sys.modules and importlib.util.find_spec("featurizers.readers") is None:
         r = types.ModuleType("featurizers.readers")
         r.read_items, r.RawItem = read_items, RawItem
         sys.modules["featurizers.readers"] = r

@@ -1,0 +1,191 @@
+"""Featurization throughput: ours vs DeepChem and PyG on the same inputs, one process (items/s per core).
+
+Molecules: the first ``n`` SMILES of the MOSES ZINC sample (``pretrain/moses_zinc_samples/train10k.csv``)
+through our ``featurize_smiles``, DeepChem's ``MolGraphConvFeaturizer(use_edges=True)`` and PyG's
+``from_smiles``. Crystals: the first ``n_crystals`` Perov-5 validation CIFs, parsed to pymatgen
+``Structure`` objects beforehand (parsing is not timed), through our ``featurize_structure`` and
+DeepChem's ``CGCNNFeaturizer`` (radius 8, max 12 neighbours, offline: the CGCNN ``atom_init.json``
+from the shared data directory is placed in a temporary ``DEEPCHEM_DATA_DIR`` and the download is
+stubbed, environment note D1). Torch runs with one thread while timing, so figures are per core.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import gzip
+import logging
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from harmony_mol.data.registry import data_dir as find_data_dir
+
+logger = logging.getLogger(__name__)
+
+MOSES = "pretrain/moses_zinc_samples/train10k.csv"
+PEROV = "crystals/perov_5/val.csv.gz"
+ATOM_INIT = "crystals/cgcnn_sample_regression/atom_init.json"
+
+
+@contextlib.contextmanager
+def _one_thread() -> Iterator[None]:
+    prev = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(prev)
+
+
+def _rate(fn: Callable[[Sequence[Any]], int], items: Sequence[Any], warmup: int = 20) -> tuple[float, int]:
+    """Items/s of ``fn(items)`` (which returns the number of failures) after a short warm-up."""
+    fn(items[:warmup])
+    t0 = time.perf_counter()
+    failed = fn(items)
+    dt = time.perf_counter() - t0
+    return len(items) / dt, failed
+
+
+def read_smiles(root: Path, n: int) -> list[str]:
+    with open(root / MOSES, newline="") as fh:
+        rows = csv.DictReader(fh)
+        return [r["SMILES"] for _, r in zip(range(n), rows)]
+
+
+def read_structures(root: Path, n: int) -> list[Any]:
+    import warnings
+
+    from pymatgen.core import Structure
+
+    out = []
+    with gzip.open(root / PEROV, "rt", newline="") as fh, warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for _, r in zip(range(n), csv.DictReader(fh)):
+            out.append(Structure.from_str(r["cif"], fmt="cif"))
+    return out
+
+
+def _ours_molecules(smiles: Sequence[str]) -> int:
+    from featurizers.errors import FeaturizationError
+    from featurizers.molecule import featurize_smiles, molecule_spec
+
+    spec = molecule_spec("harmony")
+    bad = 0
+    for i, s in enumerate(smiles):
+        try:
+            featurize_smiles(s, spec, row_id=i)
+        except FeaturizationError:
+            bad += 1
+    return bad
+
+
+def _pyg_molecules(smiles: Sequence[str]) -> int:
+    from torch_geometric.utils import from_smiles
+
+    return sum(1 for s in smiles if from_smiles(s).num_nodes == 0)
+
+
+def _deepchem_molecules(smiles: Sequence[str]) -> int:
+    import deepchem as dc
+    import numpy as np
+
+    feats = dc.feat.MolGraphConvFeaturizer(use_edges=True).featurize(list(smiles))
+    return sum(1 for f in feats if isinstance(f, np.ndarray))
+
+
+def _ours_crystals(structures: Sequence[Any]) -> int:
+    from featurizers.crystal import crystal_spec, featurize_structure
+    from featurizers.errors import FeaturizationError
+
+    spec = crystal_spec(cutoff=8.0, max_neighbors=12)
+    bad = 0
+    for i, s in enumerate(structures):
+        try:
+            featurize_structure(s, spec, row_id=i)
+        except FeaturizationError:
+            bad += 1
+    return bad
+
+
+def _deepchem_cgcnn(root: Path) -> Callable[[Sequence[Any]], int]:
+    """A CGCNNFeaturizer that never touches the network (environment note D1)."""
+    os.environ["DEEPCHEM_DATA_DIR"] = os.environ.get("DEEPCHEM_DATA_DIR") or tempfile.mkdtemp(prefix="hm-dc-")
+    logging.getLogger("deepchem").setLevel(logging.ERROR)
+    import deepchem as dc
+    import deepchem.feat.material_featurizers.cgcnn_featurizer as cg
+    import numpy as np
+    from deepchem.utils.data_utils import get_data_dir
+
+    dst = Path(get_data_dir()) / "atom_init.json"
+    if not dst.exists():
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(root / ATOM_INIT, dst)
+    cg.download_url = lambda *a, **k: None
+    feat = dc.feat.CGCNNFeaturizer(radius=8.0, max_neighbors=12)
+
+    def run(structures: Sequence[Any]) -> int:
+        out = feat.featurize(list(structures))
+        return sum(1 for f in out if isinstance(f, np.ndarray))
+
+    return run
+
+
+def measure_featurize(n: int = 10_000, n_crystals: int = 500, data_dir: str | Path | None = None,
+                      deepchem: bool = True) -> dict[str, Any]:
+    """Measure items/s (one process, one torch thread) for every featurizer.
+
+    Returns:
+        ``{"molecules": {"harmony", "deepchem", "pyg"}, "crystals": {"harmony", "deepchem"},
+        "failed": {...}, "n": ..., "n_crystals": ..., "hardware": ...}`` (rates rounded to 1 item/s;
+        DeepChem entries are ``None`` when skipped).
+    """
+    from rdkit import RDLogger
+
+    from harmony_mol.utils.provenance import hardware
+
+    RDLogger.DisableLog("rdApp.*")
+    root = find_data_dir(data_dir)
+    smiles = read_smiles(root, n)
+    structures = read_structures(root, n_crystals)
+    mol: dict[str, float | None] = {}
+    cry: dict[str, float | None] = {}
+    failed: dict[str, int] = {}
+    with _one_thread():
+        mol["harmony"], failed["mol_harmony"] = _rate(_ours_molecules, smiles)
+        mol["deepchem"], failed["mol_deepchem"] = _rate(_deepchem_molecules, smiles) if deepchem else (None, 0)
+        mol["pyg"], failed["mol_pyg"] = _rate(_pyg_molecules, smiles)
+        cry["harmony"], failed["cry_harmony"] = _rate(_ours_crystals, structures, warmup=5)
+        if deepchem:
+            cry["deepchem"], failed["cry_deepchem"] = _rate(_deepchem_cgcnn(root), structures, warmup=5)
+        else:
+            cry["deepchem"] = None
+    rnd = {k: (round(v, 1) if v is not None else None) for k, v in mol.items()}
+    rcy = {k: (round(v, 1) if v is not None else None) for k, v in cry.items()}
+    return {"molecules": rnd, "crystals": rcy, "failed": failed, "n": len(smiles),
+            "n_crystals": len(structures), "hardware": hardware()}
+
+
+def format_report(result: dict[str, Any]) -> str:
+    """Human-readable table of :func:`measure_featurize`'s result with the speed-up ratios."""
+    lines = [f"featurization throughput, one process, one torch thread ({result['hardware'].get('cpu')}, "
+             f"{result['hardware'].get('cpu_count')} cores visible)"]
+    for group, n, base in (("molecules", result["n"], "MOSES ZINC train10k"),
+                           ("crystals", result["n_crystals"], "Perov-5 val, pre-parsed")):
+        rates = result[group]
+        lines.append(f"{group} (n={n}, {base}):")
+        ours = rates.get("harmony")
+        for name, v in rates.items():
+            if v is None:
+                lines.append(f"  {name:<9} skipped")
+                continue
+            ratio = f"  (ours {ours / v:.1f}x)" if name != "harmony" and ours else ""
+            lines.append(f"  {name:<9} {v:>10,.0f} items/s{ratio}")
+    lines.append(f"failed items: {result['failed']}")
+    return "\n".join(lines)
