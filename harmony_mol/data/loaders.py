@@ -150,7 +150,8 @@ class FastGraphLoader:
         data._slice_dict = {k: (ptr if lv == "node" else eptr if lv == "edge" else
                                 torch.arange(b + 1, device=self.device)) for k, lv in self.levels.items()}
         data._slice_dict["edge_index"] = eptr
-        data._inc_dict = {k: 0 for k in self.levels}
+        no_inc = torch.zeros(b, dtype=torch.long, device=self.device)
+        data._inc_dict = {k: no_inc for k in self.levels}
         data._inc_dict["edge_index"] = ptr[:-1]
         return data
 
