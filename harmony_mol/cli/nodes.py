@@ -1,0 +1,47 @@
+"""``harmony benchmark nodes``: reproduce the paper's node-classification table (linear probe)."""
+
+from __future__ import annotations
+
+import shlex
+import sys
+from pathlib import Path
+from typing import Any, Optional
+
+import typer
+
+
+def nodes_cmd(
+    datasets: Optional[str] = typer.Option(None, "--datasets", "-d",
+                                           help="Comma-separated names (default: the paper's 8 available here)."),
+    quick: bool = typer.Option(False, "--quick", help="Smoke test: 1 split, a few epochs."),
+    out: Path = typer.Option(Path("data/results/nodes"), "--out", "-o", help="Report directory."),
+    config_dir: Path = typer.Option(Path("configs/nodes"), "--config-dir",
+                                    help="Per-dataset YAML configs (<dataset>.yaml)."),
+    set_: Optional[list[str]] = typer.Option(None, "--set", help="Config override key=value (repeatable)."),
+    threads: Optional[int] = typer.Option(None, "--threads", help="torch CPU threads."),
+    report_only: bool = typer.Option(False, "--report-only", help="Rebuild the report from stored runs."),
+) -> None:
+    """Pretrain + linear-probe on each dataset; print ours beside the paper; write report.md/CSV/PNG."""
+    from harmony_mol.nodes.bench import DEFAULT_DATASETS, rebuild_report, run_benchmark, load_runs
+    from harmony_mol.nodes.report import summary_rows
+
+    command = "harmony " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    if report_only:
+        rebuild_report(out, command=command)
+    else:
+        names = [d.strip() for d in datasets.split(",") if d.strip()] if datasets else list(DEFAULT_DATASETS)
+        run_benchmark(names, out, config_dir, quick=quick, overrides=list(set_ or []), command=command,
+                      threads=threads)
+    rows: list[dict[str, Any]] = summary_rows(load_runs(out))
+    typer.echo(f"{'dataset':<20} {'ours (val-sel.)':>16} {'code rule':>16} {'paper':>7} {'baseline':>22}")
+    for r in rows:
+        paper = "–" if r["paper_same_variant"] is None else f"{r['paper_same_variant']:.2f}"
+        base = "–" if r["baseline_acc"] is None else f"{r['baseline']} {r['baseline_acc']:.2f}"
+        typer.echo(f"{r['dataset']:<20} {r['ours_val_selected_mean']:>8.2f} ± {r['ours_val_selected_std']:<5.2f} "
+                   f"{r['ours_test_max_mean']:>8.2f} ± {r['ours_test_max_std']:<5.2f} {paper:>7} {base:>22}")
+    typer.echo(f"report: {out / 'report.md'}")
+
+
+def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:
+    """Add ``nodes`` to the ``benchmark`` group."""
+    groups["benchmark"].command("nodes")(nodes_cmd)

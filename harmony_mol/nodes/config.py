@@ -1,0 +1,77 @@
+"""Configuration of a node-classification reproduction run (``configs/nodes/<dataset>.yaml``).
+
+Every paper-vs-code disagreement (method §9) is a switch: the encoder preset (``code`` / ``paper``)
+plus ``encoder`` overrides of :class:`~harmony_mol.nn.encoder_config.EncoderConfig` (``edge_gate``,
+``adj_norm``, ``readout``, ``mask_token_init``, ``norm_style``, ...), ``teacher_mode`` (code: ``train``),
+``copy_buffers`` (code: ``False``), ``loss`` (paper ``l2``; code ``mse``/``sce``/``byol``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+
+@dataclass(frozen=True)
+class NodeRunConfig:
+    """One dataset's SSL pretraining + linear-probe protocol.
+
+    Args:
+        dataset: a name from :data:`harmony_mol.nodes.datasets.DATASETS`.
+        to_undirected: symmetrise the directed WebKB/Actor graphs (code: ``False``).
+        preset: encoder base, ``"code"`` (:meth:`EncoderConfig.code_faithful`) or ``"paper"``.
+        encoder: overrides of EncoderConfig fields on top of the preset (``hidden_dim``, ``hops``, ...).
+        masking: ``"prob"`` (+Prob), ``"diffi"`` (+Diffi) or ``"random"``.
+        mask_ratio: R. exploit: r (exploitation share). mask_warmup: epochs of random masking first.
+        momentum: constant EMA momentum of the teacher.
+        teacher_mode: ``"train"`` (code: dropout + batch statistics) or ``"eval"``.
+        copy_buffers: copy BatchNorm buffers student -> teacher after each EMA step (code: False).
+        loss: ``"l2"`` (paper), ``"mse"``, ``"sce"``, ``"byol"``.
+        lr, weight_decay, epochs, warmup: Adam + linear warm-up + cosine, one full-batch step per epoch.
+        eval_every: probe every this many epochs (and at the last epoch).
+        probe_lr, probe_weight_decay, probe_epochs: the logistic-regression probe.
+        splits: how many of the predefined splits to run (``0`` = all).
+        seeds: pretraining seeds per split (Planetoid has one public split: use several seeds).
+        pretrain_per_split: ``True`` = a fresh model per split (code); ``False`` = one pretraining per
+            seed shared by all splits (labels are never used in pretraining; S times cheaper).
+    """
+
+    dataset: str
+    to_undirected: bool = False
+    preset: Literal["code", "paper"] = "code"
+    encoder: dict[str, Any] = field(default_factory=dict)
+    masking: Literal["prob", "diffi", "random"] = "prob"
+    mask_ratio: float = 0.5
+    exploit: float = 0.5
+    mask_warmup: int = 50
+    momentum: float = 0.99
+    teacher_mode: Literal["train", "eval"] = "eval"
+    copy_buffers: bool = True
+    loss: Literal["l2", "mse", "sce", "byol"] = "l2"
+    lr: float = 1e-3
+    weight_decay: float = 1e-4
+    epochs: int = 300
+    warmup: int = 30
+    eval_every: int = 10
+    probe_lr: float = 0.01
+    probe_weight_decay: float = 1e-4
+    probe_epochs: int = 300
+    splits: int = 0
+    seeds: tuple[int, ...] = (0,)
+    pretrain_per_split: bool = True
+
+    def __post_init__(self) -> None:
+        if not 0.0 < self.mask_ratio < 1.0:
+            raise ValueError(f"mask_ratio must be in (0, 1), got {self.mask_ratio}")
+        if not 0.0 <= self.exploit <= 1.0:
+            raise ValueError(f"exploit must be in [0, 1], got {self.exploit}")
+        if self.epochs < 1 or self.eval_every < 1 or self.probe_epochs < 1:
+            raise ValueError("epochs, eval_every and probe_epochs must be >= 1")
+        if self.mask_warmup < 1 or self.warmup < 0:
+            raise ValueError("mask_warmup must be >= 1 and warmup >= 0")
+        if not 0.0 <= self.momentum <= 1.0:
+            raise ValueError(f"momentum must be in [0, 1], got {self.momentum}")
+        if not self.seeds:
+            raise ValueError("seeds must list at least one seed")
+        if self.splits < 0:
+            raise ValueError(f"splits must be >= 0, got {self.splits}")
