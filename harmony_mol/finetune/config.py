@@ -131,6 +131,8 @@ class FinetuneConfig:
         deterministic: ``torch.use_deterministic_algorithms(True)``.
         plots: Write parity / ROC / learning-curve PNGs.
         progress: Progress bar (``None``: when stderr is a terminal).
+        threads: ``torch.set_num_threads`` for the run (0 = leave torch's default). Small models on a
+            shared CPU run much faster with 1.
     """
 
     name: str = "finetune"
@@ -145,6 +147,7 @@ class FinetuneConfig:
     deterministic: bool = True
     plots: bool = True
     progress: bool | None = None
+    threads: int = 0
 
     def __post_init__(self) -> None:
         if not self.data.input:

@@ -176,6 +176,8 @@ def finetune(cfg: FinetuneConfig) -> FinetuneResult:
 
     t0 = time.perf_counter()
     device = resolve_device(cfg.device)
+    if cfg.threads > 0:
+        torch.set_num_threads(cfg.threads)
     spec = None
     if cfg.model.pretrained is not None:
         from harmony_mol.checkpoint import load_checkpoint

@@ -1,0 +1,116 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+
+from harmony_mol.bundle import BundleError, load_bundle
+from harmony_mol.config import load_config
+from harmony_mol.finetune import train as train_mod
+from harmony_mol.finetune.config import FinetuneConfig
+from harmony_mol.finetune.evaluate import split_metrics
+
+from .conftest import TINY_ENCODER, TinyDataset
+
+
+def _cfg(tmp_path: Path, **over: object) -> FinetuneConfig:
+    base = {
+        "name": "t", "out_dir": str(tmp_path), "data": {"input": "tiny"},
+        "split": {"method": "random", "fractions": [0.5, 0.25, 0.25]},
+        "model": {"encoder": TINY_ENCODER, "readout": "mean_max", "head_hidden": 16},
+        "optim": {"epochs": 3, "batch_size": 4, "eval_batch_size": 5, "lr": 3e-3}, "plots": False,
+    }
+    return load_config(FinetuneConfig, None, {**base, **over})
+
+
+def _patch(monkeypatch: pytest.MonkeyPatch, ds: TinyDataset) -> None:
+    monkeypatch.setattr(train_mod, "resolve_dataset", lambda cfg, spec: ds)
+
+
+def test_bundle_round_trip_reproduces_metrics_exactly(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                      tiny_regression: TinyDataset) -> None:
+    _patch(monkeypatch, tiny_regression)
+    res = train_mod.finetune(_cfg(tmp_path, seeds=[0, 1]))
+    assert res.bundle_path.is_file() and (res.out_dir / "metrics.json").is_file()
+    saved = json.loads((res.out_dir / "metrics.json").read_text())
+    assert saved["task_type"] == "regression" and set(saved["per_seed"]) == {"0", "1"}
+    bundle = load_bundle(res.bundle_path)
+    assert len(bundle.members) == 2 and bundle.target_names == ["n_heavy", "mod3"]
+    t = tiny_regression.tensors()
+    for i, member in enumerate(bundle.members):
+        model = bundle.build_member(i)
+        split = {k: [tiny_regression.row_ids.index(r) for r in v] for k, v in member.split.items()}
+        m, _ = split_metrics(model, t, split, [0, 1], "regression", member.scaler, bundle.target_names, 5, "cpu")
+        for name in ("train", "valid", "test"):
+            assert m[name]["rmse"] == member.metrics[name]["rmse"]  # bit-for-bit on CPU
+            assert m[name]["rmse"] == saved["per_seed"][str(member.seed)][name]["rmse"]
+
+
+def test_finetune_is_deterministic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                   tiny_classification: TinyDataset) -> None:
+    _patch(monkeypatch, tiny_classification)
+    a = train_mod.finetune(_cfg(tmp_path / "a", task_type="classification"))
+    b = train_mod.finetune(_cfg(tmp_path / "b", task_type="classification"))
+    assert a.metrics["per_seed"] == b.metrics["per_seed"]
+    assert a.metrics["task_type"] == "classification"
+    sa, sb = torch.load(a.bundle_path, weights_only=True), torch.load(b.bundle_path, weights_only=True)
+    for k, v in sa["members"][0]["head"].items():
+        assert torch.equal(v, sb["members"][0]["head"][k])
+
+
+def test_overfit_sixteen_molecules(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                   tiny_regression: TinyDataset) -> None:
+    _patch(monkeypatch, tiny_regression)
+    cfg = _cfg(tmp_path, data={"input": "tiny", "target_columns": ["n_heavy"]},
+               optim={"epochs": 150, "batch_size": 16, "lr": 3e-3, "encoder_lr_mult": 1.0, "patience": 0},
+               model={"encoder": TINY_ENCODER, "readout": "sum", "head_hidden": 32, "dropout": 0.0},
+               split={"method": "random", "fractions": [0.75, 0.125, 0.125]})
+    res = train_mod.finetune(cfg)
+    hist = json.loads((res.out_dir / "history.json").read_text())["0"]
+    assert hist[0]["train_loss"] > 0.3
+    assert hist[-1]["train_loss"] < 0.02  # standardised MSE near 0
+
+
+def test_frozen_encoder_stays_fixed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                    tiny_regression: TinyDataset) -> None:
+    _patch(monkeypatch, tiny_regression)
+    cfg = _cfg(tmp_path, optim={"epochs": 2, "batch_size": 4, "freeze_encoder": True})
+    torch.manual_seed(0)
+    res = train_mod.finetune(cfg)
+    b = load_bundle(res.bundle_path)
+    from harmony_mol.finetune.model import build_encoder
+    from harmony_mol.utils.seed import seed_everything
+
+    seed_everything(0, deterministic=True)
+    fresh = build_encoder(b.encoder_config, b.input_dims).state_dict()
+    for k, v in b.members[0].encoder.items():
+        assert torch.equal(v, fresh[k]), k
+
+
+def test_bad_bundles_give_clear_errors(tmp_path: Path) -> None:
+    p = tmp_path / "old.pt"
+    torch.save({"kind": "harmony-model", "format_version": 0, "package_version": "0.0.1"}, p)
+    with pytest.raises(BundleError, match="format version 0 is not supported"):
+        load_bundle(p)
+    torch.save({"kind": "encoder", "format_version": 1}, p)
+    with pytest.raises(BundleError, match="encoder checkpoint"):
+        load_bundle(p)
+    torch.save([1, 2, 3], p)
+    with pytest.raises(BundleError, match="not a harmony-mol model bundle"):
+        load_bundle(p)
+    p.write_text("hello")
+    with pytest.raises(BundleError, match="cannot be read"):
+        load_bundle(p)
+    with pytest.raises(BundleError, match="not found"):
+        load_bundle(tmp_path / "missing.pt")
+
+
+def test_unknown_target_and_config_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                          tiny_regression: TinyDataset) -> None:
+    _patch(monkeypatch, tiny_regression)
+    with pytest.raises(ValueError, match="not in the dataset"):
+        train_mod.finetune(_cfg(tmp_path, data={"input": "tiny", "target_columns": ["nope"]}))
+    with pytest.raises(ValueError):
+        _cfg(tmp_path, split={"method": "random", "fractions": [0.5, 0.5, 0.5]})
