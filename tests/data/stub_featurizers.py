@@ -84,15 +84,22 @@ def featurize_item(item, spec):
     return real_or_stub(item.payload, spec, item.targets, item.row_id)
 
 
+#: Names of the entry points replaced by stand-ins in this session.
+STUBBED: set[str] = set()
+
+
 def ensure_featurizers() -> None:
     """Install the stand-ins for whichever H1 entry point does not exist yet."""
     if "featurizers.molecule" not in sys.modules and importlib.util.find_spec("featurizers.molecule") is None:
         m = types.ModuleType("featurizers.molecule")
         m.molecule_spec, m.featurize_smiles = molecule_spec, featurize_smiles
         sys.modules["featurizers.molecule"] = m
+        STUBBED.add("featurizers.molecule")
     if "featurizers.readers" not in sys.modules and importlib.util.find_spec("featurizers.readers") is None:
         r = types.ModuleType("featurizers.readers")
         r.read_items, r.RawItem = read_items, RawItem
         sys.modules["featurizers.readers"] = r
+        STUBBED.add("featurizers.readers")
     if not hasattr(featurizers, "featurize_item"):
         featurizers.featurize_item = featurize_item
+        STUBBED.add("featurizers.featurize_item")
