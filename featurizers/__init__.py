@@ -1,7 +1,8 @@
 """Turn molecules (SMILES) and crystals (CIF / POSCAR / extxyz / pymatgen dicts) into graph records.
 
 This package knows nothing about models, training or Prefect. See :mod:`featurizers.schema` for the
-graph-record contract every featurizer produces.
+graph-record contract every featurizer produces. Submodules (``molecule``, ``crystal``, ``readers``)
+import RDKit / pymatgen, so import them explicitly; this package root stays light.
 """
 
 from __future__ import annotations
