@@ -23,6 +23,7 @@ LAYERS: list[tuple[str, int]] = [
     ("harmony_mol.predict", 6),
     ("harmony_mol.benchmark", 6),
     ("harmony_mol.speed", 6),
+    ("harmony_mol.pipeline", 6),
     ("harmony_mol.cli", 7),
     ("flows", 8),
 ]

@@ -1,0 +1,66 @@
+"""Helpers shared by the flows: I/O-only retry condition, run-context-aware artifacts."""
+
+from __future__ import annotations
+
+import csv
+import logging
+from pathlib import Path
+from typing import Any
+
+from prefect.context import FlowRunContext, TaskRunContext
+
+logger = logging.getLogger(__name__)
+
+#: OSErrors that no retry can fix (wrong path, no permission): fail at once.
+_PERMANENT = (FileNotFoundError, NotADirectoryError, IsADirectoryError, PermissionError)
+
+
+def retry_on_io(task: Any, task_run: Any, state: Any) -> bool:
+    """``retry_condition_fn``: retry only transient I/O errors (never NaN losses, OOM or bad configs)."""
+    exc = state.data if isinstance(state.data, BaseException) else None
+    if exc is None:
+        try:
+            state.result()
+        except BaseException as err:  # noqa: BLE001 - we only classify it
+            exc = err
+    return isinstance(exc, OSError) and not isinstance(exc, _PERMANENT)
+
+
+def in_run() -> bool:
+    """True inside a Prefect flow or task run (artifacts need one; ``.fn()`` calls have none)."""
+    return FlowRunContext.get() is not None or TaskRunContext.get() is not None
+
+
+def artifact_key(*parts: str) -> str:
+    """Prefect artifact keys allow lowercase letters, digits and dashes only."""
+    raw = "-".join(parts).lower()
+    return "".join(c if c.isalnum() else "-" for c in raw).strip("-")[:100]
+
+
+def publish_markdown(markdown: str, key: str, description: str = "") -> None:
+    """Markdown artifact (skipped outside a run)."""
+    if in_run():
+        from prefect.artifacts import create_markdown_artifact
+
+        create_markdown_artifact(markdown=markdown, key=artifact_key(key), description=description)
+
+
+def publish_table(rows: list[dict[str, Any]], key: str, description: str = "") -> None:
+    """Table artifact (skipped outside a run or when empty)."""
+    if in_run() and rows:
+        from prefect.artifacts import create_table_artifact
+
+        create_table_artifact(table=rows, key=artifact_key(key), description=description)
+
+
+def rejected_rows(path: str | Path | None, limit: int = 200) -> list[dict[str, Any]]:
+    """First ``limit`` rows of a ``rejected.csv`` (empty when there is none)."""
+    if not path or not Path(path).is_file():
+        return []
+    with open(path, newline="") as fh:
+        out = []
+        for i, row in enumerate(csv.DictReader(fh)):
+            if i >= limit:
+                break
+            out.append(dict(row))
+    return out
