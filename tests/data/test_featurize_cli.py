@@ -68,3 +68,14 @@ def test_registry_dataset_by_name(tmp_path, shared_data):
 
     info = build_dataset(cfg)
     assert info.n_graphs == 642 and info.n_duplicates == 1 and info.target_names == ["expt"]
+
+
+def test_speed_featurize_json_shape(shared_data):
+    res = runner.invoke(app, ["speed", "featurize", "--n", "60", "--n-crystals", "4", "--skip-deepchem", "--json",
+                              "--data-dir", str(shared_data)])
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.output.strip().splitlines()[-1])
+    assert set(out) == {"molecules", "crystals"}
+    assert set(out["molecules"]) == {"harmony", "deepchem", "pyg"} and set(out["crystals"]) == {"harmony", "deepchem"}
+    assert out["molecules"]["harmony"] > 0 and out["molecules"]["pyg"] > 0
+    assert out["molecules"]["deepchem"] is None and out["crystals"]["deepchem"] is None
