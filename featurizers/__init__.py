@@ -7,7 +7,16 @@ import RDKit / pymatgen, so import them explicitly; this package root stays ligh
 
 from __future__ import annotations
 
+from featurizers.dispatch import featurize_item, featurize_item_np
 from featurizers.errors import FeaturizationError, Rejected
 from featurizers.schema import FEATURIZER_VERSION, FeaturizerSpec, validate_record
 
-__all__ = ["FEATURIZER_VERSION", "FeaturizationError", "FeaturizerSpec", "Rejected", "validate_record"]
+__all__ = [
+    "FEATURIZER_VERSION",
+    "FeaturizationError",
+    "FeaturizerSpec",
+    "Rejected",
+    "featurize_item",
+    "featurize_item_np",
+    "validate_record",
+]
