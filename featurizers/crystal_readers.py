@@ -70,13 +70,22 @@ def extxyz_items(path: Path, targets: Sequence[str]) -> Iterator[RawItem]:
             return
         item_id = str(atoms.info.get("id", atoms.info.get("name", f"{path.stem}:{row_id}")))
         try:
-            ys = tuple(parse_target(atoms.info.get(t), t, row_id) for t in targets)
+            ys = tuple(parse_target(_frame_value(atoms, t), t, row_id) for t in targets)
             payload: object = structure_from_atoms(atoms, row_id, item_id)
         except FeaturizationError as exc:
             yield RawItem(row_id, item_id, exc, tuple(math.nan for _ in targets))
         else:
             yield RawItem(row_id, item_id, payload, ys)
         row_id += 1
+
+
+def _frame_value(atoms: Any, key: str) -> Any:
+    """``atoms.info[key]``, else the calculator result ASE moved it to (``energy``, ``stress``, ...)."""
+    if key in atoms.info:
+        return atoms.info[key]
+    results = getattr(atoms.calc, "results", None) or {}
+    value = results.get(key)
+    return None if value is None or getattr(value, "ndim", 0) else value
 
 
 def _is_number(text: str) -> bool:
