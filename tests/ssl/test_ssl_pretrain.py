@@ -127,3 +127,31 @@ def _cfg_overrides(ds: Path, out: Path, **over: object) -> dict[str, object]:
         else:
             flat[k] = v
     return flat
+
+
+def test_cli_pretrain_and_bad_override(mols64: Path, tmp_path: Path, repo_root: Path) -> None:
+    from typer.testing import CliRunner
+
+    from harmony_mol.cli import app
+
+    runner = CliRunner()
+    yaml_path = str(repo_root / "configs" / "pretrain" / "cpu_small.yaml")
+    args = ["pretrain", "--config", yaml_path, f"dataset={mols64}",
+            f"out_dir={tmp_path / 'cli'}", "max_steps=2", "batch_size=16", "progress=false",
+            "encoder.hidden_dim=16", "encoder.wgcn_hidden=16", "encoder.mlp_hidden=16"]
+    res = runner.invoke(app, args, catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    assert res.output.strip().endswith("encoder.pt") and (tmp_path / "cli" / "encoder.pt").is_file()
+    res = runner.invoke(app, ["pretrain", "--config", yaml_path, "masking.nope=1"])
+    assert res.exit_code == 2 and "unknown key" in res.output
+
+
+def test_speed_pretrain_reports_both_models_and_loaders(shared_data: Path) -> None:
+    from harmony_mol.speed.pretrain import format_report, measure_pretrain
+
+    res = measure_pretrain(n_graphs=24, batch_size=8, steps=1, hidden=16, device="cpu", data_dir=shared_data,
+                           overrides=["encoder.heads=2"])
+    got = {(r["model"], r["loader"]) for r in res["rows"]}
+    assert got == {(m, lo) for m in ("harmony-ssl", "gine-attrmask") for lo in ("pyg", "fast")}
+    assert all(r["graphs_per_s"] > 0 for r in res["rows"]) and set(res["ratio"]) == {"pyg", "fast"}
+    assert "ours / GINE" in format_report(res)
