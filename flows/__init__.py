@@ -18,7 +18,7 @@ _DEFAULTS = {
     "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
     "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
     "PREFECT_HOME": str(Path.home() / ".cache" / "harmony-mol" / "prefect"),
-    "PREFECT_LOGGING_EXTRA_LOGGERS": "harmony_mol,featurizers",
+    "PREFECT_LOGGING_EXTRA_LOGGERS": "harmony_mol,featurizers,flows",
 }
 for _k, _v in _DEFAULTS.items():
     os.environ.setdefault(_k, _v)

@@ -64,3 +64,14 @@ def rejected_rows(path: str | Path | None, limit: int = 200) -> list[dict[str, A
                 break
             out.append(dict(row))
     return out
+
+
+def cli_logging(level: int = logging.INFO) -> None:
+    """Command-line entry points: show the library's INFO progress lines.
+
+    Prefect attaches its console (and API) handlers to the loggers named in
+    ``PREFECT_LOGGING_EXTRA_LOGGERS`` (harmony_mol, featurizers, flows) but leaves their level at the
+    root's WARNING; raise them so every stage reports progress through Prefect's log.
+    """
+    for name in ("harmony_mol", "featurizers", "flows"):
+        logging.getLogger(name).setLevel(level)

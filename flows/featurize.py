@@ -46,8 +46,7 @@ def featurize_cache_key(context: Any, parameters: dict[str, Any]) -> str | None:
     if cfg.force or cfg.output is None:
         return None
     key, _, _ = cache_key(cfg)
-    out = Path(cfg.output).resolve()
-    blob = {"dataset_key": key, "output": str(out), "present": _manifest_key(out) == key}
+    blob = {"dataset_key": key, "output": str(Path(cfg.output).resolve())}
     return "featurize-" + sha256_text(json.dumps(blob, sort_keys=True))[:32]
 
 
@@ -74,9 +73,8 @@ def featurize_flow(configs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """
     futures = featurize_task.map(configs, label=[_label(c) for c in configs])
     results = []
-    for fut in futures:
-        res = dict(fut.result())
-        res["prefect_cached"] = _was_cached(fut)
+    for cfg, fut in zip(configs, futures):
+        res = checked_result(fut, cfg)
         results.append(res)
         rows = rejected_rows(res["rejected_path"])
         publish_table(rows, f"rejected-{res['label']}",
@@ -94,6 +92,17 @@ def featurize_flow(configs: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def _was_cached(fut: PrefectFuture[Any]) -> bool:
     state = fut.state
     return bool(state.is_completed() and state.name == "Cached")
+
+
+def checked_result(fut: PrefectFuture[Any], config: dict[str, Any]) -> dict[str, Any]:
+    """The task's result plus ``prefect_cached``; a cache hit whose dataset is gone is rebuilt."""
+    res = dict(fut.result())
+    res["prefect_cached"] = _was_cached(fut)
+    if res["prefect_cached"] and _manifest_key(Path(res["path"])) != res["key"]:
+        logger.info("cached result points to a missing or replaced dataset %s: rebuilding", res["path"])
+        res = dict(featurize_task.with_options(refresh_cache=True)(config, label=res["label"]))
+        res["prefect_cached"] = False
+    return res
 
 
 def dask_runner(n_workers: int = 2, address: str | None = None, processes: bool = True) -> Any:
@@ -125,6 +134,8 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
 
 
 if __name__ == "__main__":
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from flows.common import cli_logging
+
+    cli_logging()
     for _r in main():
         print(json.dumps(_r))  # noqa: T201 - command output

@@ -77,6 +77,8 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
 
 
 if __name__ == "__main__":
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from flows.common import cli_logging
+
+    cli_logging()
     for _r in main():
         print(json.dumps({k: _r[k] for k in ("label", "bundle_path")}))  # noqa: T201 - command output

@@ -20,7 +20,7 @@ from typing import Any
 from prefect import flow, task
 
 from flows.common import publish_markdown, publish_table, rejected_rows, retry_on_io
-from flows.featurize import _was_cached, featurize_task
+from flows.featurize import checked_result, featurize_task
 from flows.finetune import finetune_task
 from flows.pretrain import pretrain_task
 from harmony_mol.config import config_to_dict
@@ -66,9 +66,8 @@ def pipeline_flow(config_path: str | None = None, kind: str = "molecule", out_di
     cfg: PipelineConfig = load_pipeline(config_path or DEFAULT_CONFIG, overrides)
     st = stage_configs(cfg, kind, out_dir=Path(out_dir) if out_dir else None)  # type: ignore[arg-type]
     _stage(f"1/4 featurize {', '.join(st.featurize.inputs)} -> {st.featurize.output}", t0)
-    fut = featurize_task.submit(config_to_dict(st.featurize), label=f"{kind}-dataset")
-    featurized = dict(fut.result())
-    featurized["prefect_cached"] = _was_cached(fut)
+    fz = config_to_dict(st.featurize)
+    featurized = checked_result(featurize_task.submit(fz, label=f"{kind}-dataset"), fz)
     logger.info("%d graphs, %d rejected%s", featurized["n_graphs"], featurized["n_rejected"],
                 " (cached)" if featurized["prefect_cached"] or featurized["cache_hit"] else "")
     publish_table(rejected_rows(featurized["rejected_path"]), f"rejected-{kind}", "Rejected input rows")
@@ -107,5 +106,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from flows.common import cli_logging
+
+    cli_logging()
     main()

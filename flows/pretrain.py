@@ -107,5 +107,7 @@ def main(argv: list[str] | None = None) -> str:
 
 
 if __name__ == "__main__":
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from flows.common import cli_logging
+
+    cli_logging()
     print(main())  # noqa: T201 - command output
