@@ -1,0 +1,111 @@
+"""``harmony predict``, ``harmony embed`` and ``harmony speed predict``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+
+def _fail(exc: Exception) -> None:
+    typer.echo(f"error: {exc}", err=True)
+    raise typer.Exit(code=1) from exc
+
+
+def predict_cmd(
+    model: Optional[list[Path]] = typer.Option(None, "--model", "-m", help="Model bundle (repeat for an ensemble)."),
+    models: Optional[list[Path]] = typer.Option(None, "--models", help="More bundles for an ensemble."),
+    input_: Path = typer.Option(..., "--input", "-i", help="CSV / .smi / SDF of molecules; CIF folder, CSV with a "
+                                "CIF column, id_prop set or JSON lines of crystals."),
+    output: Path = typer.Option(..., "--output", "-o", help="Predictions CSV (input columns + targets + error)."),
+    smiles_column: Optional[str] = typer.Option(None, "--smiles-column", help="SMILES column (default: detected)."),
+    cif_column: Optional[str] = typer.Option(None, "--cif-column", help="CIF column of a crystal CSV."),
+    batch_size: int = typer.Option(512, "--batch-size", help="Graphs per inference batch."),
+    chunk_size: int = typer.Option(8192, "--chunk-size", help="Rows read per chunk (bounds memory)."),
+    workers: int = typer.Option(1, "--workers", "-w", help="Featurizing processes."),
+    device: str = typer.Option("cpu", "--device", help="cpu | cuda | auto."),
+    progress: Optional[bool] = typer.Option(None, "--progress/--no-progress", help="Progress bar."),
+) -> None:
+    """Predict properties for every input row (failed rows get NaN and an error reason)."""
+    from harmony_mol.bundle import BundleError
+    from harmony_mol.predict import Predictor
+
+    paths = list(model or []) + list(models or [])
+    if not paths:
+        raise typer.BadParameter("give --model (and optionally --models)")
+    try:
+        pred = Predictor.load(paths, device=device, batch_size=batch_size, workers=workers)
+        st = pred.predict_file(input_, output, smiles_column=smiles_column, cif_column=cif_column,
+                               chunk_size=chunk_size, progress=progress)
+    except (BundleError, ValueError, FileNotFoundError) as exc:
+        _fail(exc)
+        return
+    typer.echo(f"wrote {st.output}: {st.n_rows:,} rows ({st.n_failed:,} failed to featurize) "
+               f"in {st.seconds:.1f} s ({st.rows_per_s:,.0f} rows/s)")
+
+
+def embed_cmd(
+    model: Optional[Path] = typer.Option(None, "--model", "-m", help="Model bundle (its fine-tuned encoder)."),
+    encoder: Optional[Path] = typer.Option(None, "--encoder", help="Pretrained encoder checkpoint instead."),
+    which: str = typer.Option("student", "--which", help="student | teacher (with --encoder)."),
+    readout: str = typer.Option("mean", "--readout", help="Pooling with --encoder: mean, sum, max, mean_max, ..."),
+    input_: Path = typer.Option(..., "--input", "-i", help="Molecules or crystals (as for predict)."),
+    output: Path = typer.Option(..., "--output", "-o", help="emb.npy (+ .errors.csv), emb.csv or emb.parquet."),
+    smiles_column: Optional[str] = typer.Option(None, "--smiles-column"),
+    cif_column: Optional[str] = typer.Option(None, "--cif-column"),
+    batch_size: int = typer.Option(512, "--batch-size"),
+    chunk_size: int = typer.Option(8192, "--chunk-size"),
+    workers: int = typer.Option(1, "--workers", "-w"),
+    device: str = typer.Option("cpu", "--device"),
+    progress: Optional[bool] = typer.Option(None, "--progress/--no-progress"),
+) -> None:
+    """Export pooled graph embeddings (one row per input; NaN rows for inputs that failed)."""
+    from harmony_mol.bundle import BundleError
+    from harmony_mol.predict import Predictor
+
+    if (model is None) == (encoder is None):
+        raise typer.BadParameter("give exactly one of --model or --encoder")
+    try:
+        kw = {"device": device, "batch_size": batch_size, "workers": workers}
+        pred = Predictor.load(model, **kw) if model else Predictor.from_encoder(encoder, which, readout, **kw)
+        st = pred.embed_file(input_, output, smiles_column=smiles_column, cif_column=cif_column,
+                             chunk_size=chunk_size, progress=progress)
+    except (BundleError, ValueError, FileNotFoundError) as exc:
+        _fail(exc)
+        return
+    typer.echo(f"wrote {st.output}: {st.n_rows:,} rows ({st.n_failed:,} failed) in {st.seconds:.1f} s")
+
+
+def speed_predict_cmd(
+    n: int = typer.Option(10_000, "--n", help="Molecules to push through featurize + predict."),
+    model: Optional[Path] = typer.Option(None, "--model", "-m", help="Bundle to time (default: a fresh default-size model)."),
+    workers: int = typer.Option(2, "--workers", "-w", help="Featurizing processes."),
+    batch_size: int = typer.Option(1024, "--batch-size"),
+    device: str = typer.Option("cpu", "--device"),
+    threads: int = typer.Option(0, "--threads", help="torch intra-op threads (0 = default)."),
+    data: Optional[Path] = typer.Option(None, "--data", help="SMILES CSV to sample from (default: ZINC in shared data)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the figures as JSON."),
+) -> None:
+    """End-to-end molecules/s: featurize + predict (on this machine's CPUs or a GPU)."""
+    from harmony_mol.speed.predict import speed_predict
+
+    try:
+        res = speed_predict(n=n, model=model, workers=workers, batch_size=batch_size, device=device,
+                            threads=threads, data=data)
+    except (ValueError, FileNotFoundError) as exc:
+        _fail(exc)
+        return
+    if as_json:
+        typer.echo(json.dumps(res))
+        return
+    for k, v in res.items():
+        typer.echo(f"{k:<22} {v:,.1f}" if isinstance(v, float) else f"{k:<22} {v}")
+
+
+def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:
+    """Add ``harmony predict``, ``harmony embed`` and ``harmony speed predict``."""
+    app.command("predict")(predict_cmd)
+    app.command("embed")(embed_cmd)
+    groups["speed"].command("predict")(speed_predict_cmd)
