@@ -88,7 +88,7 @@ class HarmonyEncoder(nn.Module):
         self.mlp_norms = nn.ModuleList(make_norm(cfg.branch_norm, cfg.mlp_hidden) for _ in range(cfg.mlp_layers))
         self.mlp_out = nn.Linear(cfg.mlp_hidden, d)
         self.dropout = nn.Dropout(cfg.dropout)
-        self.block = TokenAttentionBlock(d, cfg.heads, cfg.ffn_ratio, cfg.attn_dropout, cfg.norm_style)
+        self.block = TokenAttentionBlock(d, cfg.heads, cfg.ffn_ratio, cfg.attn_dropout, cfg.norm_style, cfg.qk_dim)
         self.fusion = TokenFusion(cfg.readout, d, cfg.num_tokens, cfg.hier_act)
         self._init_fused()
 
@@ -162,7 +162,10 @@ class HarmonyEncoder(nn.Module):
         Shapes:
             - h0 ``[N, in_dim]`` -> ``[N, hidden_dim]`` (+ tokens ``[N, S, hidden_dim]``).
         """
-        y = self.block(self.tokens(h0, batch))
+        tokens = self.tokens(h0, batch)
+        if self.cfg.readout == "cls" and not return_tokens:
+            return self.block(tokens, first_only=True)  # exact cls fast path: only token 0's output
+        y = self.block(tokens)
         z = self.fusion(y)
         return (z, y) if return_tokens else z
 

@@ -25,6 +25,12 @@ MaskInit = Literal["zeros", "normal"]
 class EncoderConfig:
     """Hyper-parameters of :class:`~harmony_mol.nn.encoder.HarmonyEncoder`.
 
+    The defaults are the lean molecular config (inductive feature gates, sym-normalised adjacency,
+    exact hops ``(1, 3)``, LayerNorm branches, post-norm, ``cls`` read-out with its fast path,
+    ``qk_dim=64``, ``ffn_ratio=2``): on a 256-molecule ZINC batch its forward+backward costs about the
+    same as a 5-layer 300-d GINE stack on CPU. :meth:`code_faithful` / :meth:`paper_faithful` give the
+    reference behaviours (``qk_dim=None``, ``ffn_ratio=4``).
+
     Token order (fixed): ``[linear, wgcn_1, ..., wgcn_K, mlp]`` with one WGCN token per entry of ``hops``.
     (The code's order is linear, WGCN-A, WGCN-B, MLP; ours is the same for ``hops=(a, b)``.)
 
@@ -40,6 +46,8 @@ class EncoderConfig:
         mlp_layers: ``L_M``: number of hidden-to-hidden layers of the MLP token; the MLP has ``L_M + 2``
             linear layers (code). ``0`` = the paper's 2-layer MLP.
         heads: Attention heads in the token block (``hidden_dim`` must be divisible by it).
+        qk_dim: Total query/key width in the token block (``None`` = ``hidden_dim``, as in the code).
+            Scores over a handful of tokens need few dimensions; the lean default 64 saves compute.
         ffn_ratio: FFN width multiple in the token block. Code/paper: 4. It dominates the block's cost;
             the lean molecular default is 2.
         dropout: Dropout inside the branches (code ``dropout``).
@@ -49,7 +57,8 @@ class EncoderConfig:
             batch-independent, method §8.6) or ``"none"``.
         readout: ``"cls"`` (code: post-attention linear token), ``"max"`` (code alternative), ``"mean"``,
             or ``"hier"`` (paper: near-to-far hierarchical fusion; WGCN tokens merged far-to-near first,
-            then the MLP token, then the linear token).
+            then the MLP token, then the linear token). ``"cls"`` (the default) runs an exact fast path that
+            computes the block's query/FFN for token 0 only (~1.9x cheaper than ``"hier"`` on CPU).
         hier_act: Activation ``σ`` in the hierarchical fusion (unspecified by the paper): ``"gelu"``/``"relu"``/``"tanh"``.
         edge_gate: ``"features"`` (graph-level adaptation, method §8.2): ``a_ij = sigmoid(g([e_ij ‖ h_i ‖ h_j]))``
             with ``g`` a tiny MLP; ``"free"``: one learnable logit per edge shared by the layers of a
@@ -76,12 +85,13 @@ class EncoderConfig:
     mlp_hidden: int = 300
     mlp_layers: int = 0
     heads: int = 4
+    qk_dim: int | None = 64
     ffn_ratio: float = 2.0
     dropout: float = 0.0
     attn_dropout: float = 0.0
     norm_style: NormStyle = "post"
     branch_norm: BranchNorm = "layer"
-    readout: Readout = "hier"
+    readout: Readout = "cls"
     hier_act: Literal["gelu", "relu", "tanh"] = "gelu"
     edge_gate: EdgeGate = "features"
     gate_endpoints: bool = True
@@ -117,6 +127,8 @@ class EncoderConfig:
             raise ValueError(f"EncoderConfig.mlp_layers must be >= 0, got {self.mlp_layers}")
         if self.hidden_dim % self.heads:
             raise ValueError(f"hidden_dim={self.hidden_dim} is not divisible by heads={self.heads}")
+        if self.qk_dim is not None and (self.qk_dim < self.heads or self.qk_dim % self.heads):
+            raise ValueError(f"qk_dim={self.qk_dim} must be a positive multiple of heads={self.heads}")
         if self.ffn_ratio <= 0:
             raise ValueError(f"EncoderConfig.ffn_ratio must be > 0, got {self.ffn_ratio}")
         for name in ("dropout", "attn_dropout"):
@@ -162,7 +174,7 @@ class EncoderConfig:
         initialised at 1, unnormalised sum, BatchNorm, post-norm, CLS read-out, zero mask token,
         ``max(L, 2)`` hops, FFN x4)."""
         base = cls(
-            input_mode="raw", hops=(1, 2), ffn_ratio=4.0, norm_style="post", branch_norm="batch",
+            input_mode="raw", hops=(1, 2), qk_dim=None, ffn_ratio=4.0, norm_style="post", branch_norm="batch",
             readout="cls", edge_gate="free", gate_endpoints=False, gate_init=1.0, adj_norm="none",
             edge_messages=False, mask_token_init="zeros", code_hop_quirk=True,
         )
@@ -174,7 +186,7 @@ class EncoderConfig:
         re-normalised adjacency with self-loops, exact 1-hop and K-hop, pre-norm, hierarchical fusion,
         N(0, 1) mask token, FFN x4)."""
         base = cls(
-            input_mode="raw", hops=(1, 2), ffn_ratio=4.0, norm_style="pre", branch_norm="batch",
+            input_mode="raw", hops=(1, 2), qk_dim=None, ffn_ratio=4.0, norm_style="pre", branch_norm="batch",
             readout="hier", edge_gate="free", gate_endpoints=False, gate_init=3.0, adj_norm="sym",
             edge_messages=False, mask_token_init="normal", code_hop_quirk=False,
         )
