@@ -136,8 +136,8 @@ def propagate(h: Tensor, edge_index: Tensor, coef: Tensor, self_coef: Tensor | N
     Shapes:
         - h ``[N, C]``, edge_index ``[2, E]``, coef ``[E]``, self_coef ``[N]`` -> ``[N, C]``.
     """
-    msg = h.index_select(0, edge_index[0]) * coef.unsqueeze(-1)
-    out = torch.zeros_like(h).index_add(0, edge_index[1], msg)
+    msg = h.index_select(0, edge_index[0]) * coef.unsqueeze(-1)  # promoted to coef's dtype (fp32 under autocast)
+    out = msg.new_zeros(h.size(0), h.size(1)).index_add_(0, edge_index[1], msg)
     if self_coef is not None:
         out = out + h * self_coef.unsqueeze(-1)
     return out
@@ -151,6 +151,10 @@ class WGCNStack(nn.Module):
     the GINE-style message ``a_ij (W h_j + U e_ij)`` by linearity). Hidden layers are followed by
     norm -> ReLU -> dropout, the last one by nothing (as in the code). The first layer's ``x W_1`` is
     computed outside (fused with the other consumers of the node input) and passed in.
+
+    Receptive field: a ``K``-hop token depends on node inputs at most ``K`` hops away, except that with
+    ``adj_norm="sym"`` and ``gate_endpoints`` the degree of a node ``K`` hops away includes gates that
+    read its ``(K+1)``-hop neighbours' inputs (normalisation only; no message travels ``K+1`` hops).
 
     Args:
         hops: Propagation hops (= layers).

@@ -98,3 +98,15 @@ def test_state_dict_reload_same_output(mol_batch: Batch) -> None:
     b = HarmonyEncoder(small(readout="hier"), MOL_DIMS).eval()
     b.load_state_dict(a.state_dict())
     torch.testing.assert_close(a(mol_batch), b(mol_batch))
+
+
+@pytest.mark.parametrize("readout", ["cls", "hier"])
+def test_bf16_autocast_and_crystal_preset(readout: str) -> None:
+    batch = Batch.from_data_list([make_graph(n, CRYSTAL_DIMS, seed=n) for n in (3, 6)])
+    enc = HarmonyEncoder(EncoderConfig.crystal(**SMALL, readout=readout), CRYSTAL_DIMS)
+    assert enc.cfg.hops == (1, 3, 6)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        z = enc(batch, node_mask=torch.tensor([True] + [False] * 8))
+    assert z.shape == (9, 32) and torch.isfinite(z.float()).all()
+    z.float().sum().backward()
+    assert enc.fused_in.weight.grad is not None and torch.isfinite(enc.fused_in.weight.grad).all()
