@@ -58,7 +58,7 @@ def featurize_chunk(payloads: Sequence[Any], spec_dict: dict[str, Any], row0: in
     if fast:
         from featurizers.molecule import featurize_smiles_np
     else:
-        from featurizers import featurize_item
+        from featurizers.dispatch import featurize_item_np
         from featurizers.readers import RawItem
     records: list[Any] = []
     ok: list[int] = []
@@ -74,9 +74,7 @@ def featurize_chunk(payloads: Sequence[Any], spec_dict: dict[str, Any], row0: in
             if fast:
                 records.append(featurize_smiles_np(p, spec, row_id=row0 + i))
             else:
-                d = featurize_item(RawItem(row0 + i, str(row0 + i), p, ()), spec)
-                records.append({k: getattr(d, k).numpy() for k in ("x", "x_feat", "edge_index", "edge_attr",
-                                                                    "edge_feat")})
+                records.append(featurize_item_np(RawItem(row0 + i, str(row0 + i), p, ()), spec))
             ok.append(i)
         except FeaturizationError as exc:
             errors[i] = exc.reason

@@ -1,0 +1,56 @@
+"""Crystal models go through the same Predictor: pymatgen Structures in Python, folders/CSVs on disk."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from harmony_mol.bundle import ModelBundle
+from harmony_mol.predict import Predictor
+
+from .conftest import TINY_ENCODER
+
+
+def _crystal_bundle() -> ModelBundle:
+    from featurizers.crystal import crystal_spec
+    from harmony_mol.finetune.loss import TargetScaler
+    from harmony_mol.finetune.model import build_encoder, build_model
+    from harmony_mol.nn.encoder_config import EncoderConfig
+
+    spec = crystal_spec(cutoff=6.0, max_neighbors=8)
+    torch.manual_seed(0)
+    ecfg = EncoderConfig.from_dict(TINY_ENCODER).to_dict()
+    model = build_model(build_encoder(ecfg, spec.to_dict()), 1, "mean", {"hidden_dim": 8})
+    member = ModelBundle.member_from_model(model, TargetScaler((1.0,), (2.0,)), 0, {}, {})
+    return ModelBundle(encoder_config=ecfg, input_dims=spec.to_dict(), featurizer_spec=spec.to_dict(),
+                       readout="mean", head_config={"hidden_dim": 8}, task_type="regression",
+                       target_names=["e_form"], members=[member])
+
+
+def test_predict_structures_keeps_order() -> None:
+    from pymatgen.core import Lattice, Structure
+
+    nacl = Structure(Lattice.cubic(5.64), ["Na", "Cl"], [[0, 0, 0], [0.5, 0.5, 0.5]])
+    si = Structure(Lattice.cubic(5.43), ["Si", "Si"], [[0, 0, 0], [0.25, 0.25, 0.25]])
+    pred = Predictor(_crystal_bundle())
+    df = pred.predict([nacl, "not a structure", si, nacl])
+    assert len(df) == 4 and df["error"].iloc[1] and not df["error"].iloc[[0, 2, 3]].any()
+    assert np.isnan(df["e_form"].iloc[1]) and np.isfinite(df["e_form"].iloc[[0, 2, 3]]).all()
+    assert df["e_form"].iloc[0] == pytest.approx(df["e_form"].iloc[3], abs=1e-6)
+    assert df["e_form"].iloc[0] != pytest.approx(df["e_form"].iloc[2], abs=1e-9)
+
+
+def test_predict_cif_folder(shared_data: Path, tmp_path: Path) -> None:
+    folder = shared_data / "crystals" / "cgcnn_sample_regression"
+    pred = Predictor(_crystal_bundle())
+    st = pred.predict_file(folder, tmp_path / "p.csv", progress=False)
+    df = pd.read_csv(tmp_path / "p.csv", keep_default_na=False)
+    ids = pd.read_csv(folder / "id_prop.csv", header=None)[0].astype(str).tolist()
+    assert st.n_rows == len(df) == len(ids)
+    assert df["row_id"].tolist() == list(range(len(ids)))
+    assert [str(i) for i in df["id"]] == ids
+    assert (df["error"] == "").all() and np.isfinite(df["e_form"]).all()
