@@ -62,15 +62,20 @@ class _Data:
             raise ValueError(f"dataset {cfg.dataset} has no graphs")
         self.tensors = self.ds.tensors()
         self.node_ptr = self.tensors["node_ptr"][: self.n + 1].clone()
-
-    def batches(self, order: Tensor) -> Iterator[Any]:
-        bs = self.cfg.batch_size
-        if self.cfg.loader == "fast":
+        self.fast = None
+        if cfg.loader == "fast":
             from harmony_mol.data.loaders import FastGraphLoader
 
-            loader = FastGraphLoader(self.tensors, batch_size=bs, shuffle=False, seed=self.cfg.seed,
-                                     device=self.device, indices=order.tolist(), drop_last=False)
-            yield from loader
+            # tensors move to the device once; each batch is collated there with vectorised ops
+            self.fast = FastGraphLoader(self.tensors, batch_size=cfg.batch_size, shuffle=False, device=device)
+
+    def batches(self, order: Tensor) -> Iterator[Any]:
+        """Batches of the graphs in ``order`` (dataset indices), in that order."""
+        bs = self.cfg.batch_size
+        if self.fast is not None:
+            dev_order = order.to(self.device)
+            for start in range(0, order.numel(), bs):
+                yield self.fast.collate(dev_order[start:start + bs])
             return
         from torch.utils.data import Subset
         from torch_geometric.loader import DataLoader
