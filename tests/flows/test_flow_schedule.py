@@ -1,0 +1,142 @@
+"""Scheduled pretraining against a real local ``prefect server`` (slow, ~2-3 min).
+
+Starts ``prefect server start`` on a free loopback port and ``python -m flows.deploy`` (serve) in their
+own process groups with their own PREFECT_HOME, registers a ``* * * * *`` deployment, waits for a
+scheduled run to complete, then fires two runs at once: the deployment's concurrency limit (1,
+CANCEL_NEW) must cancel one, and the completed runs must have resumed from each other's ``last.pt``.
+Every process started here is stopped by process group in ``finally``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.flows.conftest import write_tiny_csv
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _api(url: str, path: str, body: dict[str, Any] | None = None) -> Any:
+    req = urllib.request.Request(url + path, method="POST" if body is not None else "GET",
+                                 data=json.dumps(body).encode() if body is not None else None,
+                                 headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=10) as r:  # noqa: S310 - loopback only
+        return json.loads(r.read() or b"null")
+
+
+def _wait(pred: Any, timeout: float, what: str, procs: list[subprocess.Popen]) -> Any:
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < timeout:
+        for p in procs:
+            if p.poll() is not None:
+                raise AssertionError(f"a process exited early ({p.args}); see its log")
+        try:
+            got = pred()
+        except OSError:
+            got = None
+        if got:
+            return got
+        time.sleep(2)
+    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is not None:
+        return
+    pgid = os.getpgid(proc.pid)
+    os.killpg(pgid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        pass
+    try:
+        os.killpg(pgid, signal.SIGKILL)  # children (uvicorn, flow-run subprocesses) too
+    except ProcessLookupError:
+        pass
+    proc.wait(timeout=10)
+
+
+def _runs(url: str, dep_id: str) -> list[dict[str, Any]]:
+    return _api(url, "/flow_runs/filter", {"flow_runs": {"deployment_id": {"any_": [dep_id]}}})
+
+
+@pytest.mark.slow
+def test_cron_deployment_runs_resumes_and_refuses_overlap(tmp_path: Path) -> None:
+    from harmony_mol.data.build import build_dataset
+    from harmony_mol.data.config import FeaturizeConfig
+
+    ds = build_dataset(FeaturizeConfig(inputs=(str(write_tiny_csv(tmp_path / "t.csv")),), output=tmp_path / "ds",
+                                       target_columns=(), progress=False))
+    pre = tmp_path / "pretrain.yaml"
+    pre.write_text(yaml.safe_dump({"encoder": {"hidden_dim": 16, "wgcn_hidden": 16, "mlp_hidden": 16, "heads": 2},
+                                   "batch_size": 16, "epochs": 1, "device": "cpu", "progress": False,
+                                   "log_every": 1, "checkpoint_every": 1}))
+    dep_yaml = tmp_path / "deploy.yaml"
+    dep_yaml.write_text(yaml.safe_dump({"name": "test-nightly", "cron": "* * * * *", "pretrain_config": str(pre),
+                                        "dataset": str(ds.path), "out_dir": str(tmp_path / "pt"), "steps_per_run": 2}))
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}/api"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    env.update(PREFECT_HOME=str(tmp_path / "prefect-home"), DO_NOT_TRACK="1", PREFECT_SERVER_ANALYTICS_ENABLED="false",
+               PREFECT_UI_ENABLED="false", PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS="5",
+               PREFECT_RUNNER_POLL_FREQUENCY="2", PYTHONUNBUFFERED="1")
+    logs = {n: open(tmp_path / f"{n}.log", "w") for n in ("server", "serve")}  # noqa: SIM115
+    procs: list[subprocess.Popen] = []
+    try:
+        procs.append(subprocess.Popen([sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1",
+                                       "--port", str(port)], env=env, cwd=tmp_path, stdout=logs["server"],
+                                      stderr=subprocess.STDOUT, start_new_session=True))
+        _wait(lambda: _api(url, "/health") is True, 150, "the server's /health", procs)
+        procs.append(subprocess.Popen([sys.executable, "-m", "flows.deploy", "--config", str(dep_yaml)],
+                                      env={**env, "PREFECT_API_URL": url}, cwd=REPO, stdout=logs["serve"],
+                                      stderr=subprocess.STDOUT, start_new_session=True))
+        deps = _wait(lambda: _api(url, "/deployments/filter", {"deployments": {"name": {"any_": ["test-nightly"]}}}),
+                     90, "the deployment to be registered", procs)
+        dep = deps[0]
+        assert dep["global_concurrency_limit"]["limit"] == 1, dep.get("global_concurrency_limit")
+        assert dep["concurrency_options"]["collision_strategy"] == "CANCEL_NEW"
+        assert dep["parameters"]["resume"] is True
+
+        def completed() -> list[dict[str, Any]]:
+            return [r for r in _runs(url, dep["id"]) if r["state_type"] == "COMPLETED"]
+
+        first = _wait(completed, 150, "a scheduled run to complete", procs)
+        assert first[0]["auto_scheduled"] is True
+        # two runs at once: the concurrency limit lets one run and cancels the other
+        before = {r["id"] for r in _runs(url, dep["id"])}
+        new = [_api(url, f"/deployments/{dep['id']}/create_flow_run", {}) for _ in range(2)]
+        ids = {r["id"] for r in new}
+        assert not ids & before
+        terminal = {"COMPLETED", "CANCELLED", "FAILED", "CRASHED"}
+        done = _wait(lambda: (lambda rs: rs if all(r["state_type"] in terminal for r in rs) else None)(
+            [r for r in _runs(url, dep["id"]) if r["id"] in ids]), 120, "the two manual runs to finish", procs)
+        assert sorted(r["state_type"] for r in done) == ["CANCELLED", "COMPLETED"], [r["state_name"] for r in done]
+        # every completed run resumed from the previous one's last.pt and added steps_per_run steps
+        import torch
+
+        n_completed = len(completed())
+        step = torch.load(tmp_path / "pt" / "last.pt", weights_only=True)["step"]
+        assert step == 2 * n_completed
+    finally:
+        for p in reversed(procs):
+            _stop(p)
+        for fh in logs.values():
+            fh.close()
