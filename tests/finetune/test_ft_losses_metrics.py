@@ -103,3 +103,16 @@ def test_regression_metrics_match_sklearn() -> None:
     assert m["rmse_mean"] == pytest.approx((m["rmse"]["a"] + m["rmse"]["b"]) / 2)
     with pytest.raises(ValueError):
         compute_metrics("ranking", yt, yp, ["a", "b"])
+
+
+def test_kfold_split_partitions() -> None:
+    from harmony_mol.finetune.data import kfold_split
+
+    seen_test: list[int] = []
+    for fold in range(5):
+        tr, va, te = kfold_split(23, 5, fold, seed=3)
+        assert sorted(tr + va + te) == list(range(23)) and not set(tr) & set(va) | set(tr) & set(te)
+        seen_test += te
+    assert sorted(seen_test) == list(range(23))
+    with pytest.raises(ValueError):
+        kfold_split(10, 2, 0, 0)
