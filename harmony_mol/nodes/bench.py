@@ -19,7 +19,7 @@ from harmony_mol.config import config_to_dict, load_config
 from harmony_mol.nodes.config import NodeRunConfig
 from harmony_mol.nodes.datasets import DatasetUnavailable, load_node_dataset
 from harmony_mol.nodes.report import write_report
-from harmony_mol.nodes.train import encoder_config, result_dicts, run_dataset, summarize
+from harmony_mol.nodes.train import encoder_config, raw_feature_probe, result_dicts, run_dataset, summarize
 from harmony_mol.utils.io import atomic_write_json
 from harmony_mol.utils.provenance import git_commit, hardware, versions
 
@@ -72,7 +72,7 @@ def run_one(dataset: str, out: Path, config_dir: Path | None, quick: bool = Fals
         "splits": result_dicts(results), "curves": curves, "quick": quick,
         "dataset_meta": {k: v for k, v in ds.meta.items()}, "num_splits_available": ds.num_splits,
         "wall_seconds": time.perf_counter() - t0, "hardware": hardware(), "git_commit": git_commit(),
-        "versions": versions(),
+        "versions": versions(), "raw_probe": raw_feature_probe(cfg, ds),
     }
     runs = out / "runs"
     runs.mkdir(parents=True, exist_ok=True)
@@ -104,6 +104,16 @@ def run_benchmark(datasets: list[str], out: Path, config_dir: Path | None, quick
 
 
 def rebuild_report(out: Path, command: str = "") -> Path:
-    """Rewrite ``report.md``/CSV/plot from the stored runs (no training)."""
+    """Rewrite ``report.md``/CSV/plot from the stored runs (no pretraining).
+
+    Records written before the raw-feature reference existed get it computed now (probes only) and saved.
+    """
+    for path in sorted((out / "runs").glob("*.json")):
+        rec = json.loads(path.read_text())
+        if "raw_probe" not in rec:
+            cfg = load_config(NodeRunConfig, None, [f"{k}={json.dumps(v)}" for k, v in rec["config"].items()])
+            ds = load_node_dataset(rec["dataset"], to_undirected=cfg.to_undirected)
+            rec["raw_probe"] = raw_feature_probe(cfg, ds)
+            atomic_write_json(path, rec)
     return write_report(out, load_runs(out), command=command)
 

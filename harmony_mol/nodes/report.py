@@ -66,6 +66,7 @@ def summary_rows(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
             "delta_vs_paper": None if ref is None else round(ours - ref, 2),
             "within_2_points": None if ref is None else abs(ours - ref) <= 2.0,
             "above_baseline": None if base_val is None else ours > base_val,
+            "raw_features_probe": None if "raw_probe" not in rec else round(rec["raw_probe"]["mean"], 2),
             "quick": rec.get("quick", False), "wall_seconds": round(rec["wall_seconds"], 1),
         })
     return rows
@@ -83,8 +84,8 @@ def _fmt(v: Any) -> str:
 
 def _table(rows: list[dict[str, Any]]) -> str:
     head = ("| Dataset | ours (val-selected epoch) | ours (code rule: max test over epochs) | paper +Diffi | "
-            "paper +Prob | strongest baseline | Δ vs paper | within 2 pts | > baseline | runs |")
-    lines = [head, "|" + "---|" * 10]
+            "paper +Prob | strongest baseline | Δ vs paper | within 2 pts | > baseline | probe on raw features | runs |")
+    lines = [head, "|" + "---|" * 11]
     for r in rows:
         lines.append(
             f"| {r['dataset']}{' (quick)' if r['quick'] else ''} | "
@@ -92,6 +93,7 @@ def _table(rows: list[dict[str, Any]]) -> str:
             f"{r['ours_test_max_mean']:.2f} ± {r['ours_test_max_std']:.2f} | {_fmt(r['paper_diffi'])} | "
             f"{_fmt(r['paper_prob'])} | {r['baseline']} {_fmt(r['baseline_acc'])} | "
             f"{_fmt(r['delta_vs_paper'])} | {_fmt(r['within_2_points'])} | {_fmt(r['above_baseline'])} | "
+            f"{_fmt(r['raw_features_probe'])} | "
             f"{r['splits']} splits × {r['seeds']} seeds |")
     return "\n".join(lines)
 
@@ -126,7 +128,7 @@ def _plot(rows: list[dict[str, Any]], path: Path) -> None:
     ax.bar([x + w for x in xs], [r["baseline_acc"] or 0 for r in rows], w, label="strongest baseline (paper)")
     ax.set_xticks(list(xs), names, rotation=30, ha="right")
     ax.set_ylabel("accuracy (%)")
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc="lower right")
     fig.tight_layout()
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=110)
@@ -185,7 +187,8 @@ def write_report(out: Path, runs: list[dict[str, Any]], command: str = "") -> Pa
         "",
         "Paper numbers: means only (the spec could not access ± std). 'Δ vs paper' and 'within 2 pts' compare "
         "our val-selected mean with the paper's number for the same masking variant (+Prob unless the run used "
-        "+Diffi). `cornell-platonov` has no paper number of its own; it is compared with the paper's Cornell.",
+        "+Diffi). 'probe on raw features' = the same probe on the input features without any pretraining "
+        "(a reference for what the SSL adds). `cornell-platonov` has no paper number of its own; it is compared with the paper's Cornell.",
         "",
         "![accuracy](accuracy.png)",
         "",
