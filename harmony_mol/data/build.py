@@ -99,6 +99,10 @@ def build_dataset(cfg: FeaturizeConfig) -> DatasetInfo:
                            target_names=list(hit["target_names"]), cache_hit=True, key=key,
                            seconds=time.perf_counter() - t0, n_duplicates=hit["counts"].get("duplicates", 0),
                            rejected_path=out / "rejected.csv")
+    stale = sorted(out.parent.glob(f".{out.name}.*.partial")) if out.parent.is_dir() else []
+    if stale:
+        logger.warning("found %d unfinished build folder(s) of %s from killed runs (safe to delete once no "
+                       "other build of it runs): %s", len(stale), out, ", ".join(p.name for p in stale))
     plans, _ = plan_inputs(cfg)
     with atomic_directory(out) as tmp:
         tmp.chmod(0o755 & ~_umask())
