@@ -18,7 +18,7 @@ from typing import Any
 
 from prefect import flow, task
 
-from flows.common import publish_markdown, publish_table
+from flows.common import cli_logging, publish_markdown, publish_table
 
 logger = logging.getLogger(__name__)
 
@@ -68,6 +68,7 @@ def benchmark_flow(suite: str = "nodes", datasets: list[str] | None = None, out:
         ValueError: unknown suite name.
         SuiteUnavailable: a known suite whose implementation is not installed yet.
     """
+    cli_logging()
     if suite not in SUITES:
         raise ValueError(f"unknown benchmark suite {suite!r}; choose one of {SUITES}")
     if suite == "nodes":
@@ -108,7 +109,5 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
-    from flows.common import cli_logging
-
     cli_logging()
     main()

@@ -67,7 +67,7 @@ def rejected_rows(path: str | Path | None, limit: int = 200) -> list[dict[str, A
 
 
 def cli_logging(level: int = logging.INFO) -> None:
-    """Command-line entry points: show the library's INFO progress lines.
+    """Show the library's INFO progress lines (CLI entry points and every flow run, also served ones).
 
     Prefect attaches its console (and API) handlers to the loggers named in
     ``PREFECT_LOGGING_EXTRA_LOGGERS`` (harmony_mol, featurizers, flows) but leaves their level at the

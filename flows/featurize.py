@@ -24,7 +24,7 @@ from typing import Any
 from prefect import flow, task
 from prefect.futures import PrefectFuture
 
-from flows.common import publish_markdown, publish_table, rejected_rows, retry_on_io
+from flows.common import cli_logging, publish_markdown, publish_table, rejected_rows, retry_on_io
 from harmony_mol.config import config_from_dict, config_to_dict, load_config
 from harmony_mol.data.build import build_dataset, cache_key
 from harmony_mol.data.config import FeaturizeConfig
@@ -71,6 +71,7 @@ def featurize_flow(configs: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
     Publishes a counts table and, per dataset, a rejected-rows table (row, id, input, reason).
     """
+    cli_logging()
     futures = featurize_task.map(configs, label=[_label(c) for c in configs])
     results = []
     for cfg, fut in zip(configs, futures):
@@ -134,8 +135,6 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
 
 
 if __name__ == "__main__":
-    from flows.common import cli_logging
-
     cli_logging()
     for _r in main():
         print(json.dumps(_r))  # noqa: T201 - command output

@@ -14,7 +14,7 @@ from typing import Any
 
 from prefect import flow, task
 
-from flows.common import publish_markdown, publish_table, retry_on_io
+from flows.common import cli_logging, publish_markdown, publish_table, retry_on_io
 from harmony_mol.config import config_from_dict, config_to_dict, load_config
 from harmony_mol.finetune.config import FinetuneConfig
 from harmony_mol.finetune.train import finetune
@@ -50,6 +50,7 @@ def expand_runs(base: FinetuneConfig, datasets: list[str] | None, seeds: list[in
 def finetune_flow(config_path: str | None = None, datasets: list[str] | None = None, seeds: list[int] | None = None,
                   overrides: list[str] | None = None, config: dict[str, Any] | None = None) -> list[dict[str, Any]]:
     """Fine-tune over ``datasets x seeds`` (defaults: the config's input and seeds)."""
+    cli_logging()
     if config is not None:
         base = config_from_dict(FinetuneConfig, config, where="finetune_flow.config")
     else:
@@ -77,8 +78,6 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
 
 
 if __name__ == "__main__":
-    from flows.common import cli_logging
-
     cli_logging()
     for _r in main():
         print(json.dumps({k: _r[k] for k in ("label", "bundle_path")}))  # noqa: T201 - command output

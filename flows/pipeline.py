@@ -19,7 +19,7 @@ from typing import Any
 
 from prefect import flow, task
 
-from flows.common import publish_markdown, publish_table, rejected_rows, retry_on_io
+from flows.common import cli_logging, publish_markdown, publish_table, rejected_rows, retry_on_io
 from flows.featurize import checked_result, featurize_task
 from flows.finetune import finetune_task
 from flows.pretrain import pretrain_task
@@ -62,6 +62,7 @@ def pipeline_flow(config_path: str | None = None, kind: str = "molecule", out_di
         out_dir: Overrides the config's ``out_dir``.
         overrides: ``a.b=value`` overrides of the pipeline YAML (e.g. ``molecule.pretrain.epochs=1``).
     """
+    cli_logging()
     t0 = time.perf_counter()
     cfg: PipelineConfig = load_pipeline(config_path or DEFAULT_CONFIG, overrides)
     st = stage_configs(cfg, kind, out_dir=Path(out_dir) if out_dir else None)  # type: ignore[arg-type]
@@ -106,7 +107,5 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
-    from flows.common import cli_logging
-
     cli_logging()
     main()

@@ -18,7 +18,7 @@ from typing import Any
 
 from prefect import flow, task
 
-from flows.common import publish_markdown, publish_table, retry_on_io
+from flows.common import cli_logging, publish_markdown, publish_table, retry_on_io
 from harmony_mol.config import config_from_dict, config_to_dict, load_config
 from harmony_mol.pipeline import acquire_run_lock, next_max_steps, release_run_lock
 from harmony_mol.ssl.config import PretrainConfig
@@ -72,6 +72,7 @@ def pretrain_flow(config_path: str | None = None, overrides: list[str] | None = 
         resume: Continue from ``<out_dir>/last.pt`` when present.
         steps_per_run: If > 0, set ``max_steps`` to the checkpoint's step + this (scheduled runs).
     """
+    cli_logging()
     cfg = resolve_pretrain_config(config_path, overrides, config)
     if steps_per_run > 0:
         budget = next_max_steps(cfg.out_dir, steps_per_run)
@@ -107,7 +108,5 @@ def main(argv: list[str] | None = None) -> str:
 
 
 if __name__ == "__main__":
-    from flows.common import cli_logging
-
     cli_logging()
     print(main())  # noqa: T201 - command output
