@@ -209,9 +209,9 @@ def _token_elements(smi: str) -> list[int] | None:
 @lru_cache(maxsize=1)
 def _queries() -> dict[str, Chem.Mol]:
     smarts = {
-        "h1": "[H1]",
-        "h2": "[H2]",
-        "h3": "[H3]",
+        # total H count as two bits: bit 0 = H1 or H3, bit 1 = H2 or H3
+        "h_bit0": "[H1,H3]",
+        "h_bit1": "[H2,H3]",
         "sp3": "[^3]",
         # anything not covered above or by the defaults (neutral, sp2): read per atom
         "rare": "[!H0&!H1&!H2&!H3,!^2&!^3,!+0]",
@@ -231,6 +231,10 @@ def _match(mol: Chem.Mol, query: Chem.Mol) -> list[int]:
 
 def _ring_bucket(size: int) -> int:
     return min(max(size, V.RING_SIZE_MIN), V.RING_SIZE_MAX + 1) - 2
+
+
+# smallest ring size (0 = none, clipped at RING_SIZE_MAX + 1) -> ring_size bucket
+_RING_BUCKET = np.array([0, 0, 0] + [_ring_bucket(k) for k in range(3, V.RING_SIZE_MAX + 2)], dtype=np.int16)
 
 
 def _adjacency(mol: Chem.Mol) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
@@ -258,9 +262,8 @@ def _features_fast(mol: Chem.Mol, smi: str, z: list[int]) -> dict[str, np.ndarra
     x[:, 5] = V.HYB_SP2
     aromatic_bond = bo2 == 3
     x[src[aromatic_bond], 6] = 1
-    x[_match(mol, q["h1"]), 4] = 1
-    x[_match(mol, q["h2"]), 4] = 2
-    x[_match(mol, q["h3"]), 4] = 3
+    x[_match(mol, q["h_bit0"]), 4] = 1
+    x[_match(mol, q["h_bit1"]), 4] += 2
     x[_match(mol, q["sp3"]), 5] = V.HYB_SP3
     for i in _match(mol, q["rare"]):
         a = mol.GetAtomWithIdx(i)
@@ -277,10 +280,15 @@ def _features_fast(mol: Chem.Mol, smi: str, z: list[int]) -> dict[str, np.ndarra
     rings = mol.GetRingInfo().AtomRings()
     if rings:
         ring_adj = np.zeros((n, n), dtype=bool)
-        for ring in sorted(rings, key=len, reverse=True):  # smaller rings overwrite larger ones
+        smallest = [0] * n
+        for ring in rings:
+            size = len(ring)
+            for i in ring:
+                if smallest[i] == 0 or size < smallest[i]:
+                    smallest[i] = size
             r = list(ring)
-            x[r, 7] = _ring_bucket(len(r))
             ring_adj[r, r[1:] + r[:1]] = True
+        x[:, 7] = _RING_BUCKET[np.minimum(smallest, V.RING_SIZE_MAX + 1)]
         edge_attr[:, 2] = ring_adj[src, dst] | ring_adj[dst, src]
 
     # conjugation: aromatic bonds always; otherwise only possible between two non-sp3 atoms
