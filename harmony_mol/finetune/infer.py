@@ -120,7 +120,8 @@ def featurize_stream(
 ) -> Iterator[FeaturizedChunk]:
     """Featurize chunks in order; with ``workers`` > 1 a bounded pool pipelines them.
 
-    At most ``2 * workers`` sub-chunks are in flight, so memory stays bounded whatever the input size.
+    At most two chunks are in flight (the one being consumed and the next, queued so the workers
+    keep featurizing while the caller runs the model), so memory stays bounded whatever the input size.
     Each yielded :class:`FeaturizedChunk` corresponds to one input chunk, in input order.
     """
     if workers <= 1:
@@ -138,7 +139,9 @@ def featurize_stream(
         exhausted = False
         cid = 0
         while True:
-            while not exhausted and len(pending) < 2 * workers:
+            # keep the next chunk queued while the caller works on the current one (workers never idle),
+            # but never more than two chunks in flight (bounded memory)
+            while not exhausted and len(parts) < 2:
                 try:
                     ch = list(next(it))
                 except StopIteration:
