@@ -54,16 +54,18 @@ def publish_table(rows: list[dict[str, Any]], key: str, description: str = "") -
 
 
 def rejected_rows(path: str | Path | None, limit: int = 200) -> list[dict[str, Any]]:
-    """First ``limit`` rows of a ``rejected.csv`` (empty when there is none)."""
+    """First ``limit`` rows of a ``rejected.csv``, or one row saying there are none (so the table
+    artifact is published on every run)."""
+    none = [{"row": "", "reason": "no rejected rows"}]
     if not path or not Path(path).is_file():
-        return []
+        return none
     with open(path, newline="") as fh:
         out = []
         for i, row in enumerate(csv.DictReader(fh)):
             if i >= limit:
                 break
             out.append(dict(row))
-    return out
+    return out or none
 
 
 def cli_logging(level: int = logging.INFO) -> None:

@@ -178,6 +178,8 @@ def summary_markdown(kind: str, featurized: dict[str, Any], encoder: str, finetu
              f"- encoder: `{encoder}`",
              f"- model bundle: `{finetuned['bundle_path']}`",
              f"- plots: `{Path(finetuned['out_dir']) / 'plots'}`"]
+    pngs = sorted((Path(finetuned["out_dir"]) / "plots").glob("*.png")) + sorted(Path(encoder).parent.glob("*.png"))
+    lines += [f"  - `{p}`" for p in pngs]
     if predictions:
         lines.append(f"- predictions: `{predictions}`")
     if wall_s is not None:

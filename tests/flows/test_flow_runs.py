@@ -81,3 +81,14 @@ def test_pipeline_flow_end_to_end(tmp_path: Path, tiny_csv: Path) -> None:
     assert "| test | rmse |" in Path(out["summary_path"]).read_text()
     preds = Path(out["predictions"]).read_text().splitlines()
     assert len(preds) == 1 + 42  # one row per input row, rejected rows kept
+    # artifacts of the run: summary markdown, metrics table, rejected-rows table
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+
+    keys = ["pipeline-molecule", "metrics-molecule", "rejected-molecule"]
+    with get_client(sync_client=True) as client:
+        arts = client.read_artifacts(artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=keys)))
+    by_key = {a.key: a for a in arts}
+    assert set(by_key) == set(keys)
+    assert by_key["pipeline-molecule"].type == "markdown" and "| test | rmse |" in by_key["pipeline-molecule"].data
+    assert "unclosed ring" in str(by_key["rejected-molecule"].data)
