@@ -141,7 +141,7 @@ def _cached(out: Path, key: str) -> dict[str, Any] | None:
 
 def _featurize_into(tmp: Path, cfg: FeaturizeConfig, plans: list[Any], spec: FeaturizerSpec) -> dict[str, Any]:
     """Stream items -> (pool) -> shards + index + rejected rows. Returns counts and bookkeeping."""
-    writer = ShardWriter(tmp, cfg.shard_size)
+    writer = ShardWriter(tmp, cfg.shard_size, max_bytes=cfg.shard_max_mb * 2**20)
     stats: dict[str, Any] = {"graphs": 0, "rejected": 0, "duplicates": 0, "rows": 0, "reasons": []}
     spec_dict = spec.to_dict()
     show = progress_enabled(cfg.progress)

@@ -31,6 +31,8 @@ class FeaturizeConfig:
         workers: Featurizing processes (1 = in this process).
         chunk_size: Items per task sent to a worker.
         shard_size: Graphs per shard file.
+        shard_max_mb: Also start a new shard once the current one holds this many MB of arrays
+            (bounds memory for edge-heavy crystal graphs).
         max_reject_fraction: Fail when more than this fraction of rows is rejected.
         progress: Progress bar on/off (``None``: on when stderr is a terminal).
         force: Rebuild even when the cache key matches.
@@ -54,6 +56,7 @@ class FeaturizeConfig:
     workers: int = 1
     chunk_size: int = 1000
     shard_size: int = 25_000
+    shard_max_mb: int = 128
     max_reject_fraction: float = 0.5
     progress: bool | None = None
     force: bool = False
@@ -61,8 +64,8 @@ class FeaturizeConfig:
     def __post_init__(self) -> None:
         if self.workers < 1:
             raise ValueError(f"workers must be >= 1, got {self.workers}")
-        if self.chunk_size < 1 or self.shard_size < 1:
-            raise ValueError("chunk_size and shard_size must be >= 1")
+        if self.chunk_size < 1 or self.shard_size < 1 or self.shard_max_mb < 1:
+            raise ValueError("chunk_size, shard_size and shard_max_mb must be >= 1")
         if not 0.0 <= self.max_reject_fraction <= 1.0:
             raise ValueError(f"max_reject_fraction must be in [0, 1], got {self.max_reject_fraction}")
         if self.max_atoms is not None and self.max_atoms < 1:

@@ -152,11 +152,16 @@ class ShardWriter:
     Args:
         directory: Where shard files go (the temporary dataset directory).
         shard_size: Graphs per shard (the last shard may be smaller).
+        max_bytes: Also close a shard once its buffered arrays reach this many bytes (checked after
+            each block, so edge-heavy crystal graphs keep memory bounded). Boundaries still depend
+            only on the data and the chunking, never on the number of workers.
     """
 
-    def __init__(self, directory: Path, shard_size: int) -> None:
+    def __init__(self, directory: Path, shard_size: int, max_bytes: int | None = None) -> None:
         self.directory = Path(directory)
         self.shard_size = int(shard_size)
+        self.max_bytes = max_bytes
+        self._bytes = 0
         self.shards: list[dict[str, Any]] = []
         self._buf: list[dict[str, np.ndarray]] = []
         self._buffered = 0
@@ -173,9 +178,12 @@ class ShardWriter:
             part = block if (start == 0 and take == g) else _slice_block(block, start, start + take)
             self._buf.append(part)
             self._buffered += take
+            self._bytes += sum(v.nbytes for v in part.values())
             start += take
             if self._buffered == self.shard_size:
                 self._flush()
+        if self._buffered and self.max_bytes is not None and self._bytes >= self.max_bytes:
+            self._flush()
 
     def close(self) -> list[dict[str, Any]]:
         """Write the remaining graphs; return the shard list for the manifest."""
@@ -193,4 +201,4 @@ class ShardWriter:
         self.shards.append({"file": name, "n_graphs": self._buffered,
                             "n_nodes": int(shard["node_ptr"][-1]), "n_edges": int(shard["edge_ptr"][-1])})
         logger.debug("wrote %s (%d graphs)", name, self._buffered)
-        self._buf, self._buffered = [], 0
+        self._buf, self._buffered, self._bytes = [], 0, 0
