@@ -177,7 +177,7 @@ def measure_pretrain(n_graphs: int = 2048, batch_size: int = 256, steps: int = 8
     teacher = make_teacher(student)
     opt = torch.optim.AdamW(student.parameters(), lr=cfg.optim.lr, weight_decay=cfg.optim.weight_decay)
     sched = make_scheduler(opt, 10_000, 0)
-    buffer = DifficultyBuffer(tensors["node_ptr"]) if cfg.masking.strategy != "random" else None
+    buffer = DifficultyBuffer(tensors["node_ptr"], dev) if cfg.masking.strategy != "random" else None
     ours = SSLStepper(cfg, student, teacher, None, opt, sched, dev, 10_000, buffer,
                       torch.Generator().manual_seed(seed))
     counter = {"step": 0}

@@ -21,25 +21,27 @@ class DifficultyBuffer:
     Args:
         node_ptr: ``[G+1]`` int64 cumulative atom counts of the dataset (graph g owns atoms
             ``node_ptr[g]:node_ptr[g+1]``).
+        device: Where the store lives (the training device, so lookups need no host sync).
     """
 
-    def __init__(self, node_ptr: Tensor) -> None:
+    def __init__(self, node_ptr: Tensor, device: str | torch.device = "cpu") -> None:
         if node_ptr.dim() != 1 or node_ptr.numel() < 1:
             raise ValueError("node_ptr must be a 1-D tensor [G+1]")
-        self.node_ptr = node_ptr.to(torch.long).cpu()
+        self.device = torch.device(device)
+        self.node_ptr = node_ptr.to(torch.long).to(self.device)
         total = int(self.node_ptr[-1])
-        self.values = torch.full((total,), float("nan"), dtype=torch.float16)
+        self.values = torch.full((total,), float("nan"), dtype=torch.float16, device=self.device)
 
     def atom_ids(self, graph_index: Tensor, batch: Tensor, ptr: Tensor) -> Tensor:
         """Global atom ids of the nodes of a batch.
 
         Shapes:
             graph_index: ``[B]`` dataset indices of the batch's graphs; batch: ``[N]``;
-            ptr: ``[B+1]`` node offsets inside the batch; returns ``[N]`` int64 (CPU).
+            ptr: ``[B+1]`` node offsets inside the batch; returns ``[N]`` int64 on the store's device.
         """
-        gi = graph_index.cpu().long()
-        b = batch.cpu().long()
-        local = torch.arange(b.numel()) - ptr.cpu().long()[b]
+        gi = graph_index.to(self.device).long()
+        b = batch.to(self.device).long()
+        local = torch.arange(b.numel(), device=self.device) - ptr.to(self.device).long()[b]
         return self.node_ptr[gi][b] + local
 
     def lookup(self, graph_index: Tensor, batch: Tensor, ptr: Tensor) -> tuple[Tensor, Tensor]:
@@ -52,19 +54,19 @@ class DifficultyBuffer:
         v = self.values[ids].float()
         unseen = torch.isnan(v)
         nb = int(graph_index.numel())
-        unseen_graph = torch.bincount(batch.cpu().long()[unseen], minlength=nb) > 0
+        unseen_graph = torch.bincount(batch.to(self.device).long()[unseen], minlength=nb) > 0
         v = torch.nan_to_num(v, nan=0.0)
         return v.to(batch.device), (~unseen_graph).to(batch.device)
 
     def update(self, graph_index: Tensor, batch: Tensor, ptr: Tensor, difficulty: Tensor) -> None:
         """Store ``difficulty`` ``[N]`` for the batch's atoms (overwrites the previous value)."""
         ids = self.atom_ids(graph_index, batch, ptr)
-        self.values[ids] = difficulty.detach().float().cpu().clamp(max=6e4).to(torch.float16)
+        self.values[ids] = difficulty.detach().float().to(self.device).clamp(max=6e4).to(torch.float16)
 
     def state_dict(self) -> dict[str, Tensor]:
-        return {"node_ptr": self.node_ptr, "values": self.values}
+        return {"node_ptr": self.node_ptr.cpu(), "values": self.values.cpu()}
 
     def load_state_dict(self, state: dict[str, Tensor]) -> None:
         if state["values"].numel() != self.values.numel():
             raise ValueError("difficulty buffer size does not match the dataset")
-        self.values = state["values"].to(torch.float16).clone()
+        self.values = state["values"].to(device=self.device, dtype=torch.float16).clone()

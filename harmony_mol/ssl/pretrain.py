@@ -101,7 +101,7 @@ def _build(cfg: PretrainConfig, data: _Data, device: torch.device, total_steps: 
     m = cfg.masking
     buffer = None
     if m.strategy != "random" and m.difficulty_source in ("buffer", "code"):
-        buffer = DifficultyBuffer(data.node_ptr)
+        buffer = DifficultyBuffer(data.node_ptr, device)
     gen = torch.Generator().manual_seed(cfg.seed + 12345)
     return SSLStepper(cfg, student, teacher, predictor, opt, sched, device, total_steps, buffer, gen)
 
@@ -196,16 +196,16 @@ def pretrain(cfg: PretrainConfig, resume: bool = False) -> Path:
             out_step = st.step(batch, step, warm=step < warm_until)
             step += 1
             b0 += 1
-            win_loss += float(out_step.loss)
-            win_masked += float(out_step.num_masked)
+            win_loss += out_step.loss  # tensors: no host sync until the log row
+            win_masked += out_step.num_masked
             win_nodes += int(batch.batch.numel())
             win_graphs += out_step.num_graphs
             if step % cfg.log_every == 0 or step == total:
                 dt = max(time.perf_counter() - t0, 1e-9)
                 n_win = (step - 1) % cfg.log_every + 1
                 stats = SSLStepper.stats(out_step)
-                row = [step, epoch, win_loss / n_win, st.scheduler.get_last_lr()[0], stats["teacher_std"],
-                       stats["teacher_rank"], win_masked / max(win_nodes, 1), win_graphs / dt]
+                row = [step, epoch, float(win_loss) / n_win, st.scheduler.get_last_lr()[0], stats["teacher_std"],
+                       stats["teacher_rank"], float(win_masked) / max(win_nodes, 1), win_graphs / dt]
                 history.append(row)
                 bar.set_postfix(loss=f"{row[2]:.4g}", gps=f"{row[7]:.0f}", std=f"{row[4]:.3f}")
                 logger.debug("step %d loss %.5g lr %.3g std %.4f", step, row[2], row[3], row[4])
