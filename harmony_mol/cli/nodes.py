@@ -14,7 +14,9 @@ def nodes_cmd(
     datasets: Optional[str] = typer.Option(None, "--datasets", "-d",
                                            help="Comma-separated names (default: the paper's 8 available here)."),
     quick: bool = typer.Option(False, "--quick", help="Smoke test: 1 split, a few epochs."),
-    out: Path = typer.Option(Path("data/results/nodes"), "--out", "-o", help="Report directory."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Report directory (default data/results/nodes; "
+                                       "data/results/nodes/quick with --quick, so a smoke test never "
+                                       "overwrites the full results)."),
     config_dir: Path = typer.Option(Path("configs/nodes"), "--config-dir",
                                     help="Per-dataset YAML configs (<dataset>.yaml)."),
     set_: Optional[list[str]] = typer.Option(None, "--set", help="Config override key=value (repeatable)."),
@@ -26,6 +28,8 @@ def nodes_cmd(
     from harmony_mol.nodes.report import summary_rows
 
     command = "harmony " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    if out is None:
+        out = Path("data/results/nodes/quick") if quick else Path("data/results/nodes")
     if report_only:
         rebuild_report(out, command=command)
     else:
@@ -33,12 +37,13 @@ def nodes_cmd(
         run_benchmark(names, out, config_dir, quick=quick, overrides=list(set_ or []), command=command,
                       threads=threads)
     rows: list[dict[str, Any]] = summary_rows(load_runs(out))
-    typer.echo(f"{'dataset':<20} {'ours (val-sel.)':>16} {'code rule':>16} {'paper':>7} {'baseline':>22}")
+    typer.echo(f"{'dataset':<20} {'ours (val-sel.)':>16} {'code rule':>16} {'+Diffi':>7} {'+Prob':>7} "
+               f"{'strongest baseline':>24}")
     for r in rows:
-        paper = "–" if r["paper_same_variant"] is None else f"{r['paper_same_variant']:.2f}"
+        paper = " ".join("      –" if v is None else f"{v:>7.2f}" for v in (r["paper_diffi"], r["paper_prob"]))
         base = "–" if r["baseline_acc"] is None else f"{r['baseline']} {r['baseline_acc']:.2f}"
         typer.echo(f"{r['dataset']:<20} {r['ours_val_selected_mean']:>8.2f} ± {r['ours_val_selected_std']:<5.2f} "
-                   f"{r['ours_test_max_mean']:>8.2f} ± {r['ours_test_max_std']:<5.2f} {paper:>7} {base:>22}")
+                   f"{r['ours_test_max_mean']:>8.2f} ± {r['ours_test_max_std']:<5.2f} {paper} {base:>24}")
     typer.echo(f"report: {out / 'report.md'}")
 
 

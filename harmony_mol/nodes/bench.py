@@ -1,8 +1,8 @@
 """``harmony benchmark nodes``: run the node-classification reproduction and write the report.
 
-Each dataset's outcome is written to ``<out>/runs/<dataset>.json`` as soon as it finishes (so datasets
+Each dataset's outcome is written to ``<out>/records/<dataset>.json`` as soon as it finishes (so datasets
 can run in separate processes, and a killed run keeps what it finished); the report is then rebuilt
-from every JSON file present in ``<out>/runs``.
+from every JSON file present in ``<out>/records``.
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ def load_run_config(dataset: str, config_dir: Path | None, quick: bool = False,
 
 def run_one(dataset: str, out: Path, config_dir: Path | None, quick: bool = False,
             overrides: list[str] | None = None, threads: int | None = None) -> dict[str, Any] | None:
-    """Run one dataset and write ``<out>/runs/<dataset>.json``; None when its files are missing here."""
+    """Run one dataset and write ``<out>/records/<dataset>.json``; None when its files are missing here."""
     if threads:
         torch.set_num_threads(threads)
     cfg, where = load_run_config(dataset, config_dir, quick, overrides)
@@ -74,15 +74,15 @@ def run_one(dataset: str, out: Path, config_dir: Path | None, quick: bool = Fals
         "wall_seconds": time.perf_counter() - t0, "hardware": hardware(), "git_commit": git_commit(),
         "versions": versions(), "raw_probe": raw_feature_probe(cfg, ds),
     }
-    runs = out / "runs"
+    runs = out / "records"
     runs.mkdir(parents=True, exist_ok=True)
     atomic_write_json(runs / f"{dataset}.json", record)
     return record
 
 
 def load_runs(out: Path) -> list[dict[str, Any]]:
-    """Every ``<out>/runs/*.json`` record."""
-    return [json.loads(p.read_text()) for p in sorted((out / "runs").glob("*.json"))]
+    """Every ``<out>/records/*.json`` record."""
+    return [json.loads(p.read_text()) for p in sorted((out / "records").glob("*.json"))]
 
 
 def run_benchmark(datasets: list[str], out: Path, config_dir: Path | None, quick: bool = False,
@@ -108,7 +108,7 @@ def rebuild_report(out: Path, command: str = "") -> Path:
 
     Records written before the raw-feature reference existed get it computed now (probes only) and saved.
     """
-    for path in sorted((out / "runs").glob("*.json")):
+    for path in sorted((out / "records").glob("*.json")):
         rec = json.loads(path.read_text())
         if "raw_probe" not in rec:
             cfg = load_config(NodeRunConfig, None, [f"{k}={json.dumps(v)}" for k, v in rec["config"].items()])

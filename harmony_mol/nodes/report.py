@@ -168,7 +168,7 @@ def write_report(out: Path, runs: list[dict[str, Any]], command: str = "") -> Pa
         "# HarmonyGNN node-classification reproduction",
         "",
         f"Generated {_dt.datetime.now(_dt.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')} by `harmony benchmark nodes`"
-        " from the run records in `runs/*.json` (no number typed by hand; paper numbers from method §6).",
+        " from the run records in `records/*.json` (no number typed by hand; paper numbers from method §6).",
         "",
         f"- Command: `{command or 'harmony benchmark nodes'}`",
         f"- Git commit(s) of the runs: {', '.join(commits)}",

@@ -20,7 +20,7 @@ def test_quick_texas_cli_writes_report(shared_data, tmp_path, monkeypatch) -> No
     report = (out / "report.md").read_text()
     assert "| texas (quick) |" in report and "val-selected" in report and "Git commit" in report
     assert (out / "accuracy.png").stat().st_size > 1000
-    rec = json.loads((out / "runs" / "texas.json").read_text())
+    rec = json.loads((out / "records" / "texas.json").read_text())
     assert rec["summary"]["n"] == 1 and rec["config"]["epochs"] == 6
     assert 0.0 <= rec["splits"][0]["test_at_val"] <= 1.0
     lines = (out / "results.csv").read_text().splitlines()
