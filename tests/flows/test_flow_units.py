@@ -145,3 +145,22 @@ def test_benchmark_suite_dispatch() -> None:
     if importlib.util.find_spec("harmony_mol.benchmark") is None:
         with pytest.raises(SuiteUnavailable, match="issue 6"):
             benchmark_flow.fn(suite="molecules")
+
+
+def test_next_max_steps_without_checkpoint(tmp_path: Path) -> None:
+    from harmony_mol.pipeline import next_max_steps
+
+    assert next_max_steps(tmp_path, 5) == 5
+    with pytest.raises(ValueError, match="steps_per_run"):
+        next_max_steps(tmp_path, 0)
+
+
+def test_cli_adapters_registered() -> None:
+    from typer.testing import CliRunner
+
+    from harmony_mol.cli import app
+
+    runner = CliRunner()
+    for cmd, flag in (("quickstart", "--crystal"), ("serve", "--run-once")):
+        res = runner.invoke(app, [cmd, "--help"])
+        assert res.exit_code == 0 and flag in res.output
