@@ -24,7 +24,7 @@ from functools import lru_cache
 from typing import Any
 
 import numpy as np
-from rdkit import Chem, rdBase
+from rdkit import Chem, RDLogger, rdBase
 from torch_geometric.data import Data
 
 from featurizers import vocab as V
@@ -138,8 +138,8 @@ def featurize_smiles_np(smiles: str, spec: FeaturizerSpec, row_id: int | None = 
 
 def _parse(smi: str, max_atoms: int, row_id: int | None) -> tuple[Chem.Mol, bool]:
     """Parse and sanitize; returns the molecule and whether the fast feature path may be used."""
-    with rdBase.BlockLogs():
-        mol = Chem.MolFromSmiles(smi)
+    _quiet_rdkit()
+    mol = Chem.MolFromSmiles(smi)
     if mol is None:
         raise FeaturizationError(_diagnose(smi), row_id, smi)
     n_heavy = mol.GetNumHeavyAtoms()
@@ -152,15 +152,29 @@ def _parse(smi: str, max_atoms: int, row_id: int | None) -> tuple[Chem.Mol, bool
     return mol, fast_ok
 
 
+@lru_cache(maxsize=1)
+def _quiet_rdkit() -> None:
+    """Silence RDKit's C++ log once per process (on first use, not at import).
+
+    ``rdBase.BlockLogs`` around every parse costs ~35 us, a third of the parse itself, so the featurizer
+    turns the RDKit log off process-wide instead and captures reasons explicitly in :func:`_diagnose`.
+    """
+    RDLogger.DisableLog("rdApp.*")
+    logger.debug("RDKit C++ logging disabled for this process (featurizer reasons are captured instead)")
+
+
 def _diagnose(smi: str) -> str:
     """RDKit's own reason why ``smi`` does not parse (syntax) or does not sanitize (valence, ...)."""
-    with rdBase.CaptureErrorLog() as cap:
-        mol = Chem.MolFromSmiles(smi, sanitize=False)
+    rdBase.EnableLog("rdApp.error")
+    try:
+        with rdBase.CaptureErrorLog() as cap:
+            mol = Chem.MolFromSmiles(smi, sanitize=False)
+    finally:
+        rdBase.DisableLog("rdApp.error")
     if mol is None:
         return _parse_reason(cap.messages)
     try:
-        with rdBase.BlockLogs():
-            Chem.SanitizeMol(mol)
+        Chem.SanitizeMol(mol)
     except Exception as exc:  # noqa: BLE001 - RDKit raises MolSanitizeException subclasses
         return str(exc).strip() or type(exc).__name__
     return "RDKit could not build the molecule"
