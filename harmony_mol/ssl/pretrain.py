@@ -107,7 +107,7 @@ def _build(cfg: PretrainConfig, data: _Data, device: torch.device, total_steps: 
 
 
 def _payload(cfg: PretrainConfig, data: _Data, st: SSLStepper, step: int, epoch: int,
-             batch_in_epoch: int, history: list[list[float]]) -> dict[str, Any]:
+             batch_in_epoch: int, history: list[list[float]], window: list[float]) -> dict[str, Any]:
     return {
         "encoder_config": cfg.encoder.to_dict(),
         "input_dims": InputDims.from_spec_dict(data.spec.to_dict()).to_dict(),
@@ -126,12 +126,14 @@ def _payload(cfg: PretrainConfig, data: _Data, st: SSLStepper, step: int, epoch:
             "mask_generator": st.gen.get_state(),
             "difficulty": st.buffer.state_dict() if st.buffer is not None else None,
             "history": history,
+            "window": [float(v) for v in window],  # partial log window (loss, masked, nodes, graphs, steps)
             "num_graphs": data.n,
         },
     }
 
 
-def _restore(ckpt: dict[str, Any], cfg: PretrainConfig, data: _Data, st: SSLStepper) -> tuple[int, int, int, list]:
+def _restore(ckpt: dict[str, Any], cfg: PretrainConfig, data: _Data,
+             st: SSLStepper) -> tuple[int, int, int, list, list]:
     saved = ckpt["pretrain_config"]
     now = config_to_dict(cfg)
     for key in ("encoder", "masking", "objective", "optim", "batch_size", "seed", "dataset", "max_graphs"):
@@ -149,7 +151,8 @@ def _restore(ckpt: dict[str, Any], cfg: PretrainConfig, data: _Data, st: SSLStep
     if st.buffer is not None and state.get("difficulty") is not None:
         st.buffer.load_state_dict(state["difficulty"])
     set_rng_state(ckpt["rng"])
-    return int(ckpt["step"]), int(ckpt["epoch"]), int(state["batch_in_epoch"]), list(state["history"])
+    window = list(state.get("window") or [0.0, 0.0, 0.0, 0.0, 0.0])
+    return int(ckpt["step"]), int(ckpt["epoch"]), int(state["batch_in_epoch"]), list(state["history"]), window
 
 
 def pretrain(cfg: PretrainConfig, resume: bool = False) -> Path:
@@ -173,9 +176,10 @@ def pretrain(cfg: PretrainConfig, resume: bool = False) -> Path:
     n_epochs = math.ceil(total / steps_per_epoch)
     st = _build(cfg, data, device, total)
     step, epoch, b0, history = 0, 0, 0, []
+    win = [0.0, 0.0, 0.0, 0.0, 0.0]  # loss sum, masked nodes, nodes, graphs, steps of the log window
     last = out / "last.pt"
     if resume and last.is_file():
-        step, epoch, b0, history = _restore(load_checkpoint(last, device), cfg, data, st)
+        step, epoch, b0, history, win = _restore(load_checkpoint(last, device), cfg, data, st)
         logger.info("resuming from %s at step %d (epoch %d, batch %d)", last, step, epoch, b0)
     elif resume:
         logger.info("no %s yet: starting a fresh run", last)
@@ -189,38 +193,47 @@ def pretrain(cfg: PretrainConfig, resume: bool = False) -> Path:
 
     bar = tqdm(total=total, initial=step, disable=not progress_enabled(cfg.progress), desc="pretrain",
                unit="step", dynamic_ncols=True)
-    win_loss, win_masked, win_nodes, win_graphs, t0 = 0.0, 0.0, 0, 0, time.perf_counter()
+    win_loss, win_masked = torch.tensor(win[0]), torch.tensor(win[1])
+    win_nodes, win_graphs, win_n, t0 = int(win[2]), int(win[3]), int(win[4]), time.perf_counter()
+    t_graphs = 0
+
+    def window() -> list[float]:
+        return [float(win_loss), float(win_masked), win_nodes, win_graphs, win_n]
+
     while step < total and epoch < n_epochs:
         order = epoch_order(data.n, cfg.seed, epoch)
         for batch in data.batches(order[b0 * bs:]):
             out_step = st.step(batch, step, warm=step < warm_until)
             step += 1
             b0 += 1
-            win_loss += out_step.loss  # tensors: no host sync until the log row
-            win_masked += out_step.num_masked
+            # 0-d CPU + device tensor stays on the device: no host sync until the log row
+            win_loss = win_loss + out_step.loss
+            win_masked = win_masked + out_step.num_masked
             win_nodes += int(batch.batch.numel())
             win_graphs += out_step.num_graphs
+            t_graphs += out_step.num_graphs
+            win_n += 1
             if step % cfg.log_every == 0 or step == total:
                 dt = max(time.perf_counter() - t0, 1e-9)
-                n_win = (step - 1) % cfg.log_every + 1
                 stats = SSLStepper.stats(out_step)
-                row = [step, epoch, float(win_loss) / n_win, st.scheduler.get_last_lr()[0], stats["teacher_std"],
-                       stats["teacher_rank"], float(win_masked) / max(win_nodes, 1), win_graphs / dt]
+                row = [step, epoch, float(win_loss) / win_n, st.scheduler.get_last_lr()[0], stats["teacher_std"],
+                       stats["teacher_rank"], float(win_masked) / max(win_nodes, 1), t_graphs / dt]
                 history.append(row)
                 bar.set_postfix(loss=f"{row[2]:.4g}", gps=f"{row[7]:.0f}", std=f"{row[4]:.3f}")
                 logger.debug("step %d loss %.5g lr %.3g std %.4f", step, row[2], row[3], row[4])
-                win_loss, win_masked, win_nodes, win_graphs, t0 = 0.0, 0.0, 0, 0, time.perf_counter()
+                win_loss, win_masked = torch.zeros(()), torch.zeros(())
+                win_nodes, win_graphs, win_n, t_graphs, t0 = 0, 0, 0, 0, time.perf_counter()
             bar.update(1)
             if step % cfg.checkpoint_every == 0 and step < total:
-                save_checkpoint(last, _payload(cfg, data, st, step, epoch, b0, history))
+                save_checkpoint(last, _payload(cfg, data, st, step, epoch, b0, history, window()))
                 write_curve_csv(history, out / "loss.csv")
             if step >= total:
                 break
         if step < total:
             epoch, b0 = epoch + 1, 0
-            save_checkpoint(last, _payload(cfg, data, st, step, epoch, b0, history))
+            save_checkpoint(last, _payload(cfg, data, st, step, epoch, b0, history, window()))
     bar.close()
-    payload = _payload(cfg, data, st, step, epoch, b0, history)
+    payload = _payload(cfg, data, st, step, epoch, b0, history, window())
     save_checkpoint(last, payload)
     final = save_checkpoint(out / "encoder.pt", payload)
     write_curve_csv(history, out / "loss.csv")
