@@ -54,7 +54,8 @@ class EncoderConfig:
         attn_dropout: Dropout on attention probabilities (code ``dropout_fusion``).
         norm_style: ``"post"`` (code) or ``"pre"`` (paper) Transformer block.
         branch_norm: Norm inside WGCN / MLP branches: ``"batch"`` (code), ``"layer"`` (our default:
-            batch-independent, method §8.6) or ``"none"``.
+            batch-independent, method §8.6) or ``"none"``. In training mode ``"batch"`` couples the graphs
+            of a batch through the batch statistics; the other two never do.
         readout: ``"cls"`` (code: post-attention linear token), ``"max"`` (code alternative), ``"mean"``,
             or ``"hier"`` (paper: near-to-far hierarchical fusion; WGCN tokens merged far-to-near first,
             then the MLP token, then the linear token). ``"cls"`` (the default) runs an exact fast path that
