@@ -41,10 +41,11 @@ _BRACKET_SYMBOL = re.compile(r"\[\d*([A-Za-z][a-z]?|\*)")
 _LOG_PREFIX = re.compile(r"^\[\d\d:\d\d:\d\d\]\s*")
 _POSITION = re.compile(r"check for mistakes around position (\d+)")
 
-# bond order * 2 -> harmony bond_type (2: single, 3: aromatic, 4: double, 6: triple)
-_BO2_TO_TYPE = np.array([4, 4, 0, 3, 1, 4, 2, 4, 4], dtype=np.int8)
-# bond order * 2 -> hu bond_type (single 0, double 1, triple 2, aromatic 3)
-_BO2_TO_HU = np.array([0, 0, 0, 3, 1, 0, 2, 0, 0], dtype=np.int8)
+# bond order * 2 (0..12, RDKit's GetBondTypeAsDouble tops out at 6) -> harmony bond_type
+# (2: single, 3: aromatic, 4: double, 6: triple; anything else "other")
+_BO2_TO_TYPE = np.array([4, 4, 0, 3, 1, 4, 2] + [4] * 6, dtype=np.int8)
+# bond order * 2 -> hu bond_type (single 0, double 1, triple 2, aromatic 3; others as single)
+_BO2_TO_HU = np.array([0, 0, 0, 3, 1, 0, 2] + [0] * 6, dtype=np.int8)
 _HARMONY_BOND_TYPE = {
     Chem.BondType.SINGLE: 0,
     Chem.BondType.DOUBLE: 1,
@@ -256,9 +257,7 @@ def _adjacency(mol: Chem.Mol) -> tuple[np.ndarray, np.ndarray, np.ndarray] | Non
     src, dst = adj.nonzero()
     if src.size != 2 * mol.GetNumBonds():
         return None  # zero-order bonds vanish from the matrix
-    bo2 = (adj[src, dst] * 2.0 + 0.25).astype(np.intp)
-    if src.size and bo2.max() > 8:
-        return None
+    bo2 = (adj[src, dst] * 2.0).astype(np.intp)  # exact: orders are multiples of 0.5
     return src, dst, bo2
 
 
@@ -271,7 +270,7 @@ def _features_fast(mol: Chem.Mol, smi: str, z: list[int]) -> dict[str, np.ndarra
     q = _queries()
     x = np.zeros((n, 8), dtype=np.int16)
     x[:, 0] = z
-    x[:, 1] = np.bincount(src, minlength=n)
+    x[:, 1] = np.minimum(np.bincount(src, minlength=n), 6)
     x[:, 2] = 3  # formal charge 0
     x[:, 5] = V.HYB_SP2
     aromatic_bond = bo2 == 3
@@ -286,8 +285,6 @@ def _features_fast(mol: Chem.Mol, smi: str, z: list[int]) -> dict[str, np.ndarra
         x[i, 5] = min(int(a.GetHybridization()), 8)
     if "@" in smi:
         x[:, 3] = [min(int(a.GetChiralTag()), 3) for a in mol.GetAtoms()]
-    if x[:, 1].max() > 6:
-        np.minimum(x[:, 1], 6, out=x[:, 1])
 
     edge_attr = np.zeros((src.size, 4), dtype=np.int8)
     edge_attr[:, 0] = _BO2_TO_TYPE[bo2]
@@ -306,8 +303,8 @@ def _features_fast(mol: Chem.Mol, smi: str, z: list[int]) -> dict[str, np.ndarra
         edge_attr[:, 2] = ring_adj[src, dst] | ring_adj[dst, src]
 
     # conjugation: aromatic bonds always; otherwise only possible between two non-sp3 atoms
-    hyb = x[:, 5]
-    cand = (~aromatic_bond & (src < dst) & (hyb[src] != V.HYB_SP3) & (hyb[dst] != V.HYB_SP3)).nonzero()[0]
+    sp3 = x[:, 5] == V.HYB_SP3
+    cand = ((src < dst) & ~(aromatic_bond | sp3[src] | sp3[dst])).nonzero()[0]
     has_dir = "/" in smi or "\\" in smi
     conj = aromatic_bond.view(np.int8)
     if cand.size or has_dir:
