@@ -155,3 +155,20 @@ def test_speed_pretrain_reports_both_models_and_loaders(shared_data: Path) -> No
     assert got == {(m, lo) for m in ("harmony-ssl", "gine-attrmask") for lo in ("pyg", "fast")}
     assert all(r["graphs_per_s"] > 0 for r in res["rows"]) and set(res["ratio"]) == {"pyg", "fast"}
     assert "ours / GINE" in format_report(res)
+
+
+@pytest.mark.parametrize("over", [
+    {"masking.strategy": "diffi", "masking.difficulty_source": "unmasked", "objective.loss": "sce"},
+    {"masking.strategy": "random", "objective.predictor": True, "objective.predictor_hidden": 16,
+     "objective.loss": "byol", "objective.ema_schedule": "cosine"},
+    {"masking.strategy": "prob", "masking.difficulty_source": "code", "objective.teacher_mode": "train",
+     "objective.copy_buffers": False, "objective.loss": "mse", "loader": "pyg"},
+])
+def test_pretrain_switches_run(mols64: Path, tmp_path: Path, over: dict) -> None:
+    out = tmp_path / "run"
+    path = pretrain(_cfg(mols64, out, max_steps=5, **over))
+    losses = _losses(out)
+    assert len(losses) == 5 and all(v == v and v >= 0 for v in losses)
+    ckpt = load_checkpoint(path)
+    assert (ckpt["predictor"] is not None) == bool(over.get("objective.predictor", False))
+    assert (ckpt["state"]["difficulty"] is not None) == (over.get("masking.difficulty_source") == "code")
