@@ -53,9 +53,11 @@ def resolve_dataset(cfg: FinetuneConfig, spec: dict[str, Any] | None) -> Any:
             for name in ("max_atoms", "cutoff", "max_neighbors", "n_gaussians", "max_volume_per_atom"):
                 if name in opts and opts[name] is not None:
                     kw[name] = opts[name]
+        from harmony_mol.data.build import cache_key
+
         stem = Path(str(src).rstrip("/")).name.split(".")[0] or "input"
-        tag = (spec or {}).get("preset") or cfg.data.preset or "default"
-        kw["output"] = Path(cfg.data.cache_dir) / f"{stem}-{tag}"
+        _, _, made = cache_key(FeaturizeConfig(**kw, output=Path(cfg.data.cache_dir) / stem))
+        kw["output"] = Path(cfg.data.cache_dir) / f"{stem}-{made.preset}-{made.key()[:8]}"
         info = build_dataset(FeaturizeConfig(**kw))
         logger.info("fine-tuning data: %s (%d graphs, %d rejected rows listed in %s)",
                     info.path, info.n_graphs, info.n_rejected, info.rejected_path)
