@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 
 logger = logging.getLogger(__name__)
@@ -98,7 +99,8 @@ class CategoricalFloatEmbedding(nn.Module):
         if self.table is not None:
             if cat is None or cat.dim() != 2 or cat.size(1) != self.num_cat:
                 raise ValueError(f"expected categorical input [M, {self.num_cat}], got {None if cat is None else tuple(cat.shape)}")
-            out = self.table(cat + self.offsets).sum(dim=1)
+            # one bag per row: a single fused gather-and-sum over the columns (forward and backward)
+            out = F.embedding_bag(cat + self.offsets, self.table.weight, mode="sum")
         if self.lin is not None:
             if feat is None or feat.dim() != 2 or feat.size(1) != self.lin.in_features:
                 raise ValueError(f"expected float input [M, {self.lin.in_features}], got {None if feat is None else tuple(feat.shape)}")
