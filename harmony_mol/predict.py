@@ -61,10 +61,17 @@ class Predictor:
         device: ``cpu``, ``cuda`` or ``auto``.
         batch_size: Graphs per inference batch.
         workers: Featurizing processes (1 = in-process).
+        threads: ``torch.set_num_threads`` for inference (``None`` = leave as is). On small CPUs 1 is
+            usually fastest: the graph ops of small molecules do not parallelise well, and the
+            featurizing workers need the other cores.
     """
 
-    def __init__(self, bundle: ModelBundle, device: str = "cpu", batch_size: int = 512, workers: int = 1) -> None:
+    def __init__(self, bundle: ModelBundle, device: str = "cpu", batch_size: int = 512, workers: int = 1,
+                 threads: int | None = None) -> None:
         from harmony_mol.trainer import resolve_device
+
+        if threads is not None and threads > 0:
+            torch.set_num_threads(int(threads))
 
         check_spec_reproducible(bundle.featurizer_spec)
         self.bundle = bundle

@@ -26,6 +26,7 @@ def predict_cmd(
     chunk_size: int = typer.Option(8192, "--chunk-size", help="Rows read per chunk (bounds memory)."),
     workers: int = typer.Option(1, "--workers", "-w", help="Featurizing processes."),
     device: str = typer.Option("cpu", "--device", help="cpu | cuda | auto."),
+    threads: int = typer.Option(1, "--threads", help="torch threads for inference (0 = torch default)."),
     progress: Optional[bool] = typer.Option(None, "--progress/--no-progress", help="Progress bar."),
 ) -> None:
     """Predict properties for every input row (failed rows get NaN and an error reason)."""
@@ -36,7 +37,7 @@ def predict_cmd(
     if not paths:
         raise typer.BadParameter("give --model (and optionally --models)")
     try:
-        pred = Predictor.load(paths, device=device, batch_size=batch_size, workers=workers)
+        pred = Predictor.load(paths, device=device, batch_size=batch_size, workers=workers, threads=threads)
         st = pred.predict_file(input_, output, smiles_column=smiles_column, cif_column=cif_column,
                                chunk_size=chunk_size, progress=progress)
     except (BundleError, ValueError, FileNotFoundError) as exc:
@@ -59,6 +60,7 @@ def embed_cmd(
     chunk_size: int = typer.Option(8192, "--chunk-size"),
     workers: int = typer.Option(1, "--workers", "-w"),
     device: str = typer.Option("cpu", "--device"),
+    threads: int = typer.Option(1, "--threads", help="torch threads for inference (0 = torch default)."),
     progress: Optional[bool] = typer.Option(None, "--progress/--no-progress"),
 ) -> None:
     """Export pooled graph embeddings (one row per input; NaN rows for inputs that failed)."""
@@ -68,7 +70,7 @@ def embed_cmd(
     if (model is None) == (encoder is None):
         raise typer.BadParameter("give exactly one of --model or --encoder")
     try:
-        kw = {"device": device, "batch_size": batch_size, "workers": workers}
+        kw = {"device": device, "batch_size": batch_size, "workers": workers, "threads": threads}
         pred = Predictor.load(model, **kw) if model else Predictor.from_encoder(encoder, which, readout, **kw)
         st = pred.embed_file(input_, output, smiles_column=smiles_column, cif_column=cif_column,
                              chunk_size=chunk_size, progress=progress)
@@ -84,7 +86,7 @@ def speed_predict_cmd(
     workers: int = typer.Option(2, "--workers", "-w", help="Featurizing processes."),
     batch_size: int = typer.Option(1024, "--batch-size"),
     device: str = typer.Option("cpu", "--device"),
-    threads: int = typer.Option(0, "--threads", help="torch intra-op threads (0 = default)."),
+    threads: int = typer.Option(1, "--threads", help="torch intra-op threads for inference (0 = torch default)."),
     data: Optional[Path] = typer.Option(None, "--data", help="SMILES CSV to sample from (default: ZINC in shared data)."),
     as_json: bool = typer.Option(False, "--json", help="Print the figures as JSON."),
 ) -> None:

@@ -73,7 +73,7 @@ def default_bundle(hidden_dim: int | None = None) -> Any:
 
 
 def speed_predict(n: int = 10_000, model: Path | None = None, workers: int = 2, batch_size: int = 1024,
-                  device: str = "cpu", threads: int = 0, data: Path | None = None) -> dict[str, Any]:
+                  device: str = "cpu", threads: int = 1, data: Path | None = None) -> dict[str, Any]:
     """Time featurize-only, model-only and end-to-end prediction of ``n`` ZINC molecules.
 
     Returns:
