@@ -35,7 +35,8 @@ def pretrain_cmd(
 def speed_pretrain_cmd(
     n_graphs: int = typer.Option(2048, "--n-graphs", help="ZINC molecules (MOSES sample) to featurize and use."),
     batch_size: int = typer.Option(256, "--batch-size", help="Graphs per step (both models)."),
-    steps: int = typer.Option(8, "--steps", help="Timed steps per measurement (after 2 warm-up steps)."),
+    steps: int = typer.Option(4, "--steps", help="Timed steps per round (after 2 warm-up steps)."),
+    rounds: int = typer.Option(3, "--rounds", help="Interleaved rounds; each pair reports its best round."),
     hidden: int = typer.Option(300, "--hidden", help="Width of both models."),
     device: str = typer.Option("auto", "--device", help="auto | cpu | cuda."),
     set_: Optional[list[str]] = typer.Option(None, "--set", help="Our pretrain-config override key=value, e.g. "
@@ -48,7 +49,8 @@ def speed_pretrain_cmd(
     from harmony_mol.speed.pretrain import format_report, measure_pretrain
 
     result = measure_pretrain(n_graphs=n_graphs, batch_size=batch_size, steps=steps, hidden=hidden,
-                              device=device, overrides=list(set_ or []), data_dir=data_dir, profile=profile)
+                              device=device, overrides=list(set_ or []), data_dir=data_dir, profile=profile,
+                              rounds=rounds)
     typer.echo(json.dumps(result) if as_json else format_report(result))
 
 
