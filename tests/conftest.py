@@ -8,12 +8,17 @@ import warnings
 from pathlib import Path
 
 import pytest
+import torch
 
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 warnings.filterwarnings("ignore", message="Issues encountered while parsing CIF")
 
 REPO = Path(__file__).resolve().parents[1]
+
+# Tiny test models run fastest single-threaded, and 2-thread OpenMP on a 2-core box shared with
+# the Prefect server subprocesses oversubscribes badly (measured 5-30x slower).
+torch.set_num_threads(1)
 
 
 def _shared_data_dir() -> Path | None:

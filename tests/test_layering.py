@@ -19,6 +19,7 @@ LAYERS: list[tuple[str, int]] = [
     ("harmony_mol.trainer", 4),
     ("harmony_mol.ssl", 5),
     ("harmony_mol.finetune", 5),
+    ("harmony_mol.bundle", 5),
     ("harmony_mol.nodes", 5),
     ("harmony_mol.predict", 6),
     ("harmony_mol.benchmark", 6),
