@@ -7,9 +7,20 @@ import RDKit / pymatgen, so import them explicitly; this package root stays ligh
 
 from __future__ import annotations
 
-from featurizers.dispatch import featurize_item, featurize_item_np
+from typing import Any
+
 from featurizers.errors import FeaturizationError, Rejected
 from featurizers.schema import FEATURIZER_VERSION, FeaturizerSpec, validate_record
+
+
+def __getattr__(name: str) -> Any:
+    # The dispatchers pull in RDKit, pymatgen and PyG: imported on first use only, so that light
+    # callers (manifest / cache checks) do not pay for them.
+    if name in ("featurize_item", "featurize_item_np"):
+        from featurizers import dispatch
+
+        return getattr(dispatch, name)
+    raise AttributeError(f"module 'featurizers' has no attribute {name!r}")
 
 __all__ = [
     "FEATURIZER_VERSION",

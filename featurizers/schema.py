@@ -25,10 +25,10 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import torch
-from torch_geometric.data import Data
+if TYPE_CHECKING:  # torch is imported lazily so reading a manifest / spec stays torch-free
+    from torch_geometric.data import Data
 
 #: Bump when any featurizer's output changes for the same input and options (invalidates caches).
 FEATURIZER_VERSION = "1"
@@ -90,6 +90,8 @@ class FeaturizerSpec:
 
 def validate_record(data: Data, spec: FeaturizerSpec) -> None:
     """Raise ``ValueError`` if ``data`` does not follow the contract for ``spec``."""
+    import torch
+
     for name in REQUIRED_FIELDS:
         if getattr(data, name, None) is None:
             raise ValueError(f"graph record is missing field {name!r}")

@@ -34,7 +34,6 @@ def featurize_cmd(
 ) -> None:
     """Featurize molecules or crystals into a sharded, cached dataset directory."""
     from harmony_mol.config import load_config
-    from harmony_mol.data.build import build_dataset
     from harmony_mol.data.config import FeaturizeConfig
 
     over: dict[str, Any] = {}
@@ -62,7 +61,11 @@ def featurize_cmd(
     if not cfg.inputs or cfg.output is None:
         raise typer.BadParameter("--input and --output are required (or give them in --config)")
     try:
-        info = build_dataset(cfg)
+        info = _cache_hit(cfg)
+        if info is None:  # only now pay for torch / RDKit / pymatgen imports
+            from harmony_mol.data.build import build_dataset
+
+            info = build_dataset(cfg)
     except (ValueError, FileNotFoundError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(code=1) from exc
@@ -81,6 +84,25 @@ def featurize_cmd(
     typer.echo(f"targets    {', '.join(info.target_names) if info.target_names else '(none)'}")
     typer.echo(f"cache      {'hit' if info.cache_hit else 'built'} (key {info.key})")
     typer.echo(f"time       {info.seconds:.2f} s")
+
+
+def _cache_hit(cfg: Any) -> Any:
+    """Torch-free cache check (:mod:`harmony_mol.data.request`); a summary object on a hit, else None."""
+    import time
+    from types import SimpleNamespace
+
+    from harmony_mol.data.request import cached_manifest
+
+    t0 = time.perf_counter()
+    manifest = cached_manifest(cfg)
+    if manifest is None:
+        return None
+    counts = manifest["counts"]
+    out = Path(cfg.output)
+    return SimpleNamespace(path=out, n_graphs=counts["graphs"], n_rejected=counts["rejected"],
+                           n_duplicates=counts.get("duplicates", 0), rejected_path=out / "rejected.csv",
+                           target_names=list(manifest["target_names"]), cache_hit=True,
+                           key=manifest["cache_key"], seconds=time.perf_counter() - t0)
 
 
 def _parse_sets(items: list[str]) -> dict[str, Any]:

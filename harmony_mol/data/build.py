@@ -32,6 +32,7 @@ from featurizers.schema import FEATURIZER_VERSION, FeaturizerSpec
 from harmony_mol.data.config import FeaturizeConfig
 from harmony_mol.data.inputs import iter_inputs, make_spec, plan_inputs
 from harmony_mol.data.packing import ShardWriter
+from harmony_mol.data.request import request_key
 from harmony_mol.data.store import MANIFEST, STORE_FORMAT_VERSION
 from harmony_mol.data.worker import featurize_chunk, pool_context
 from harmony_mol.utils.io import atomic_directory, sha256_file, sha256_text
@@ -254,6 +255,7 @@ def _manifest(cfg: FeaturizeConfig, spec: FeaturizerSpec, key: str, input_record
         "spec_key": spec.key(),
         "featurizer_version": FEATURIZER_VERSION,
         "cache_key": key,
+        "request_key": request_key(cfg, spec.kind, input_records),
         "inputs": input_records,
         "target_names": stats["target_names"],
         "counts": {"rows": stats["rows"], "graphs": stats["graphs"], "rejected": stats["rejected"],

@@ -6,6 +6,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+#: File name of a dataset directory's manifest.
+MANIFEST = "manifest.json"
+#: Version of the on-disk shard layout (part of every cache key).
+STORE_FORMAT_VERSION = 1
+
 
 @dataclass(frozen=True)
 class FeaturizeConfig:

@@ -20,11 +20,10 @@ from torch.utils.data import Dataset
 from torch_geometric.data import Data
 
 from featurizers.schema import FeaturizerSpec
+from harmony_mol.data.config import MANIFEST, STORE_FORMAT_VERSION
 
 logger = logging.getLogger(__name__)
 
-MANIFEST = "manifest.json"
-STORE_FORMAT_VERSION = 1
 _INT_FIELDS = ("x", "edge_attr", "edge_index", "row_id", "node_ptr", "edge_ptr")
 
 

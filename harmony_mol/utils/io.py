@@ -16,8 +16,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-import torch
-
 
 @contextlib.contextmanager
 def atomic_open(path: str | Path, mode: str = "w", **kwargs: Any) -> Iterator[IO[Any]]:
@@ -49,6 +47,8 @@ def atomic_write_json(path: str | Path, obj: Any) -> None:
 
 def atomic_torch_save(obj: Any, path: str | Path) -> None:
     """``torch.save`` through a temp file + rename (checkpoints, shards, bundles)."""
+    import torch
+
     with atomic_open(path, "wb") as fh:
         torch.save(obj, fh)
 
