@@ -2,8 +2,9 @@
 
 Molecule CSV / TSV (optionally gzipped) are read in chunks with every column kept as text, so the
 output repeats the input columns exactly and appends the predictions and an ``error`` column.
-``.smi`` files (``SMILES [name]`` per line) give columns ``smiles``, ``name``. Other inputs (SDF,
-CIF folders, CSV with a CIF column, JSON lines) go through ``featurizers.readers.read_items`` and
+Crystal CSVs with a CIF-string column are echoed the same way. ``.smi`` files (``SMILES [name]``
+per line) give columns ``smiles``, ``name``. Other inputs (SDF,
+CIF folders, POSCAR/extxyz files, JSON lines) go through ``featurizers.readers.read_items`` and
 give ``row_id``, ``id`` columns. Output is written to a temp file and renamed at the end.
 """
 
@@ -57,6 +58,18 @@ def find_smiles_column(columns: list[str], wanted: str | None) -> str:
     return columns[0]
 
 
+def _find_column(columns: list[str], wanted: str | None, defaults: tuple[str, ...], what: str) -> str:
+    if wanted is not None:
+        if wanted not in columns:
+            raise ValueError(f"{what} column {wanted!r} not found; columns are {columns}")
+        return wanted
+    low = {c.lower(): c for c in columns}
+    for name in defaults:
+        if name in low:
+            return low[name]
+    raise ValueError(f"no {what} column among {columns}; name it explicitly (one of {list(defaults)} is detected)")
+
+
 def iter_input_frames(path: Path, kind: str, smiles_column: str | None, chunk_size: int,
                       cif_column: str | None = None) -> Iterator[tuple[pd.DataFrame, list[Any]]]:
     """Yield ``(columns to echo, payloads)`` per chunk of the input file, in order."""
@@ -67,6 +80,22 @@ def iter_input_frames(path: Path, kind: str, smiles_column: str | None, chunk_si
         for df in reader:
             col = col or find_smiles_column(list(df.columns), smiles_column)
             yield df, df[col].tolist()
+        return
+    if kind == "crystal" and _is_csv(path):  # a CSV with a CIF-string column: echo every column too
+        from featurizers.errors import FeaturizationError
+        from featurizers.readers import CIF_COLUMN_NAMES
+        from featurizers.structures import CrystalText
+
+        reader = pd.read_csv(path, dtype=str, keep_default_na=False, chunksize=chunk_size)
+        col, start = None, 0
+        for df in reader:
+            if col is None:
+                col = _find_column(list(df.columns), cif_column, CIF_COLUMN_NAMES, "CIF")
+            payloads: list[Any] = [
+                CrystalText("cif", text, f"row {start + i + 1}") if text.strip()
+                else FeaturizationError("empty CIF", start + i) for i, text in enumerate(df[col].tolist())]
+            start += len(df)
+            yield df, payloads
         return
     if kind == "molecule" and path.suffix.lower() in (".smi", ".txt") and path.is_file():
         with open(path) as fh:

@@ -54,3 +54,21 @@ def test_predict_cif_folder(shared_data: Path, tmp_path: Path) -> None:
     assert df["row_id"].tolist() == list(range(len(ids)))
     assert [str(i) for i in df["id"]] == ids
     assert (df["error"] == "").all() and np.isfinite(df["e_form"]).all()
+
+
+def test_predict_cif_csv_keeps_all_columns(shared_data: Path, tmp_path: Path) -> None:
+    """A CSV with a CIF column (Perov-5 layout) keeps every input column, order, and bad rows."""
+    src = pd.read_csv(shared_data / "crystals" / "perov_5" / "val.csv.gz", nrows=4, dtype=str, keep_default_na=False)
+    src.loc[1, "cif"] = "data_broken\n_cell_length_a 1\n"
+    src.loc[2, "cif"] = ""
+    path = tmp_path / "in.csv"
+    src.to_csv(path, index=False)
+    pred = Predictor(_crystal_bundle())
+    st = pred.predict_file(path, tmp_path / "p.csv", progress=False)
+    out = pd.read_csv(tmp_path / "p.csv", dtype=str, keep_default_na=False)
+    assert st.n_rows == 4 and len(out) == 4
+    for col in src.columns:
+        assert out[col].tolist() == src[col].tolist()
+    assert out["error"].iloc[1] and out["error"].iloc[2] == "empty CIF"
+    assert out["error"].iloc[0] == "" and out["error"].iloc[3] == ""
+    assert out["e_form"].iloc[1] in ("", "nan", "NaN") and float(out["e_form"].iloc[0]) == float(out["e_form"].iloc[0])
