@@ -47,18 +47,12 @@ def _is_csv(path: Path) -> bool:
 
 def find_smiles_column(columns: list[str], wanted: str | None) -> str:
     """``wanted`` if given (must exist), else the first column whose name looks like SMILES, else the first."""
-    if wanted is not None:
-        if wanted not in columns:
-            raise ValueError(f"SMILES column {wanted!r} not found; columns are {columns}")
-        return wanted
-    low = {c.lower(): c for c in columns}
-    for n in SMILES_NAMES:
-        if n in low:
-            return low[n]
-    return columns[0]
+    return _find_column(columns, wanted, SMILES_NAMES, "SMILES", fallback_first=True)
 
 
-def _find_column(columns: list[str], wanted: str | None, defaults: tuple[str, ...], what: str) -> str:
+def _find_column(columns: list[str], wanted: str | None, defaults: tuple[str, ...], what: str,
+                 fallback_first: bool = False) -> str:
+    """``wanted`` (must exist), else the first column named like one of ``defaults`` (case-insensitive)."""
     if wanted is not None:
         if wanted not in columns:
             raise ValueError(f"{what} column {wanted!r} not found; columns are {columns}")
@@ -67,6 +61,8 @@ def _find_column(columns: list[str], wanted: str | None, defaults: tuple[str, ..
     for name in defaults:
         if name in low:
             return low[name]
+    if fallback_first:
+        return columns[0]
     raise ValueError(f"no {what} column among {columns}; name it explicitly (one of {list(defaults)} is detected)")
 
 
