@@ -14,7 +14,7 @@ from typing import Literal
 
 from harmony_mol.nn.encoder_config import EncoderConfig
 
-__all__ = ["MaskingConfig", "ObjectiveConfig", "OptimConfig", "PretrainConfig"]
+__all__ = ["MaskingConfig", "ObjectiveConfig", "OptimConfig", "DistributedConfig", "PretrainConfig"]
 
 
 @dataclass(frozen=True)
@@ -91,6 +91,25 @@ class OptimConfig:
 
 
 @dataclass(frozen=True)
+class DistributedConfig:
+    """Data-parallel training under ``torchrun`` (ignored when ``WORLD_SIZE`` is unset or 1).
+
+    Args:
+        backend: ``auto`` (``nccl`` on CUDA, ``gloo`` on CPU), ``nccl`` or ``gloo``.
+        find_unused_parameters: DDP option for encoders with parameters that some steps do not use.
+        timeout_s: Collective timeout (a rank that died makes the others fail after this long).
+    """
+
+    backend: Literal["auto", "nccl", "gloo"] = "auto"
+    find_unused_parameters: bool = False
+    timeout_s: int = 1800
+
+    def __post_init__(self) -> None:
+        if self.timeout_s < 1:
+            raise ValueError(f"distributed.timeout_s must be >= 1, got {self.timeout_s}")
+
+
+@dataclass(frozen=True)
 class PretrainConfig:
     """One pretraining run.
 
@@ -98,7 +117,9 @@ class PretrainConfig:
         dataset: Featurized dataset directory (``harmony featurize`` output).
         out_dir: Run directory (``last.pt``, ``encoder.pt``, ``loss.csv``, ``loss.png``, ``config.yaml``).
         max_graphs: Use only the first N graphs (0 = all); for quick runs.
-        batch_size / epochs / max_steps: ``max_steps`` > 0 overrides ``epochs``.
+        batch_size / epochs / max_steps: ``max_steps`` > 0 overrides ``epochs``. Under ``torchrun``
+            ``batch_size`` is per rank (global batch = ``batch_size * WORLD_SIZE``) and an epoch is
+            ``ceil(n / (batch_size * WORLD_SIZE))`` steps.
         seed / deterministic: Seeding (data order, masks, init) and deterministic kernels.
         device: ``auto`` (CUDA if present), ``cpu``, ``cuda``, ``cuda:1`` ...
         bf16: bf16 autocast on CUDA (ignored on CPU).
@@ -107,6 +128,7 @@ class PretrainConfig:
         checkpoint_every: Write ``last.pt`` every N optimiser steps (and at each epoch end).
         log_every: Loss-curve row every N steps.
         progress: tqdm bar (None = when stderr is a terminal).
+        distributed: ``torchrun`` data-parallel options (:class:`DistributedConfig`).
     """
 
     dataset: str = ""
@@ -128,6 +150,7 @@ class PretrainConfig:
     checkpoint_every: int = 500
     log_every: int = 20
     progress: bool | None = None
+    distributed: DistributedConfig = field(default_factory=DistributedConfig)
 
     def __post_init__(self) -> None:
         if self.batch_size < 1:

@@ -31,6 +31,11 @@ class DifficultyBuffer:
         self.node_ptr = node_ptr.to(torch.long).to(self.device)
         total = int(self.node_ptr[-1])
         self.values = torch.full((total,), float("nan"), dtype=torch.float16, device=self.device)
+        self.touched: Tensor | None = None  # [total] bool: atoms written since the last distributed merge
+
+    def track_updates(self) -> None:
+        """Record which atoms :meth:`update` writes (data-parallel runs merge them across ranks)."""
+        self.touched = torch.zeros(self.values.numel(), dtype=torch.bool, device=self.device)
 
     def atom_ids(self, graph_index: Tensor, batch: Tensor, ptr: Tensor) -> Tensor:
         """Global atom ids of the nodes of a batch.
@@ -62,6 +67,8 @@ class DifficultyBuffer:
         """Store ``difficulty`` ``[N]`` for the batch's atoms (overwrites the previous value)."""
         ids = self.atom_ids(graph_index, batch, ptr)
         self.values[ids] = difficulty.detach().float().to(self.device).clamp(max=6e4).to(torch.float16)
+        if self.touched is not None:
+            self.touched[ids] = True
 
     def state_dict(self) -> dict[str, Tensor]:
         return {"node_ptr": self.node_ptr.cpu(), "values": self.values.cpu()}
@@ -70,3 +77,5 @@ class DifficultyBuffer:
         if state["values"].numel() != self.values.numel():
             raise ValueError("difficulty buffer size does not match the dataset")
         self.values = state["values"].to(device=self.device, dtype=torch.float16).clone()
+        if self.touched is not None:
+            self.touched.zero_()

@@ -4,8 +4,9 @@ The loop is resumable exactly: data order is a function of (seed, epoch) only, e
 comes from one saved generator, and ``last.pt`` stores model, EMA teacher, optimiser, scheduler,
 RNG states, the difficulty buffer, the loader position and the loss history. A run killed at any
 point and restarted with ``resume=True`` replays the same batches and masks from its last
-checkpoint. Distributed training (issue 5) would shard :func:`epoch_order` per rank and write
-checkpoints on rank 0 only; both are single call sites here.
+checkpoint. Under ``torchrun`` (``WORLD_SIZE`` > 1) each rank trains a DDP student on its shard of
+:func:`epoch_order` (:mod:`harmony_mol.ssl.distributed`); rank 0 writes the checkpoints, which hold
+every rank's mask generator and RNG state so a resume with the same number of processes is exact.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from harmony_mol.nn.encoder import HarmonyEncoder
 from harmony_mol.nn.inputs import InputDims
 from harmony_mol.ssl.config import PretrainConfig
 from harmony_mol.ssl.curves import plot_curve, write_curve_csv
+from harmony_mol.ssl import distributed as ddp
 from harmony_mol.ssl.difficulty import DifficultyBuffer
 from harmony_mol.ssl.objective import Predictor
 from harmony_mol.ssl.step import SSLStepper
@@ -88,7 +90,8 @@ class _Data:
             yield batch
 
 
-def _build(cfg: PretrainConfig, data: _Data, device: torch.device, total_steps: int) -> SSLStepper:
+def _build(cfg: PretrainConfig, data: _Data, device: torch.device, total_steps: int,
+           ctx: ddp.DistContext = ddp.DistContext()) -> SSLStepper:
     dims = InputDims.from_spec_dict(data.spec.to_dict())
     student = HarmonyEncoder(cfg.encoder, dims).to(device)
     teacher = make_teacher(student)
@@ -102,12 +105,27 @@ def _build(cfg: PretrainConfig, data: _Data, device: torch.device, total_steps: 
     buffer = None
     if m.strategy != "random" and m.difficulty_source in ("buffer", "code"):
         buffer = DifficultyBuffer(data.node_ptr, device)
-    gen = torch.Generator().manual_seed(cfg.seed + 12345)
-    return SSLStepper(cfg, student, teacher, predictor, opt, sched, device, total_steps, buffer, gen)
+    gen = torch.Generator().manual_seed(cfg.seed + 12345 + 1_000_003 * ctx.rank)  # own mask stream per rank
+    st = SSLStepper(cfg, student, teacher, predictor, opt, sched, device, total_steps, buffer, gen)
+    if ctx.enabled:
+        find = cfg.distributed.find_unused_parameters
+        has_bufs = any(b.is_floating_point() for b in student.buffers())
+        st.attach_ddp(ddp.wrap_ddp(student, find), ddp.wrap_ddp(predictor, find) if predictor else None,
+                      ddp.sync_buffers if has_bufs else None)
+        if buffer is not None:
+            buffer.track_updates()
+        seed_everything(cfg.seed + 7919 * (ctx.rank + 1), cfg.deterministic)  # own dropout stream per rank
+    return st
+
+
+def _rank_state(st: SSLStepper, window: list[float]) -> dict[str, Any]:
+    return {"mask_generator": st.gen.get_state(), "rng": rng_state(), "window": [float(v) for v in window]}
 
 
 def _payload(cfg: PretrainConfig, data: _Data, st: SSLStepper, step: int, epoch: int,
-             batch_in_epoch: int, history: list[list[float]], window: list[float]) -> dict[str, Any]:
+             batch_in_epoch: int, history: list[list[float]], window: list[float],
+             ranks: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """Checkpoint dict; ``ranks`` (data-parallel runs) holds every rank's :func:`_rank_state`."""
     return {
         "encoder_config": cfg.encoder.to_dict(),
         "input_dims": InputDims.from_spec_dict(data.spec.to_dict()).to_dict(),
@@ -128,13 +146,20 @@ def _payload(cfg: PretrainConfig, data: _Data, st: SSLStepper, step: int, epoch:
             "history": history,
             "window": [float(v) for v in window],  # partial log window (loss, masked, nodes, graphs, steps)
             "num_graphs": data.n,
+            "world_size": len(ranks) if ranks else 1,
+            "ranks": ranks,
         },
     }
 
 
-def _restore(ckpt: dict[str, Any], cfg: PretrainConfig, data: _Data,
-             st: SSLStepper) -> tuple[int, int, int, list, list]:
+def _restore(ckpt: dict[str, Any], cfg: PretrainConfig, data: _Data, st: SSLStepper,
+             ctx: ddp.DistContext = ddp.DistContext()) -> tuple[int, int, int, list, list]:
     saved = ckpt["pretrain_config"]
+    state = ckpt["state"]
+    saved_world = int(state.get("world_size", 1))
+    if saved_world != ctx.world_size:
+        raise ValueError(f"cannot resume: the checkpoint was written by {saved_world} process(es), this run has "
+                         f"{ctx.world_size}; resume with the same number of processes or use a new out_dir")
     now = config_to_dict(cfg)
     for key in ("encoder", "masking", "objective", "optim", "batch_size", "seed", "dataset", "max_graphs"):
         if saved.get(key) != now.get(key):
@@ -146,53 +171,71 @@ def _restore(ckpt: dict[str, Any], cfg: PretrainConfig, data: _Data,
         st.predictor.load_state_dict(ckpt["predictor"])
     st.optimizer.load_state_dict(ckpt["optimizer"])
     st.scheduler.load_state_dict(ckpt["scheduler"])
-    state = ckpt["state"]
-    st.gen.set_state(state["mask_generator"])
+    own = state["ranks"][ctx.rank] if ctx.enabled else {"mask_generator": state["mask_generator"],
+                                                          "rng": ckpt["rng"], "window": state.get("window")}
+    st.gen.set_state(own["mask_generator"])
     if st.buffer is not None and state.get("difficulty") is not None:
         st.buffer.load_state_dict(state["difficulty"])
-    set_rng_state(ckpt["rng"])
-    window = list(state.get("window") or [0.0, 0.0, 0.0, 0.0, 0.0])
+    set_rng_state(own["rng"])
+    window = list(own.get("window") or [0.0, 0.0, 0.0, 0.0, 0.0])
     return int(ckpt["step"]), int(ckpt["epoch"]), int(state["batch_in_epoch"]), list(state["history"]), window
 
 
 def pretrain(cfg: PretrainConfig, resume: bool = False) -> Path:
     """Pretrain an encoder; return the path of the final ``encoder.pt`` (contract 5).
 
+    Under ``torchrun`` every rank calls this with the same config; rank 0 writes the files and every
+    rank returns the same path. A process group created by the caller is used and left open.
+
     Args:
         cfg: Run configuration.
         resume: Continue from ``<out_dir>/last.pt`` if it exists (exactly: same batches, masks).
 
     Raises:
-        ValueError: empty dataset path or a resume with an incompatible config.
+        ValueError: empty dataset path, a resume with an incompatible config or process count, or a
+            bad ``torchrun`` environment.
     """
     seed_everything(cfg.seed, cfg.deterministic)
-    device = resolve_device(cfg.device)
+    ctx, device = ddp.setup(cfg.distributed.backend, cfg.device, cfg.distributed.timeout_s)
+    ok = False
+    try:
+        path = _run(cfg, resume, ctx, device)
+        ok = True
+        return path
+    finally:
+        ddp.teardown(ctx, ok)
+
+
+def _run(cfg: PretrainConfig, resume: bool, ctx: ddp.DistContext, device: torch.device) -> Path:
     out = Path(cfg.out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    if ctx.is_main:
+        out.mkdir(parents=True, exist_ok=True)
     data = _Data(cfg, device)
-    bs = cfg.batch_size
-    steps_per_epoch = math.ceil(data.n / bs)
+    bs, world = cfg.batch_size, ctx.world_size
+    steps_per_epoch = math.ceil(math.ceil(data.n / world) / bs)
     total = cfg.max_steps if cfg.max_steps > 0 else cfg.epochs * steps_per_epoch
     n_epochs = math.ceil(total / steps_per_epoch)
-    st = _build(cfg, data, device, total)
+    st = _build(cfg, data, device, total, ctx)
     step, epoch, b0, history = 0, 0, 0, []
     win = [0.0, 0.0, 0.0, 0.0, 0.0]  # loss sum, masked nodes, nodes, graphs, steps of the log window
     last = out / "last.pt"
     if resume and last.is_file():
-        step, epoch, b0, history, win = _restore(load_checkpoint(last, device), cfg, data, st)
+        step, epoch, b0, history, win = _restore(load_checkpoint(last, device), cfg, data, st, ctx)
         logger.info("resuming from %s at step %d (epoch %d, batch %d)", last, step, epoch, b0)
     elif resume:
         logger.info("no %s yet: starting a fresh run", last)
-    dump_config(cfg, out / "config.yaml")
+    if ctx.is_main:
+        dump_config(cfg, out / "config.yaml")
     warm_until = max(cfg.masking.warmup_steps, int(cfg.masking.warmup_epochs * steps_per_epoch))
     n_params = sum(p.numel() for p in st.student.parameters())
-    logger.info("pretraining %d graphs, %d steps (%d/epoch), batch %d, %s, encoder %.2fM params",
-                data.n, total, steps_per_epoch, bs, device, n_params / 1e6)
+    if ctx.is_main:
+        logger.info("pretraining %d graphs, %d steps (%d/epoch), batch %d x %d rank(s), %s, encoder %.2fM params",
+                    data.n, total, steps_per_epoch, bs, world, device, n_params / 1e6)
 
     from tqdm.auto import tqdm
 
-    bar = tqdm(total=total, initial=step, disable=not progress_enabled(cfg.progress), desc="pretrain",
-               unit="step", dynamic_ncols=True)
+    bar = tqdm(total=total, initial=step, disable=not (ctx.is_main and progress_enabled(cfg.progress)),
+               desc="pretrain", unit="step", dynamic_ncols=True)
     win_loss, win_masked = torch.tensor(win[0]), torch.tensor(win[1])
     win_nodes, win_graphs, win_n, t0 = int(win[2]), int(win[3]), int(win[4]), time.perf_counter()
     t_graphs = 0
@@ -200,8 +243,20 @@ def pretrain(cfg: PretrainConfig, resume: bool = False) -> Path:
     def window() -> list[float]:
         return [float(win_loss), float(win_masked), win_nodes, win_graphs, win_n]
 
+    def save(*paths: Path) -> None:
+        # collective under torchrun (same call sites on every rank): merge difficulty, gather rank states
+        ranks = None
+        if ctx.enabled:
+            if st.buffer is not None:
+                ddp.merge_difficulty(st.buffer)
+            ranks = ddp.gather_objects(_rank_state(st, window()))
+        if ctx.is_main:
+            payload = _payload(cfg, data, st, step, epoch, b0, history, window(), ranks)
+            for path in paths:
+                save_checkpoint(path, payload)
+
     while step < total and epoch < n_epochs:
-        order = epoch_order(data.n, cfg.seed, epoch)
+        order = ddp.shard_order(epoch_order(data.n, cfg.seed, epoch), ctx.rank, world)
         for batch in data.batches(order[b0 * bs:]):
             out_step = st.step(batch, step, warm=step < warm_until)
             step += 1
@@ -216,8 +271,13 @@ def pretrain(cfg: PretrainConfig, resume: bool = False) -> Path:
             if step % cfg.log_every == 0 or step == total:
                 dt = max(time.perf_counter() - t0, 1e-9)
                 stats = SSLStepper.stats(out_step)
-                row = [step, epoch, float(win_loss) / win_n, st.scheduler.get_last_lr()[0], stats["teacher_std"],
-                       stats["teacher_rank"], float(win_masked) / max(win_nodes, 1), t_graphs / dt]
+                loss_sum, masked, nodes, graphs = float(win_loss), float(win_masked), win_nodes, t_graphs
+                if ctx.enabled:  # mean over ranks of the per-step losses; totals over ranks
+                    loss_sum, masked, nodes, graphs = ddp.all_reduce_sum([win_loss, win_masked, nodes, graphs],
+                                                                         device)
+                    loss_sum /= world
+                row = [step, epoch, loss_sum / win_n, st.scheduler.get_last_lr()[0], stats["teacher_std"],
+                       stats["teacher_rank"], masked / max(nodes, 1), graphs / dt]
                 history.append(row)
                 bar.set_postfix(loss=f"{row[2]:.4g}", gps=f"{row[7]:.0f}", std=f"{row[4]:.3f}")
                 logger.debug("step %d loss %.5g lr %.3g std %.4f", step, row[2], row[3], row[4])
@@ -225,19 +285,20 @@ def pretrain(cfg: PretrainConfig, resume: bool = False) -> Path:
                 win_nodes, win_graphs, win_n, t_graphs, t0 = 0, 0, 0, 0, time.perf_counter()
             bar.update(1)
             if step % cfg.checkpoint_every == 0 and step < total:
-                save_checkpoint(last, _payload(cfg, data, st, step, epoch, b0, history, window()))
-                write_curve_csv(history, out / "loss.csv")
+                save(last)
+                if ctx.is_main:
+                    write_curve_csv(history, out / "loss.csv")
             if step >= total:
                 break
         if step < total:
             epoch, b0 = epoch + 1, 0
-            save_checkpoint(last, _payload(cfg, data, st, step, epoch, b0, history, window()))
+            save(last)
     bar.close()
-    payload = _payload(cfg, data, st, step, epoch, b0, history, window())
-    save_checkpoint(last, payload)
-    final = save_checkpoint(out / "encoder.pt", payload)
-    write_curve_csv(history, out / "loss.csv")
-    plot_curve(history, out / "loss.png")
-    if history:
-        logger.info("done: %d steps, loss %.5g -> %.5g; wrote %s", step, history[0][2], history[-1][2], final)
+    final = out / "encoder.pt"
+    save(last, final)
+    if ctx.is_main:
+        write_curve_csv(history, out / "loss.csv")
+        plot_curve(history, out / "loss.png")
+        if history:
+            logger.info("done: %d steps, loss %.5g -> %.5g; wrote %s", step, history[0][2], history[-1][2], final)
     return final

@@ -9,6 +9,7 @@ the masked batch -> loss over all nodes -> AdamW step, LR step -> EMA update -> 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -62,6 +63,20 @@ class SSLStepper:
         self.params = [p for p in student.parameters() if p.requires_grad]
         if predictor is not None:
             self.params += [p for p in predictor.parameters() if p.requires_grad]
+        # modules the trained forward pass goes through (DDP wrappers under torchrun, see attach_ddp)
+        self.student_fwd: nn.Module = student
+        self.predictor_fwd: nn.Module | None = predictor
+        self.buffer_sync: Callable[[nn.Module], None] | None = None
+
+    def attach_ddp(self, student_fwd: nn.Module, predictor_fwd: nn.Module | None,
+                   buffer_sync: Callable[[nn.Module], None] | None) -> None:
+        """Route the trained forward pass through DDP wrappers (gradients averaged over ranks).
+
+        ``buffer_sync`` (if given) makes the student's buffers equal on every rank before each EMA
+        update, so the teacher stays identical across ranks. State dicts, EMA and no-grad passes keep
+        using the plain modules.
+        """
+        self.student_fwd, self.predictor_fwd, self.buffer_sync = student_fwd, predictor_fwd, buffer_sync
 
     # ------------------------------------------------------------------------------------
     def _embed(self, module: nn.Module, batch: Any, node_mask: Tensor | None = None) -> Tensor:
@@ -102,15 +117,15 @@ class SSLStepper:
     def step(self, batch: Any, step: int, warm: bool) -> StepOutput:
         """One optimiser step on ``batch`` (already on ``self.device``)."""
         o = self.cfg.objective
-        self.student.train()
+        self.student_fwd.train()
         self.teacher.train(o.teacher_mode == "train")
         with torch.no_grad():
             t = self._embed(self.teacher, batch).float()
         mask = self.choose_mask(batch, t, step, warm)
-        s = self._embed(self.student, batch, node_mask=mask)
-        if self.predictor is not None:
+        s = self._embed(self.student_fwd, batch, node_mask=mask)
+        if self.predictor_fwd is not None:
             with autocast(self.device, self.cfg.bf16):
-                s = self.predictor(s)
+                s = self.predictor_fwd(s)
         loss, _ = ssl_loss(s.float(), t, batch.batch, o.loss, o.sce_alpha, mask, o.masked_weight,
                            int(batch.num_graphs))
         self.optimizer.zero_grad(set_to_none=True)
@@ -118,6 +133,8 @@ class SSLStepper:
         clip_gradients(self.params, self.cfg.optim.grad_clip)
         self.optimizer.step()
         self.scheduler.step()
+        if self.buffer_sync is not None:
+            self.buffer_sync(self.student)
         m = momentum_at(step, self.total_steps, o.ema_momentum, o.ema_final, o.ema_schedule)
         ema_update(self.teacher, self.student, m, o.copy_buffers)
         if self.buffer is not None and getattr(batch, "graph_index", None) is not None:
