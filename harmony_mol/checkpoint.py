@@ -64,10 +64,20 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
 
 
 def build_encoder(encoder_config: dict[str, Any], input_dims: dict[str, Any]) -> nn.Module:
-    """Instantiate a fresh ``HarmonyEncoder`` from the stored config and input dims."""
+    """Instantiate a fresh encoder from the stored config and input dims.
+
+    ``encoder_config["arch"] == "gin"`` builds the :class:`~harmony_mol.nn.gin.GINEncoder` baseline;
+    anything else (no ``arch`` key) a ``HarmonyEncoder``.
+    """
+    dims = InputDims.from_spec_dict(input_dims)
+    if encoder_config.get("arch") == "gin":
+        from harmony_mol.nn.gin import GINConfig, GINEncoder
+
+        return GINEncoder(GINConfig.from_dict(encoder_config), dims)
     from harmony_mol.nn.encoder import HarmonyEncoder
 
-    return HarmonyEncoder(EncoderConfig.from_dict(encoder_config), InputDims.from_spec_dict(input_dims))
+    cfg = {k: v for k, v in encoder_config.items() if k != "arch"}
+    return HarmonyEncoder(EncoderConfig.from_dict(cfg), dims)
 
 
 def load_encoder(path: str | Path, which: str = "student",

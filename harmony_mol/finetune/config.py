@@ -23,6 +23,7 @@ class FinetuneDataConfig:
         preset: Featurizer preset used for raw input when there is no pretrained checkpoint.
         cache_dir: Where raw input is featurized to (reused when the cache key matches).
         workers: Featurizing processes for raw input.
+        dedupe: Drop exact repeats of an input (e.g. FreeSolv's duplicated compound) when featurizing.
     """
 
     input: str = ""
@@ -33,6 +34,7 @@ class FinetuneDataConfig:
     preset: str | None = None
     cache_dir: Path = Path("runs/datasets")
     workers: int = 1
+    dedupe: bool = False
 
 
 @dataclass(frozen=True)
@@ -66,7 +68,8 @@ class FinetuneModelConfig:
     Args:
         pretrained: Encoder checkpoint (``harmony pretrain`` output); ``None`` = from scratch.
         which: ``student`` (as the paper evaluates) or ``teacher`` (the EMA copy).
-        encoder: ``EncoderConfig`` fields for a from-scratch encoder (ignored with ``pretrained``).
+        encoder: ``EncoderConfig`` fields for a from-scratch encoder (ignored with ``pretrained``); with
+            ``arch: gin`` it is the GINE baseline instead (``GINConfig`` fields: hidden_dim, num_layers, ...).
         readout: Graph pooling: mean, sum, max, mean_max, mean_sum, attention, set2set.
         head_hidden: Hidden width of the MLP head.
         head_layers: Linear layers in the head (1 = linear probe).

@@ -45,6 +45,7 @@ def resolve_dataset(cfg: FinetuneConfig, spec: dict[str, Any] | None) -> Any:
             "inputs": (str(src),), "kind": cfg.data.kind, "preset": cfg.data.preset,
             "smiles_column": cfg.data.smiles_column, "cif_column": cfg.data.cif_column,
             "target_columns": cfg.data.target_columns, "workers": cfg.data.workers,
+            "dedupe": cfg.data.dedupe,
         }
         if spec is not None:
             kw["kind"] = spec["kind"]

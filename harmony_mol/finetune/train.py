@@ -56,12 +56,20 @@ def _make_encoder(cfg: FinetuneConfig, spec: dict[str, Any]) -> tuple[torch.nn.M
 
         enc, meta = load_encoder(cfg.model.pretrained, which=cfg.model.which)
         return enc, dict(meta["encoder_config"]), dict(meta["input_dims"])
-    from harmony_mol.nn.encoder import HarmonyEncoder
-    from harmony_mol.nn.encoder_config import EncoderConfig
     from harmony_mol.nn.inputs import InputDims
 
-    ecfg = EncoderConfig.from_dict(dict(cfg.model.encoder))
     dims = InputDims.from_spec_dict(spec)
+    raw = dict(cfg.model.encoder)
+    if raw.get("arch") == "gin":  # the same-size GIN baseline of the benchmark suites
+        from harmony_mol.nn.gin import GINConfig, GINEncoder
+
+        gcfg = GINConfig.from_dict(raw)
+        return GINEncoder(gcfg, dims), gcfg.to_dict(), dims.to_dict()
+    from harmony_mol.nn.encoder import HarmonyEncoder
+    from harmony_mol.nn.encoder_config import EncoderConfig
+
+    raw.pop("arch", None)
+    ecfg = EncoderConfig.from_dict(raw)
     return HarmonyEncoder(ecfg, dims), ecfg.to_dict(), dims.to_dict()
 
 

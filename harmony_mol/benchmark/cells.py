@@ -1,0 +1,107 @@
+"""One benchmark cell = one (dataset, preset, split, seed, model) training run scored on the test part."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from harmony_mol.benchmark.config import BenchmarkConfig
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class CellData:
+    """What every model of one dataset / preset needs."""
+
+    name: str
+    ds: Any
+    task_type: str
+    metric: str
+    target_names: list[str]
+    y: np.ndarray  # [G, T]
+    features: np.ndarray | None  # RF input (ECFP / composition), built once
+
+
+def neural_cell(cfg: BenchmarkConfig, data: CellData, model: str, split_file: Path, seed: int,
+                checkpoint: Path | None, run_name: str) -> dict[str, Any]:
+    """Fine-tune ``harmony-pretrained`` / ``harmony-scratch`` / ``gin`` with :func:`finetune` on the split file."""
+    from harmony_mol.finetune.config import (
+        FinetuneConfig, FinetuneDataConfig, FinetuneModelConfig, FinetuneOptimConfig, FinetuneSplitConfig,
+    )
+    from harmony_mol.finetune.metrics import headline
+    from harmony_mol.finetune.train import finetune
+
+    if model == "harmony-pretrained":
+        if checkpoint is None:
+            raise ValueError("harmony-pretrained needs a pretrained checkpoint")
+        mcfg = FinetuneModelConfig(pretrained=checkpoint, readout=cfg.readout, head_hidden=cfg.head_hidden,
+                                   head_layers=cfg.head_layers, dropout=cfg.dropout)
+    else:
+        enc = {"arch": "gin", **cfg.gin} if model == "gin" else dict(cfg.encoder)
+        mcfg = FinetuneModelConfig(encoder=enc, readout=cfg.readout, head_hidden=cfg.head_hidden,
+                                   head_layers=cfg.head_layers, dropout=cfg.dropout)
+    fcfg = FinetuneConfig(
+        name=run_name, data=FinetuneDataConfig(input=str(data.ds.path)),
+        split=FinetuneSplitConfig(method="file", file=split_file), model=mcfg,
+        optim=FinetuneOptimConfig(**{**cfg.optim, "metric": data.metric}), task_type=data.task_type,  # type: ignore[arg-type]
+        seeds=(seed,), out_dir=cfg.scratch_dir / "finetune", device=cfg.device, plots=False, progress=False,
+        threads=cfg.threads,
+    )
+    res = finetune(fcfg)
+    per = res.metrics["per_seed"][str(seed)]
+    return {"test": headline(per["test"], data.metric), "valid": headline(per["valid"], data.metric),
+            "best_epoch": per.get("best_epoch"), "artifact": str(res.bundle_path)}
+
+
+def rf_cell(cfg: BenchmarkConfig, data: CellData, split: dict[str, list[int]], seed: int) -> dict[str, Any]:
+    """ECFP4 / composition features + random forest."""
+    from harmony_mol.benchmark.baselines import random_forest
+    from harmony_mol.finetune.metrics import compute_metrics, headline
+
+    if data.features is None:
+        raise ValueError(f"no random-forest features for {data.name}")
+    out = random_forest(data.features, data.y, split, data.task_type, cfg.rf_trees, seed)
+    m = {k: headline(compute_metrics(data.task_type, yt, yp, data.target_names, k), data.metric)
+         for k, (yt, yp) in out.items()}
+    return {"test": m.get("test"), "valid": m.get("valid"), "best_epoch": None, "artifact": ""}
+
+
+def chemprop_cell(cfg: BenchmarkConfig, data: CellData, split: dict[str, list[int]], seed: int,
+                  run_name: str) -> dict[str, Any]:
+    """chemprop v2 through its CLI (see :mod:`harmony_mol.benchmark.chemprop_runner`)."""
+    from harmony_mol.benchmark.chemprop_runner import run_chemprop
+    from harmony_mol.finetune.metrics import compute_metrics, headline
+
+    work = cfg.scratch_dir / "chemprop" / run_name
+    yt, yp = run_chemprop(data.ds.inputs, data.y, data.target_names, split, data.task_type, seed, work,
+                          epochs=cfg.chemprop.epochs, extra_args=cfg.chemprop.extra_args,
+                          command=cfg.chemprop.command)
+    m = compute_metrics(data.task_type, yt, yp, data.target_names, "test")
+    return {"test": headline(m, data.metric), "valid": None, "best_epoch": None, "artifact": str(work)}
+
+
+def run_cell(cfg: BenchmarkConfig, data: CellData, model: str, split: dict[str, list[int]], split_file: Path,
+             seed: int, checkpoint: Path | None, run_name: str) -> dict[str, Any]:
+    """Run one model; returns ``{test, valid, best_epoch, artifact, wall_s}`` (``test`` None + ``error`` on failure)."""
+    t0 = time.perf_counter()
+    try:
+        if model in ("harmony-pretrained", "harmony-scratch", "gin"):
+            out = neural_cell(cfg, data, model, split_file, seed, checkpoint, run_name)
+        elif model == "rf":
+            out = rf_cell(cfg, data, split, seed)
+        elif model == "chemprop":
+            out = chemprop_cell(cfg, data, split, seed, run_name)
+        else:
+            raise ValueError(f"unknown model {model!r}")
+        out["error"] = ""
+    except Exception as exc:  # noqa: BLE001 - one failed cell must not lose the others; it is recorded
+        logger.error("cell %s failed: %s", run_name, exc)
+        out = {"test": None, "valid": None, "best_epoch": None, "artifact": "", "error": f"{type(exc).__name__}: {exc}"}
+    out["wall_s"] = round(time.perf_counter() - t0, 2)
+    return out

@@ -1,0 +1,195 @@
+"""Benchmark report: ``summary.csv``, ``report.md`` (ours beside the published rows, with provenance) and
+``summary.png`` (means with error bars), all built from ``results.csv`` rows; nothing typed by hand."""
+
+from __future__ import annotations
+
+import csv
+import datetime as _dt
+import io
+import logging
+import math
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from harmony_mol.benchmark.config import BenchmarkConfig
+from harmony_mol.benchmark.suites import SUITE_DEFS, Suite
+from harmony_mol.utils.io import atomic_open, atomic_write_text
+
+logger = logging.getLogger(__name__)
+
+MODEL_LABELS = {"harmony-pretrained": "HarmonyGNN, pretrained", "harmony-scratch": "HarmonyGNN, from scratch",
+                "gin": "GIN (same width), from scratch", "rf": "random forest", "chemprop": "chemprop v2 (D-MPNN)"}
+
+
+def _group(split: str) -> str:
+    return "matbench-5fold" if split.startswith("matbench-fold") else split
+
+
+def summarize(rows: list[dict[str, Any]], suite: Suite) -> list[dict[str, Any]]:
+    """Mean ± std of the test metric per (split group, dataset, model, preset), in display units."""
+    acc: dict[tuple[str, str, str, str], list[float]] = defaultdict(list)
+    for r in rows:
+        if r.get("error") or r.get("test") in (None, ""):
+            continue
+        acc[(_group(str(r["split"])), str(r["dataset"]), str(r["model"]), str(r["preset"]))].append(
+            float(r["test"]) * suite.scale)
+    out = []
+    for (split, ds, model, preset), vals in sorted(acc.items()):
+        out.append({"split": split, "dataset": ds, "model": model, "preset": preset, "mean": float(np.mean(vals)),
+                    "std": float(np.std(vals)), "n": len(vals), "metric": suite.metric})
+    return out
+
+
+def _fmt(mean: float | None, std: float | None = None, n: int | None = None, digits: int = 3) -> str:
+    if mean is None or (isinstance(mean, float) and math.isnan(mean)):
+        return "–"
+    s = f"{mean:.{digits}f}"
+    if std is not None:
+        s += f" ± {std:.{digits}f}"
+    return s + (f" ({n})" if n is not None else "")
+
+
+def _tables(summary: list[dict[str, Any]], suite: Suite, datasets: list[str]) -> list[str]:
+    digits = 1 if suite.scale == 100.0 else (4 if suite.name == "crystals" else 3)
+    lines: list[str] = []
+    for split in sorted({s["split"] for s in summary}):
+        sub = [s for s in summary if s["split"] == split]
+        cols = [d for d in datasets if any(s["dataset"] == d for s in sub)]
+        avg = suite.name == "moleculenet-hu"
+        lines += [f"### Split: {split} — test {suite.metric}{' (%)' if suite.scale == 100 else ''}, "
+                  f"mean ± std (n runs); {'higher' if suite.higher_is_better else 'lower'} is better", "",
+                  "| model | preset | " + " | ".join(cols) + (" | avg |" if avg else " |"),
+                  "|---|---|" + "---|" * (len(cols) + (1 if avg else 0))]
+        for model, preset in sorted({(s["model"], s["preset"]) for s in sub},
+                                    key=lambda mp: (list(MODEL_LABELS).index(mp[0]), mp[1])):
+            cells, means = [], []
+            for d in cols:
+                hit = [s for s in sub if s["dataset"] == d and s["model"] == model and s["preset"] == preset]
+                cells.append(_fmt(hit[0]["mean"], hit[0]["std"], hit[0]["n"], digits) if hit else "–")
+                means.append(hit[0]["mean"] if hit else None)
+            tail = ""
+            if avg:
+                tail = f" | {_fmt(float(np.mean(means)), digits=digits)}" if all(m is not None for m in means) else " | –"
+            lines.append(f"| {MODEL_LABELS.get(model, model)} | {preset} | " + " | ".join(cells) + tail + " |")
+        anchors = [a for a in suite.anchors if not a.split or a.split == split or split == "matbench-5fold"]
+        if anchors:
+            lines += ["", "Published rows (different protocol unless stated; see *protocol*):", "",
+                      "| published | " + " | ".join(cols) + (" | avg |" if avg else " |") + " protocol | source |",
+                      "|---|" + "---|" * (len(cols) + (1 if avg else 0)) + "---|---|"]
+            for a in anchors:
+                vals = [a.values.get(d) for d in cols]
+                tail = ""
+                if avg:
+                    tail = f" | {_fmt(float(np.mean(vals)), digits=1)}" if all(v is not None for v in vals) else " | –"
+                lines.append(f"| {a.name} | " + " | ".join(_fmt(v, digits=digits) for v in vals) + tail
+                             + f" | {a.protocol} | {a.source} |")
+        lines.append("")
+    return lines
+
+
+def verdicts(summary: list[dict[str, Any]], suite: Suite) -> list[str]:
+    """Plain sentences computed from the numbers: who wins each (split, dataset); does pretraining help."""
+    out = []
+    better = (lambda a, b: a > b) if suite.higher_is_better else (lambda a, b: a < b)
+    for split in sorted({s["split"] for s in summary}):
+        for d in sorted({s["dataset"] for s in summary if s["split"] == split}):
+            sub = [s for s in summary if s["split"] == split and s["dataset"] == d]
+            best = sub[0]
+            for s in sub[1:]:
+                if better(s["mean"], best["mean"]):
+                    best = s
+            line = f"- {d} ({split}): best is {MODEL_LABELS.get(best['model'], best['model'])}"
+            line += f" [{best['preset']}] {best['mean']:.3f}."
+            for preset in sorted({s["preset"] for s in sub if s["model"] == "harmony-pretrained"}):
+                pre = [s for s in sub if s["model"] == "harmony-pretrained" and s["preset"] == preset]
+                scr = [s for s in sub if s["model"] == "harmony-scratch" and s["preset"] == preset]
+                if pre and scr:
+                    diff = pre[0]["mean"] - scr[0]["mean"]
+                    noise = max(pre[0]["std"], scr[0]["std"])
+                    helps = better(pre[0]["mean"], scr[0]["mean"])
+                    size = "within one std" if abs(diff) <= noise else "beyond one std"
+                    line += (f" Pretraining [{preset}] {'helps' if helps else 'hurts'}: {diff:+.3f} vs scratch "
+                             f"({size}).")
+            for base in ("rf", "chemprop", "gin"):
+                ours = [s for s in sub if s["model"] == "harmony-pretrained"] or \
+                    [s for s in sub if s["model"] == "harmony-scratch"]
+                other = [s for s in sub if s["model"] == base]
+                if ours and other:
+                    o = max(ours, key=lambda s: s["mean"]) if suite.higher_is_better else min(ours, key=lambda s: s["mean"])
+                    line += f" vs {base}: {'win' if better(o['mean'], other[0]['mean']) else 'loss'}" \
+                            f" ({o['mean']:.3f} vs {other[0]['mean']:.3f})."
+            out.append(line)
+    return out
+
+
+def _plot(summary: list[dict[str, Any]], suite: Suite, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    groups = sorted({(s["split"], s["dataset"]) for s in summary})
+    series = sorted({(s["model"], s["preset"]) for s in summary}, key=lambda mp: (list(MODEL_LABELS).index(mp[0]), mp[1]))
+    fig, ax = plt.subplots(figsize=(max(6.0, 1.2 * len(groups) * max(1, len(series)) / 3), 4.2))
+    w = 0.8 / max(1, len(series))
+    for i, (model, preset) in enumerate(series):
+        xs, ms, ss = [], [], []
+        for gi, (split, d) in enumerate(groups):
+            hit = [s for s in summary if (s["split"], s["dataset"], s["model"], s["preset"]) == (split, d, model, preset)]
+            if hit:
+                xs.append(gi - 0.4 + w * (i + 0.5))
+                ms.append(hit[0]["mean"])
+                ss.append(hit[0]["std"])
+        ax.bar(xs, ms, w, yerr=ss, capsize=2, label=f"{MODEL_LABELS.get(model, model)} [{preset}]")
+    ax.set_xticks(range(len(groups)), [f"{d}\n{split}" for split, d in groups], fontsize=8)
+    ax.set_ylabel(f"test {suite.metric}{' (%)' if suite.scale == 100 else ''}")
+    if suite.higher_is_better and summary:
+        ax.set_ylim(max(0.0, min(s["mean"] - s["std"] for s in summary) - 5), None)
+    ax.legend(fontsize=7, ncol=2)
+    ax.set_title(f"{suite.name}: mean ± std over seeds/folds")
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110)
+    plt.close(fig)
+    with atomic_open(path, "wb") as fh:
+        fh.write(buf.getvalue())
+
+
+def write_report(cfg: BenchmarkConfig, rows: list[dict[str, Any]], command: str = "",
+                 extra: dict[str, Any] | None = None) -> tuple[Path, list[dict[str, Any]]]:
+    """Write ``summary.csv``, ``summary.png`` and ``report.md`` into ``cfg.report_dir``; return (report, summary)."""
+    from harmony_mol.benchmark.provenance import provenance_lines
+
+    out = cfg.report_dir
+    out.mkdir(parents=True, exist_ok=True)
+    suite = SUITE_DEFS[cfg.suite]
+    summary = summarize(rows, suite)
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=["split", "dataset", "model", "preset", "mean", "std", "n", "metric"],
+                       lineterminator="\n")
+    w.writeheader()
+    w.writerows(summary)
+    atomic_write_text(out / "summary.csv", buf.getvalue())
+    if summary:
+        try:
+            _plot(summary, suite, out / "summary.png")
+        except Exception as exc:  # noqa: BLE001 - a plot failure must not lose the report
+            logger.warning("could not draw %s: %s", out / "summary.png", exc)
+    datasets = list(cfg.datasets or suite.datasets)
+    errors = [r for r in rows if r.get("error")]
+    text = [f"# Benchmark `{suite.name}` ({cfg.mode} mode)", "",
+            f"Generated {_dt.datetime.now(_dt.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')} by "
+            "`harmony_mol.benchmark` from `results.csv` (one row per dataset × preset × split × seed × model; "
+            "no number typed by hand). Published rows are copied from `../shared/docs/anchors.md`.", "",
+            f"Protocol notes: {suite.notes}", "", "## Results", "", *_tables(summary, suite, datasets),
+            "## What the numbers say", "", *(verdicts(summary, suite) or ["- no finished cells yet"]), ""]
+    if errors:
+        text += ["## Failed cells", ""] + [f"- {r['dataset']} {r['preset']} {r['split']} seed {r['seed']} "
+                                           f"{r['model']}: {r['error']}" for r in errors] + [""]
+    text += ["## Provenance", "", *provenance_lines(cfg, rows, command, extra or {}), ""]
+    path = out / "report.md"
+    atomic_write_text(path, "\n".join(text))
+    return path, summary

@@ -1,0 +1,118 @@
+"""A plain GINE encoder (Hu et al. / pretrain-gnns style), the same-size baseline of the benchmark suites.
+
+It reads the same graph records as :class:`~harmony_mol.nn.encoder.HarmonyEncoder` (categorical and
+float atom / bond inputs) and has the same interface (``out_dim``, ``forward(batch) -> [N, hidden]``),
+so the fine-tuning code trains it unchanged. Its config is a plain dict with ``arch: gin`` so
+bundles rebuild it (:func:`harmony_mol.checkpoint.build_encoder`).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+from harmony_mol.nn.inputs import CategoricalFloatEmbedding, InputDims
+
+logger = logging.getLogger(__name__)
+
+ARCH = "gin"
+
+
+@dataclass(frozen=True)
+class GINConfig:
+    """Hyper-parameters of :class:`GINEncoder`.
+
+    Args:
+        hidden_dim: Node embedding width (every layer).
+        num_layers: GINE message-passing layers (Hu et al. use 5).
+        dropout: Dropout after each layer.
+        jk: Jumping knowledge: ``last`` (Hu et al.) or ``sum`` over layers.
+    """
+
+    hidden_dim: int = 300
+    num_layers: int = 5
+    dropout: float = 0.0
+    jk: str = "last"
+
+    def __post_init__(self) -> None:
+        if self.hidden_dim < 1 or self.num_layers < 1:
+            raise ValueError("hidden_dim and num_layers must be >= 1")
+        if self.jk not in ("last", "sum"):
+            raise ValueError(f"jk must be 'last' or 'sum', got {self.jk!r}")
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> GINConfig:
+        """Build from :meth:`to_dict` output (the ``arch`` key is accepted); unknown keys raise."""
+        kw = {k: v for k, v in d.items() if k != "arch"}
+        names = {f.name for f in fields(cls)}
+        unknown = sorted(set(kw) - names)
+        if unknown:
+            raise ValueError(f"unknown GINConfig keys {unknown}; valid keys: {sorted(names)}")
+        return cls(**kw)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain dict with ``arch: gin`` (what checkpoints and bundles store)."""
+        return {"arch": ARCH, **asdict(self)}
+
+
+class GINEncoder(nn.Module):
+    """GINE layers over embedded atoms and bonds; batch norm and ReLU between layers.
+
+    Args:
+        cfg: :class:`GINConfig`.
+        dims: Input sizes of the graph records.
+
+    Shapes:
+        - batch: ``.x [N, Ca]`` int64, ``.x_feat [N, Fa]``, ``.edge_index [2, E]``, ``.edge_attr [E, Cb]``,
+          ``.edge_feat [E, Fb]`` (absent fields allowed when their size is 0)
+        - output: ``[N, hidden_dim]``
+    """
+
+    def __init__(self, cfg: GINConfig, dims: InputDims) -> None:
+        from torch_geometric.nn import GINEConv
+
+        super().__init__()
+        self.cfg = cfg
+        self.dims = dims
+        h = cfg.hidden_dim
+        self.out_dim = h
+        self.atom = CategoricalFloatEmbedding(dims.atom_cat_dims, dims.atom_float_dim, h)
+        self.has_edges = dims.has_edge_features
+        self.bonds = nn.ModuleList(
+            CategoricalFloatEmbedding(dims.bond_cat_dims, dims.edge_float_dim, h) for _ in range(cfg.num_layers)
+        ) if self.has_edges else None
+        self.convs = nn.ModuleList(
+            GINEConv(nn.Sequential(nn.Linear(h, 2 * h), nn.ReLU(), nn.Linear(2 * h, h)), edge_dim=h if self.has_edges else None)
+            for _ in range(cfg.num_layers))
+        self.norms = nn.ModuleList(nn.BatchNorm1d(h) for _ in range(cfg.num_layers))
+        self.drop = nn.Dropout(cfg.dropout)
+
+    @staticmethod
+    def _field(batch: Any, name: str, width: int) -> Tensor | None:
+        return getattr(batch, name, None) if width else None
+
+    def forward(self, batch: Any, node_mask: Tensor | None = None) -> Tensor:
+        """Node embeddings ``[N, hidden_dim]`` (``node_mask`` is not supported by the baseline)."""
+        if node_mask is not None:
+            raise ValueError("GINEncoder is a supervised baseline; it takes no node mask")
+        d = self.dims
+        h = self.atom(self._field(batch, "x", len(d.atom_cat_dims)), self._field(batch, "x_feat", d.atom_float_dim))
+        ei = batch.edge_index
+        ecat = self._field(batch, "edge_attr", len(d.bond_cat_dims))
+        efeat = self._field(batch, "edge_feat", d.edge_float_dim)
+        total: Tensor | None = None
+        for i, (conv, norm) in enumerate(zip(self.convs, self.norms)):
+            if self.bonds is not None:
+                h = conv(h, ei, self.bonds[i](ecat, efeat))
+            else:
+                h = conv(h, ei)
+            h = norm(h)
+            if i < len(self.convs) - 1:
+                h = torch.relu(h)
+            h = self.drop(h)
+            total = h if total is None else total + h
+        return total if self.cfg.jk == "sum" and total is not None else h

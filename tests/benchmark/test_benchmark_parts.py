@@ -1,0 +1,117 @@
+"""Benchmark building blocks: fingerprints, composition features, forests, Matbench folds, the result store, GIN."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+import torch
+
+from harmony_mol.benchmark import splits as S
+from harmony_mol.benchmark.baselines import composition_features, ecfp_features, random_forest
+from harmony_mol.benchmark.config import BenchmarkConfig
+from harmony_mol.benchmark.results import ResultStore, settings_hash
+
+
+def test_ecfp_bits_and_bad_smiles() -> None:
+    X = ecfp_features(["CCO", "c1ccccc1O", "not a smiles", ""])
+    assert X.shape == (4, 2048) and X.dtype == np.uint8
+    assert X[0].sum() > 0 and X[1].sum() > X[0].sum()
+    assert X[2].sum() == 0 and X[3].sum() == 0
+
+
+def test_composition_features_fractions_and_stats() -> None:
+    # two graphs: Na Cl (ids 11, 17) and O O Ti (8, 8, 22); one float property = the element id
+    x = torch.tensor([[11], [17], [8], [8], [22]])
+    feat = x.float()
+    F = composition_features({"x": x, "x_feat": feat, "node_ptr": torch.tensor([0, 2, 5])})
+    n_el = 23
+    assert F.shape == (2, n_el + 4)
+    assert F[0, 11] == pytest.approx(0.5) and F[0, 17] == pytest.approx(0.5)
+    assert F[1, 8] == pytest.approx(2 / 3) and F[1, 22] == pytest.approx(1 / 3)
+    mean, std, mn, mx = F[1, n_el:]
+    assert mean == pytest.approx(38 / 3) and mn == 8 and mx == 22
+    assert std == pytest.approx(np.std([8, 8, 22]), rel=1e-5)
+
+
+def test_random_forest_handles_missing_labels_and_single_class() -> None:
+    rng = np.random.default_rng(0)
+    X = rng.integers(0, 2, size=(60, 16)).astype(np.uint8)
+    y = np.stack([X[:, 0].astype(float), np.ones(60)], 1)  # task 2 has one class only
+    y[::5, 0] = np.nan
+    split = {"train": list(range(40)), "valid": list(range(40, 50)), "test": list(range(50, 60))}
+    out = random_forest(X, y, split, "classification", trees=10, seed=0, n_jobs=1)
+    yt, yp = out["test"]
+    assert yt.shape == yp.shape == (10, 2)
+    keep = ~np.isnan(yt[:, 0])
+    assert np.all((yp[keep, 0] > 0.5) == (yt[keep, 0] == 1))  # the label is feature 0: the forest finds it
+    assert np.all(yp[:, 1] == 1.0)
+
+
+class _DS:
+    def __init__(self, n_rows: int, rejected: set[int]) -> None:
+        self.row_ids = [r for r in range(n_rows) if r not in rejected]
+        self.manifest = {"counts": {"rows": n_rows}}
+
+
+def test_matbench_split_follows_sklearn_kfold_over_input_rows() -> None:
+    from sklearn.model_selection import KFold
+
+    ds = _DS(100, rejected={3, 50})
+    folds = list(KFold(5, shuffle=True, random_state=18012019).split(np.arange(100)))
+    pos = {r: i for i, r in enumerate(ds.row_ids)}
+    for f in range(5):
+        sp = S.matbench_split(ds, f, seed=0)
+        assert sp["test"] == sorted(pos[r] for r in folds[f][1] if r in pos)
+        assert set(sp["train"]).isdisjoint(sp["valid"]) and set(sp["train"]).isdisjoint(sp["test"])
+        assert sorted(sp["train"] + sp["valid"]) == sorted(pos[r] for r in folds[f][0] if r in pos)
+
+
+def test_subsample_and_hash() -> None:
+    sp = {"train": list(range(80)), "valid": list(range(80, 90)), "test": list(range(90, 100))}
+    small = S.subsample(sp, 20, seed=1)
+    assert sum(map(len, small.values())) <= 20 and set(small["train"]) <= set(sp["train"])
+    assert S.subsample(sp, 0, 1) is sp
+    assert S.split_hash(sp) == S.split_hash({k: list(v) for k, v in sp.items()})
+    assert S.split_hash(sp) != S.split_hash(small)
+
+
+def test_result_store_resumes_only_same_settings(tmp_path: Path) -> None:
+    cfg = BenchmarkConfig(suite="regression")
+    h = settings_hash(cfg)
+    assert settings_hash(BenchmarkConfig(suite="regression", seeds=(5,), threads=1)) == h  # neutral fields
+    assert settings_hash(BenchmarkConfig(suite="regression", rf_trees=7)) != h
+    path = tmp_path / "results.csv"
+    st = ResultStore(path, h)
+    row = {"dataset": "esol", "preset": "harmony", "split": "scaffold", "seed": 0, "model": "rf", "test": 1.25}
+    st.add(row)
+    st.add({**row, "model": "gin", "test": None, "error": "boom"})
+    again = ResultStore(path, h)
+    assert again.has(("esol", "harmony", "scaffold", 0, "rf")) and not again.has(("esol", "harmony", "scaffold", 0, "gin"))
+    assert again.rows[0]["test"] == 1.25
+    assert ResultStore(path, "other").rows == []
+
+
+def test_gin_encoder_shapes_and_rebuild() -> None:
+    from harmony_mol.checkpoint import build_encoder
+    from harmony_mol.nn.gin import GINConfig, GINEncoder
+    from harmony_mol.nn.inputs import InputDims
+
+    dims = InputDims((10, 4), 3, (5,), 2)
+    enc = GINEncoder(GINConfig(hidden_dim=16, num_layers=3), dims)
+    b = SimpleNamespace(x=torch.tensor([[1, 0], [2, 1], [3, 3]]), x_feat=torch.randn(3, 3),
+                        edge_index=torch.tensor([[0, 1, 1, 2], [1, 0, 2, 1]]), edge_attr=torch.tensor([[1], [1], [2], [2]]),
+                        edge_feat=torch.randn(4, 2))
+    enc.eval()
+    h = enc(b)
+    assert h.shape == (3, 16)
+    again = build_encoder(enc.cfg.to_dict(), dims.to_dict())
+    again.load_state_dict(enc.state_dict())
+    again.eval()
+    assert torch.equal(again(b), h)
+    with pytest.raises(ValueError):
+        enc(b, node_mask=torch.zeros(3, dtype=torch.bool))
+    with pytest.raises(ValueError, match="unknown GINConfig"):
+        GINConfig.from_dict({"arch": "gin", "width": 3})
