@@ -1,17 +1,17 @@
 """``benchmark_flow``: run an accuracy benchmark suite, one mapped task per dataset, then the report.
 
-Suites plug in here by name. Built now: ``nodes`` (the paper's node-classification reproduction,
-:mod:`harmony_mol.nodes.bench`). Graph-level suites come from ``harmony_mol.benchmark`` (issue 6);
-until that module provides ``run_benchmark`` asking for them fails with a clear message.
+Suites plug in here by name: ``nodes`` (the paper's node-classification reproduction,
+:mod:`harmony_mol.nodes.bench`) and the graph-level suites of :mod:`harmony_mol.benchmark`
+(``moleculenet-hu``, ``regression``, ``crystals``: a pretraining task, one task per dataset, a report task).
 
     python -m flows.benchmark nodes [--datasets cora citeseer] [--quick] [--out data/results/nodes]
+    python -m flows.benchmark regression --config configs/benchmark/regression_cpu.yaml
+    python -m flows.benchmark regression --quick
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
-import importlib.util
 import logging
 from pathlib import Path
 from typing import Any
@@ -22,11 +22,7 @@ from flows.common import cli_logging, publish_markdown, publish_table
 
 logger = logging.getLogger(__name__)
 
-SUITES = ("nodes", "molecules", "crystals")
-
-
-class SuiteUnavailable(RuntimeError):
-    """The requested suite is not built in this installation."""
+SUITES = ("nodes", "moleculenet-hu", "regression", "crystals")
 
 
 @task(name="node-dataset", task_run_name="nodes-{dataset}")
@@ -46,16 +42,61 @@ def node_report_task(out: str, command: str) -> str:
     return str(rebuild_report(Path(out), command=command))
 
 
-def _graph_suite(suite: str) -> Any:
-    """``harmony_mol.benchmark.run.run_benchmark`` or :class:`SuiteUnavailable`."""
-    if importlib.util.find_spec("harmony_mol.benchmark") is None or \
-            importlib.util.find_spec("harmony_mol.benchmark.run") is None:
-        raise SuiteUnavailable(f"benchmark suite {suite!r} is not built yet (harmony_mol.benchmark.run is missing; "
-                               "issue 6); available now: 'nodes'")
-    mod = importlib.import_module("harmony_mol.benchmark.run")
-    if not hasattr(mod, "run_benchmark"):
-        raise SuiteUnavailable(f"harmony_mol.benchmark.run has no run_benchmark(); cannot run suite {suite!r}")
-    return mod.run_benchmark
+@task(name="benchmark-pretrain")
+def graph_pretrain_task(config: dict[str, Any]) -> dict[str, str]:
+    """The pretrained encoder of every preset (existing files, or a resumable pretraining run)."""
+    from harmony_mol.benchmark.config import BenchmarkConfig
+    from harmony_mol.benchmark.run import ensure_checkpoint
+    from harmony_mol.config import load_config
+
+    cfg = load_config(BenchmarkConfig, None, config)
+    if "harmony-pretrained" not in cfg.models:
+        return {}
+    from harmony_mol.benchmark.suites import SUITE_DEFS
+
+    kind = "crystal" if cfg.suite == "crystals" else "molecule"
+    return {p: str(ensure_checkpoint(cfg, p, kind)) for p in (cfg.presets or SUITE_DEFS[cfg.suite].presets)}
+
+
+@task(name="benchmark-dataset", task_run_name="{dataset}")
+def graph_dataset_task(config: dict[str, Any], dataset: str, command: str) -> list[dict[str, Any]]:
+    """Every cell of one dataset (appends to the suite's results.csv); returns the suite's summary rows."""
+    from harmony_mol.benchmark.config import BenchmarkConfig
+    from harmony_mol.benchmark.run import run_benchmark
+    from harmony_mol.config import load_config
+
+    res = run_benchmark(load_config(BenchmarkConfig, None, {**config, "datasets": [dataset]}), command=command)
+    return [r for r in res.rows if r["dataset"] == dataset]
+
+
+@task(name="benchmark-report")
+def graph_report_task(config: dict[str, Any], command: str) -> str:
+    """Rewrite report.md / summary.csv / summary.png from results.csv."""
+    from harmony_mol.benchmark.config import BenchmarkConfig
+    from harmony_mol.benchmark.run import rebuild_report
+    from harmony_mol.config import load_config
+
+    return str(rebuild_report(load_config(BenchmarkConfig, None, config), command=command).report_path)
+
+
+def graph_config(suite: str, config_path: str | None, overrides: list[str] | None, quick: bool,
+                 datasets: list[str] | None, out: str | None) -> dict[str, Any]:
+    """The suite's ``BenchmarkConfig`` as a plain dict (YAML file, ``--quick`` preset, then overrides)."""
+    import yaml
+
+    from harmony_mol.benchmark.config import BenchmarkConfig, quick_overrides
+    from harmony_mol.config import config_to_dict, load_config
+
+    over: dict[str, Any] = quick_overrides(suite) if quick else {}
+    over["suite"] = suite
+    for item in overrides or []:
+        k, _, v = item.partition("=")
+        over[k.strip()] = yaml.safe_load(v) if v.strip() else None
+    if datasets:
+        over["datasets"] = list(datasets)
+    if out:
+        over["out_dir"] = out
+    return config_to_dict(load_config(BenchmarkConfig, config_path, over))
 
 
 @flow(name="benchmark")
@@ -65,8 +106,7 @@ def benchmark_flow(suite: str = "nodes", datasets: list[str] | None = None, out:
     """Run ``suite``; return ``{suite, report, rows}`` and publish a metrics table artifact.
 
     Raises:
-        ValueError: unknown suite name.
-        SuiteUnavailable: a known suite whose implementation is not installed yet.
+        ValueError: unknown suite name, bad config.
     """
     cli_logging()
     if suite not in SUITES:
@@ -82,13 +122,19 @@ def benchmark_flow(suite: str = "nodes", datasets: list[str] | None = None, out:
         rows = [{"dataset": d["dataset"], **{k: round(v, 3) if isinstance(v, float) else v
                                              for k, v in d["summary"].items()}} for d in done if d["available"]]
     else:
-        run_benchmark = _graph_suite(suite)
-        from harmony_mol.config import load_config
+        from harmony_mol.benchmark.suites import SUITE_DEFS
 
-        cfg_cls = getattr(importlib.import_module("harmony_mol.benchmark.config"), "BenchmarkConfig")
-        result = run_benchmark(load_config(cfg_cls, config_path, overrides))
-        report = str(getattr(result, "report_path", out or ""))
-        rows = list(getattr(result, "rows", []))
+        config = graph_config(suite, config_path, overrides, quick, datasets, out)
+        command = f"benchmark_flow(suite={suite!r}, config_path={config_path!r}, quick={quick}, overrides={overrides})"
+        ckpts = graph_pretrain_task(config)
+        if ckpts:
+            config["pretrain"] = {**config["pretrain"], "checkpoints": ckpts}
+        rows = []
+        for i, name in enumerate(config["datasets"] or SUITE_DEFS[suite].datasets):
+            # one dataset after the other: they append to the same results.csv
+            rows += graph_dataset_task(config if i == 0 else {**config, "resume": True}, name, command)
+        report = graph_report_task({**config, "resume": True}, command)
+        rows = [{k: (round(v, 4) if isinstance(v, float) else v) for k, v in r.items()} for r in rows]
     publish_table(rows, f"benchmark-{suite}", f"{suite} benchmark summary")
     publish_markdown(f"# benchmark {suite}\n\n- report: `{report}`\n- datasets: {len(rows)}\n", f"benchmark-{suite}-md")
     return {"suite": suite, "report": report, "rows": rows}

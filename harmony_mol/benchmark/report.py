@@ -178,7 +178,8 @@ def write_report(cfg: BenchmarkConfig, rows: list[dict[str, Any]], command: str 
             _plot(summary, suite, out / "summary.png")
         except Exception as exc:  # noqa: BLE001 - a plot failure must not lose the report
             logger.warning("could not draw %s: %s", out / "summary.png", exc)
-    datasets = list(cfg.datasets or suite.datasets)
+    seen = {str(r["dataset"]) for r in rows}
+    datasets = [d for d in suite.datasets if d in seen] + sorted(seen - set(suite.datasets))
     errors = [r for r in rows if r.get("error")]
     text = [f"# Benchmark `{suite.name}` ({cfg.mode} mode)", "",
             f"Generated {_dt.datetime.now(_dt.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')} by "

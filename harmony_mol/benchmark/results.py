@@ -17,10 +17,11 @@ from harmony_mol.utils.io import atomic_write_text
 logger = logging.getLogger(__name__)
 
 COLUMNS = ("suite", "mode", "dataset", "preset", "split", "seed", "model", "metric", "test", "valid", "best_epoch",
-           "n_train", "n_valid", "n_test", "split_hash", "wall_s", "error", "settings")
+           "n_train", "n_valid", "n_test", "split_hash", "checkpoint", "wall_s", "error", "settings")
 #: Config fields that do not change any cell's number (so they may differ on resume).
+#: ``pretrain`` is left out: pretrained rows carry their checkpoint's digest instead (``checkpoint`` column).
 _NEUTRAL = ("datasets", "models", "presets", "splits", "seeds", "folds", "out_dir", "work_dir", "data_dir", "resume",
-            "threads", "device", "mode")
+            "threads", "device", "mode", "pretrain")
 
 
 def settings_hash(cfg: BenchmarkConfig) -> str:
@@ -52,25 +53,25 @@ class ResultStore:
         self.rows: list[dict[str, Any]] = []
         if resume and self.path.is_file():
             with open(self.path, newline="") as f:
-                old = [{k: _num(v) if k not in ("error", "settings", "split_hash", "split", "preset") else v
+                old = [{k: _num(v) if k not in ("error", "settings", "split_hash", "split", "preset", "checkpoint") else v
                         for k, v in r.items()} for r in csv.DictReader(f)]
             keep = [r for r in old if r.get("settings") == settings and not r.get("error")]
             if len(keep) < len(old):
                 logger.warning("%s: dropping %d row(s) made with other settings or that failed", self.path,
                                len(old) - len(keep))
             self.rows = keep
-        self._done = {_key(r) for r in self.rows}
+        self._done = {_key(r): str(r.get("checkpoint") or "") for r in self.rows}
 
-    def has(self, key: tuple[str, str, str, int, str]) -> bool:
-        """Whether this cell already has a result."""
-        return key in self._done
+    def has(self, key: tuple[str, str, str, int, str], checkpoint: str = "") -> bool:
+        """Whether this cell already has a result (made from the same pretrained checkpoint, if any)."""
+        return key in self._done and self._done[key] == checkpoint
 
     def add(self, row: dict[str, Any]) -> None:
         """Append ``row`` and rewrite the file atomically."""
         row = {**row, "settings": self.settings}
         self.rows.append(row)
         if not row.get("error"):
-            self._done.add(_key(row))
+            self._done[_key(row)] = str(row.get("checkpoint") or "")
         buf = io.StringIO()
         w = csv.DictWriter(buf, fieldnames=list(COLUMNS), extrasaction="ignore", lineterminator="\n")
         w.writeheader()

@@ -68,6 +68,14 @@ def ensure_checkpoint(cfg: BenchmarkConfig, preset: str, kind: str) -> Path:
     out = cfg.scratch_dir / "pretrain" / preset
     pcfg = load_config(PretrainConfig, cfg.pretrain.config,
                        [*cfg.pretrain.overrides, f"dataset={ds.path}", f"out_dir={out}"])
+    final = out / "encoder.pt"
+    if final.is_file():
+        from harmony_mol.checkpoint import load_checkpoint
+        from harmony_mol.config import config_to_dict
+
+        if load_checkpoint(final).get("pretrain_config") == config_to_dict(pcfg):
+            logger.info("reusing the finished %s pretraining run %s", preset, final)
+            return final
     logger.info("pretraining the %s encoder on %s (%d graphs) into %s", preset, corpus, len(ds), out)
     return pretrain(pcfg, resume=(out / "last.pt").is_file())
 
@@ -135,6 +143,7 @@ def run_benchmark(cfg: BenchmarkConfig, command: str = "") -> BenchmarkResult:
     from harmony_mol.benchmark.report import write_report
     from harmony_mol.benchmark.splits import split_hash
     from harmony_mol.data.splits import Split, save_split
+    from harmony_mol.utils.io import sha256_file
 
     t0 = time.perf_counter()
     suite = SUITE_DEFS[cfg.suite]
@@ -143,6 +152,7 @@ def run_benchmark(cfg: BenchmarkConfig, command: str = "") -> BenchmarkResult:
     presets = list(cfg.presets or suite.presets)
     store = ResultStore(cfg.report_dir / "results.csv", settings_hash(cfg), resume=cfg.resume)
     ckpts = {p: ensure_checkpoint(cfg, p, kind) for p in presets} if "harmony-pretrained" in cfg.models else {}
+    digests = {p: sha256_file(c)[:16] for p, c in ckpts.items()}
     skipped_models = _unavailable(cfg, kind)
     n_run = n_skip = 0
     for name in names:
@@ -159,7 +169,8 @@ def run_benchmark(cfg: BenchmarkConfig, command: str = "") -> BenchmarkResult:
                 for model in models:
                     row_preset = preset if model in NEURAL else "-"
                     key = (name, row_preset, label, seed, model)
-                    if store.has(key):
+                    digest = digests.get(preset, "") if model == "harmony-pretrained" else ""
+                    if store.has(key, digest):
                         n_skip += 1
                         continue
                     run_name = f"{name}-{row_preset}-{label}-{model}-s{seed}"
@@ -170,7 +181,8 @@ def run_benchmark(cfg: BenchmarkConfig, command: str = "") -> BenchmarkResult:
                                "split": label, "seed": seed, "model": model, "metric": suite.metric,
                                "test": res["test"], "valid": res["valid"], "best_epoch": res["best_epoch"],
                                "n_train": len(split["train"]), "n_valid": len(split["valid"]),
-                               "n_test": len(split["test"]), "split_hash": shash, "wall_s": res["wall_s"],
+                               "n_test": len(split["test"]), "split_hash": shash, "checkpoint": digest,
+                               "wall_s": res["wall_s"],
                                "error": res["error"]})
                     n_run += 1
                     logger.info("cell %s: test %s = %s (%.1f s)", run_name, suite.metric, res["test"], res["wall_s"])
@@ -181,3 +193,13 @@ def run_benchmark(cfg: BenchmarkConfig, command: str = "") -> BenchmarkResult:
     report, summary = write_report(cfg, store.rows, command=command, extra=extra)
     logger.info("benchmark %s: %d cells run, %d already done, report %s", cfg.suite, n_run, n_skip, report)
     return BenchmarkResult(report, store.path, summary, n_run, n_skip, wall)
+
+
+def rebuild_report(cfg: BenchmarkConfig, command: str = "") -> BenchmarkResult:
+    """Rewrite the report from ``results.csv`` without running anything (rows with ``cfg``'s settings)."""
+    from harmony_mol.benchmark.report import write_report
+
+    store = ResultStore(cfg.report_dir / "results.csv", settings_hash(cfg), resume=True)
+    ckpts = {p: str(c) for p, c in cfg.pretrain.checkpoints.items() if Path(c).is_file()}
+    report, summary = write_report(cfg, store.rows, command=command, extra={"checkpoints": ckpts})
+    return BenchmarkResult(report, store.path, summary, 0, len(store.rows), 0.0)

@@ -92,3 +92,46 @@ def test_pipeline_flow_end_to_end(tmp_path: Path, tiny_csv: Path) -> None:
     assert set(by_key) == set(keys)
     assert by_key["pipeline-molecule"].type == "markdown" and "| test | rmse |" in by_key["pipeline-molecule"].data
     assert "unclosed ring" in str(by_key["rejected-molecule"].data)
+
+
+def test_benchmark_flow_regression_suite(prefect_harness, tmp_path: Path, repo_root: Path, shared_data: Path) -> None:
+    """The graph-level suite through benchmark_flow: pretraining task, one task per dataset, report; every model
+    sees the same split; a second run resumes (runs no cell)."""
+    import csv
+
+    from flows.benchmark import benchmark_flow
+    from harmony_mol.benchmark.config import BenchmarkConfig
+    from harmony_mol.benchmark.run import run_benchmark
+    from harmony_mol.config import load_config
+
+    over = [f"data_dir={shared_data}", f"work_dir={tmp_path / 'work'}", "max_rows=60", "seeds=[0]",
+            "models=[harmony-pretrained, harmony-scratch, gin, rf]",
+            f"pretrain.config={repo_root / 'configs/pretrain/cpu_small.yaml'}",
+            f"pretrain.corpus={repo_root / 'data/molecules/freesolv.csv'}",
+            "pretrain.overrides=[epochs=1, max_graphs=64, batch_size=32, encoder.hidden_dim=32, "
+            "encoder.wgcn_hidden=32, encoder.mlp_hidden=32, encoder.heads=2, 'encoder.hops=[1, 2]', progress=false]"]
+    out = benchmark_flow(suite="regression", datasets=["esol", "freesolv"], out=str(tmp_path / "report"),
+                         quick=True, overrides=over)
+    rows = list(csv.DictReader(open(tmp_path / "report" / "results.csv")))
+    assert len(rows) == 2 * 4  # 2 datasets x 4 models x 1 seed x 1 split (quick: scaffold)
+    assert not [r for r in rows if r["error"]]
+    for ds in ("esol", "freesolv"):
+        assert len({r["split_hash"] for r in rows if r["dataset"] == ds}) == 1  # identical split for every model
+    assert all(float(r["test"]) > 0 for r in rows)
+    assert {r["model"] for r in out["rows"]} == {"harmony-pretrained", "harmony-scratch", "gin", "rf"}
+    text = (tmp_path / "report" / "report.md").read_text()
+    assert "| HarmonyGNN, pretrained | harmony |" in text and "D-MPNN (GEM table)" in text
+    assert (tmp_path / "report" / "summary.png").stat().st_size > 1000
+    # the same settings again: every cell is already in results.csv
+    from harmony_mol.benchmark.config import quick_overrides
+
+    cfg_over = {**quick_overrides("regression"), "suite": "regression", "datasets": ["esol", "freesolv"],
+                "out_dir": str(tmp_path / "report"), "resume": True}
+    for item in over:
+        k, _, v = item.partition("=")
+        import yaml
+
+        cfg_over[k] = yaml.safe_load(v)
+    cfg = load_config(BenchmarkConfig, None, cfg_over)
+    again = run_benchmark(cfg)
+    assert again.n_run == 0 and again.n_skipped == 8

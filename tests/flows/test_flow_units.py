@@ -136,15 +136,11 @@ def test_serve_without_server_explains(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_benchmark_suite_dispatch() -> None:
-    import importlib.util
+    from flows.benchmark import SUITES, benchmark_flow
 
-    from flows.benchmark import SuiteUnavailable, benchmark_flow
-
+    assert {"nodes", "moleculenet-hu", "regression", "crystals"} <= set(SUITES)
     with pytest.raises(ValueError, match="unknown benchmark suite"):
         benchmark_flow.fn(suite="proteins")
-    if importlib.util.find_spec("harmony_mol.benchmark") is None:
-        with pytest.raises(SuiteUnavailable, match="issue 6"):
-            benchmark_flow.fn(suite="molecules")
 
 
 def test_next_max_steps_without_checkpoint(tmp_path: Path) -> None:
