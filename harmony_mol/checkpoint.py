@@ -100,3 +100,19 @@ def load_encoder(path: str | Path, which: str = "student",
     heavy = {"student", "teacher", "predictor", "optimizer", "scheduler", "rng", "state"}
     meta = {k: v for k, v in ckpt.items() if k not in heavy}
     return enc, meta
+
+
+#: Checkpoint entries needed only to resume training (dropped by :func:`export_encoder`).
+RESUME_ONLY = ("optimizer", "scheduler", "rng", "state")
+
+
+def export_encoder(src: str | Path, dst: str | Path) -> Path:
+    """Write a slim copy of a pretraining checkpoint: weights, configs and featurizer spec, without the
+    optimizer, scheduler, RNG and difficulty-buffer state (a 13 MB CPU checkpoint becomes < 1 MB).
+
+    The copy loads with :func:`load_encoder` / fine-tuning like the original; it cannot ``--resume``.
+    """
+    ckpt = load_checkpoint(src)
+    slim = {k: v for k, v in ckpt.items() if k not in RESUME_ONLY}
+    slim["exported_from"] = str(src)
+    return save_checkpoint(dst, slim)
