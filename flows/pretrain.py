@@ -4,9 +4,11 @@ The run directory is locked (``<out_dir>/.run.lock``) for the duration, so two o
 same directory never interleave checkpoint writes: the second fails at once with a clear message
 (scheduled deployments additionally use a deployment concurrency limit of 1). ``resume: true``
 continues exactly from ``<out_dir>/last.pt``; ``steps_per_run: N`` trains N more steps on every run
-(what a scheduled deployment uses).
+(what a scheduled deployment uses). ``nproc: N`` > 1 trains data-parallel on N local processes
+through ``torchrun`` (one per GPU; gloo on CPU), with the run lock held by the flow.
 
     python -m flows.pretrain --config configs/pretrain/cpu_small.yaml dataset=runs/ds out_dir=runs/pt [--resume]
+    python -m flows.pretrain --config configs/pretrain/zinc.yaml --nproc 4 --resume
 """
 
 from __future__ import annotations
@@ -22,17 +24,23 @@ from flows.common import cli_logging, publish_markdown, publish_table, retry_on_
 from harmony_mol.config import config_from_dict, config_to_dict, load_config
 from harmony_mol.pipeline import acquire_run_lock, next_max_steps, release_run_lock
 from harmony_mol.ssl.config import PretrainConfig
+from harmony_mol.ssl.launch import run_torchrun
 from harmony_mol.ssl.pretrain import pretrain
 
 logger = logging.getLogger(__name__)
 
 
 @task(name="pretrain", retries=1, retry_delay_seconds=10, retry_condition_fn=retry_on_io)
-def pretrain_task(config: dict[str, Any], resume: bool = True) -> str:
-    """Pretrain (or resume); return the ``encoder.pt`` path. Retried only on transient I/O errors."""
+def pretrain_task(config: dict[str, Any], resume: bool = True, nproc: int = 1) -> str:
+    """Pretrain (or resume), in-process or on ``nproc`` torchrun processes; return the ``encoder.pt`` path.
+
+    Retried only on transient I/O errors.
+    """
     cfg = config_from_dict(PretrainConfig, config, where="pretrain_task")
     lock = acquire_run_lock(cfg.out_dir)
     try:
+        if nproc > 1:
+            return str(run_torchrun(cfg, nproc, resume))
         return str(pretrain(cfg, resume=resume))
     finally:
         release_run_lock(lock)
@@ -62,7 +70,8 @@ def _pairs(overrides: list[str] | None) -> dict[str, Any]:
 
 @flow(name="pretrain")
 def pretrain_flow(config_path: str | None = None, overrides: list[str] | None = None,
-                  config: dict[str, Any] | None = None, resume: bool = True, steps_per_run: int = 0) -> str:
+                  config: dict[str, Any] | None = None, resume: bool = True, steps_per_run: int = 0,
+                  nproc: int = 1) -> str:
     """Pretrain an encoder; return its checkpoint path.
 
     Args:
@@ -71,6 +80,7 @@ def pretrain_flow(config_path: str | None = None, overrides: list[str] | None = 
         config: A full config dict instead of / under the YAML (used by ``pipeline_flow``).
         resume: Continue from ``<out_dir>/last.pt`` when present.
         steps_per_run: If > 0, set ``max_steps`` to the checkpoint's step + this (scheduled runs).
+        nproc: Processes (GPUs) to train on; > 1 launches ``torchrun --standalone`` (``batch_size`` per process).
     """
     cli_logging()
     cfg = resolve_pretrain_config(config_path, overrides, config)
@@ -78,7 +88,7 @@ def pretrain_flow(config_path: str | None = None, overrides: list[str] | None = 
         budget = next_max_steps(cfg.out_dir, steps_per_run)
         cfg = config_from_dict(PretrainConfig, {**config_to_dict(cfg), "max_steps": budget})
         logger.info("this run trains up to step %d", budget)
-    path = pretrain_task(config_to_dict(cfg), resume=resume)
+    path = pretrain_task(config_to_dict(cfg), resume=resume, nproc=nproc)
     curve = Path(cfg.out_dir) / "loss.csv"
     rows = _curve_tail(curve)
     publish_table(rows, "pretrain-loss", f"Last loss-curve rows of {curve}")
@@ -102,9 +112,11 @@ def main(argv: list[str] | None = None) -> str:
     ap.add_argument("--config", default=None, help="PretrainConfig YAML")
     ap.add_argument("--resume", action="store_true", help="continue from <out_dir>/last.pt")
     ap.add_argument("--steps-per-run", type=int, default=0)
+    ap.add_argument("--nproc", type=int, default=1, help="data-parallel processes via torchrun (one per GPU)")
     ap.add_argument("overrides", nargs="*", help="key=value overrides")
     a = ap.parse_args(argv)
-    return pretrain_flow(config_path=a.config, overrides=a.overrides, resume=a.resume, steps_per_run=a.steps_per_run)
+    return pretrain_flow(config_path=a.config, overrides=a.overrides, resume=a.resume, steps_per_run=a.steps_per_run,
+                         nproc=a.nproc)
 
 
 if __name__ == "__main__":

@@ -1,8 +1,14 @@
-"""``harmony pretrain`` and ``harmony speed pretrain``."""
+"""``harmony pretrain`` and ``harmony speed pretrain``.
+
+``harmony pretrain`` also runs data-parallel under ``torchrun`` (every rank runs the same command):
+
+    torchrun --standalone --nproc_per_node=2 $(which harmony) pretrain --config configs/pretrain/zinc.yaml
+"""
 
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Optional
 
@@ -14,7 +20,10 @@ def pretrain_cmd(
     resume: bool = typer.Option(False, "--resume", help="Continue exactly from <out_dir>/last.pt."),
     overrides: Optional[list[str]] = typer.Argument(None, help="Config overrides key.sub=value, e.g. optim.lr=1e-3."),
 ) -> None:
-    """Self-supervised HarmonyGNN pretraining on a featurized dataset; prints the encoder checkpoint path."""
+    """Self-supervised HarmonyGNN pretraining on a featurized dataset; prints the encoder checkpoint path.
+
+    Under torchrun (several processes) batch_size is per process and rank 0 writes the files.
+    """
     from harmony_mol.config import ConfigError, load_config
     from harmony_mol.ssl.config import PretrainConfig
     from harmony_mol.ssl.pretrain import pretrain
@@ -29,7 +38,8 @@ def pretrain_cmd(
     except (ValueError, FileNotFoundError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(code=1) from exc
-    typer.echo(str(path))
+    if os.environ.get("RANK", "0") in ("", "0"):  # torchrun: one line from rank 0 only
+        typer.echo(str(path))
 
 
 def speed_pretrain_cmd(

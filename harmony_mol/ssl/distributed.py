@@ -13,6 +13,7 @@ weights and so stays identical on every rank without communication. Only rank 0 
 from __future__ import annotations
 
 import datetime
+import inspect
 import logging
 import math
 import os
@@ -159,8 +160,11 @@ def wrap_ddp(module: nn.Module, find_unused_parameters: bool = False) -> nn.Modu
 
     Buffers are not broadcast on forward: :func:`sync_buffers` averages them after each step instead.
     """
-    return nn.parallel.DistributedDataParallel(module, device_ids=None, broadcast_buffers=False,
-                                               find_unused_parameters=find_unused_parameters)
+    ddp_cls = nn.parallel.DistributedDataParallel
+    # torch >= 2.13 renamed the switch (the old name warns); buffers are equal at init either way
+    no_sync = ({"forward_sync_buffers": False} if "forward_sync_buffers" in inspect.signature(ddp_cls).parameters
+               else {"broadcast_buffers": False})
+    return ddp_cls(module, device_ids=None, find_unused_parameters=find_unused_parameters, **no_sync)
 
 
 @torch.no_grad()

@@ -6,7 +6,9 @@ group itself (so :func:`pretrain` must use an existing group and leave it open),
 1. ``a``: an uninterrupted run, recording each step's graph indices and loss, the first step's
    masks and averaged gradients, and the final student / teacher weights;
 2. ``b``: the same run, killed by an exception right before step ``crash_at`` on every rank,
-   then resumed from its last checkpoint; records the final weights.
+   then resumed from its last checkpoint; records the final weights;
+3. ``c``: 3 steps of a BatchNorm encoder (running statistics are per rank until synchronised);
+   records the final weights.
 
 Each rank writes ``RECORD_DIR/rank<r>.pt``.
 """
@@ -83,6 +85,10 @@ def main() -> None:
     holder["crash"] = False
     pretrain(cfg_b, resume=True)
     rec["b"] = final_weights()
+    bn = {**over, "out_dir": str(rec_dir / "c"), "max_steps": 3, "encoder.branch_norm": "batch",
+          "objective.copy_buffers": True}
+    pretrain(load_config(PretrainConfig, None, bn))
+    rec["c"] = final_weights()
     torch.save(rec, rec_dir / f"rank{rank}.pt")
     dist.barrier()
     dist.destroy_process_group()

@@ -128,6 +128,13 @@ def test_two_process_gloo_pretrain(mols64: Path, tmp_path: Path) -> None:
         for k, v in r0["a"][which].items():
             assert torch.equal(v, r1["a"][which][k]), (which, k)
 
+    # with BatchNorm the running statistics are averaged over ranks, so the teacher (which copies them) agrees too
+    bn_keys = [k for k in r0["c"]["teacher"] if "running_mean" in k]
+    assert bn_keys
+    for which in ("student", "teacher"):
+        for k, v in r0["c"][which].items():
+            assert torch.equal(v, r1["c"][which][k]), (which, k)
+
     # DDP-averaged first-step gradient == 1-process gradient of the concatenated 2B batch (same masks)
     idx = torch.cat([r0["steps"][0][1], r1["steps"][0][1]])
     ref = _reference_grad(mols64, idx, torch.cat([r0["mask0"], r1["mask0"]]))

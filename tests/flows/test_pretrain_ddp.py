@@ -1,0 +1,48 @@
+"""``pretrain_task(nproc=2)``: the flow's torchrun launch of ``harmony pretrain`` (2 gloo processes on CPU),
+holding the run lock, then resuming the 2-process run through the same path."""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import pytest
+
+from tests.flows.conftest import write_tiny_csv
+
+
+def test_pretrain_task_launches_torchrun_and_resumes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import flows.pretrain as fp
+    from harmony_mol.checkpoint import load_checkpoint
+    from harmony_mol.data.build import build_dataset
+    from harmony_mol.data.config import FeaturizeConfig
+    from harmony_mol.ssl.launch import run_torchrun, torchrun_command
+
+    info = build_dataset(FeaturizeConfig(inputs=(str(write_tiny_csv(tmp_path / "t.csv", bad_rows=False)),),
+                                         output=tmp_path / "ds", kind="molecule", smiles_column="smiles",
+                                         target_columns=()))
+    out = tmp_path / "pt"
+    locked: list[bool] = []
+
+    def launch(cfg, nproc, resume):  # the real launch, with a timeout so a hang cannot stall the suite
+        locked.append((Path(cfg.out_dir) / ".run.lock").is_file())
+        return run_torchrun(cfg, nproc, resume, timeout_s=240)
+
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    monkeypatch.setattr(fp, "run_torchrun", launch)
+    config = {"dataset": str(info.path), "out_dir": str(out), "batch_size": 8, "max_steps": 3, "device": "cpu",
+              "progress": False, "log_every": 1, "checkpoint_every": 2,
+              "encoder": {"hidden_dim": 16, "wgcn_hidden": 16, "mlp_hidden": 16, "heads": 2}}
+    path = fp.pretrain_task.fn(config, resume=True, nproc=2)
+    assert locked == [True] and not (out / ".run.lock").exists()
+    ckpt = load_checkpoint(path)
+    assert ckpt["step"] == 3 and ckpt["state"]["world_size"] == 2
+    assert len((out / "loss.csv").read_text().splitlines()) == 1 + 3
+
+    # the next run continues the 2-process run from last.pt (harmony pretrain --resume under torchrun)
+    path = fp.pretrain_task.fn({**config, "max_steps": 5}, resume=True, nproc=2)
+    assert load_checkpoint(path)["step"] == 5 and len((out / "loss.csv").read_text().splitlines()) == 1 + 5
+
+    cmd = torchrun_command(out / "torchrun.yaml", 4, resume=True)
+    assert cmd[1:5] == ["-m", "torch.distributed.run", "--standalone", "--nproc_per_node=4"]
+    assert cmd[-4:] == ["pretrain", "--config", str(out / "torchrun.yaml"), "--resume"]
