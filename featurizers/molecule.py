@@ -4,15 +4,13 @@ Two presets (see :mod:`featurizers.vocab` for every column): ``harmony`` (rich a
 plus atomic mass) and ``hu`` (the Hu et al. / pretrain-gnns convention: atom type + chirality, bond
 type + direction).
 
-Speed: creating RDKit ``Atom``/``Bond`` Python wrappers costs ~1.5 us each, more than the features
-themselves, so the common case never iterates atoms. Elements come from a regex over the SMILES
-tokens (RDKit keeps SMILES atom order), bonds and degrees from ``GetAdjacencyMatrix(useBO=True)``,
-ring membership from ``RingInfo.AtomRings()``, H counts and hybridization from single-atom SMARTS
-matches (which return indices, no wrappers), and the rare values (charges, chirality, stereo,
-conjugation of non-aromatic bonds between two non-sp3 atoms) are read per atom or bond only where
-they can occur. Anything unusual (explicit ``[H]`` atoms, dative or zero-order bonds, token mismatch)
-takes the plain per-atom reference path :func:`_features_reference`; ``tests/featurizers`` checks
-that both paths agree.
+Speed (see :mod:`featurizers.molecule_fast`): SMILES without stereo markers are parsed with
+``sanitize=False`` and then sanitized with every ``SanitizeMol`` step (the same steps, checks and error
+messages as ``MolFromSmiles``), which skips the stereo perception pass that ``MolFromSmiles`` runs
+afterwards and that has nothing to assign there; SMILES with ``@``, ``/``, ``\\`` or a CXSMILES block
+take ``MolFromSmiles``. Features come from bulk RDKit calls; anything unusual (explicit ``[H]`` atoms,
+dative or zero-order bonds, token mismatch) takes the plain per-atom reference path
+:func:`_features_reference`. ``tests/featurizers`` checks that all paths agree.
 """
 
 from __future__ import annotations
@@ -29,6 +27,7 @@ from torch_geometric.data import Data
 
 from featurizers import vocab as V
 from featurizers.errors import FeaturizationError
+from featurizers.molecule_fast import _HU_BOND_DIR, harmony_features, hu_features, mass_table
 from featurizers.record import arrays_to_data
 from featurizers.schema import FeaturizerSpec
 
@@ -41,18 +40,12 @@ _BRACKET_SYMBOL = re.compile(r"\[\d*([A-Za-z][a-z]?|\*)")
 _LOG_PREFIX = re.compile(r"^\[\d\d:\d\d:\d\d\]\s*")
 _POSITION = re.compile(r"check for mistakes around position (\d+)")
 
-# bond order * 2 (0..12, RDKit's GetBondTypeAsDouble tops out at 6) -> harmony bond_type
-# (2: single, 3: aromatic, 4: double, 6: triple; anything else "other")
-_BO2_TO_TYPE = np.array([4, 4, 0, 3, 1, 4, 2] + [4] * 6, dtype=np.int8)
-# bond order * 2 -> hu bond_type (single 0, double 1, triple 2, aromatic 3; others as single)
-_BO2_TO_HU = np.array([0, 0, 0, 3, 1, 0, 2] + [0] * 6, dtype=np.int8)
 _HARMONY_BOND_TYPE = {
     Chem.BondType.SINGLE: 0,
     Chem.BondType.DOUBLE: 1,
     Chem.BondType.TRIPLE: 2,
     Chem.BondType.AROMATIC: 3,
 }
-_HU_BOND_DIR = {Chem.BondDir.NONE: 0, Chem.BondDir.ENDUPRIGHT: 1, Chem.BondDir.ENDDOWNRIGHT: 2}
 
 
 def molecule_spec(preset: str = "harmony", max_atoms: int = 200) -> FeaturizerSpec:
@@ -124,33 +117,47 @@ def featurize_smiles_np(smiles: str, spec: FeaturizerSpec, row_id: int | None = 
     smi = smiles.strip()
     if not smi:
         raise FeaturizationError("empty SMILES", row_id, smiles)
-    mol, fast_ok = _parse(smi, int(spec.options.get("max_atoms", 200)), row_id)
-    z = _token_elements(smi) if fast_ok else None
-    if z is not None and len(z) != mol.GetNumAtoms():
-        z = None
+    mol, z = _parse(smi, int(spec.options.get("max_atoms", 200)), row_id)
     hu = spec.preset == "hu"
     out = None
     if z is not None:
-        out = _features_hu_fast(mol, smi, z) if hu else _features_fast(mol, smi, z)
+        out = hu_features(mol, smi, z) if hu else harmony_features(mol, smi, z)
     if out is None:
         out = _features_reference(mol, hu)
     return out
 
 
-def _parse(smi: str, max_atoms: int, row_id: int | None) -> tuple[Chem.Mol, bool]:
-    """Parse and sanitize; returns the molecule and whether the fast feature path may be used."""
+def _parse(smi: str, max_atoms: int, row_id: int | None) -> tuple[Chem.Mol, list[int] | None]:
+    """Parse and sanitize; returns the molecule and, when the fast feature path may be used, the
+    atomic numbers of its atoms (``None``: use the reference path)."""
     _quiet_rdkit()
-    mol = Chem.MolFromSmiles(smi)
+    # dative bonds make adjacency bond orders ambiguous: reference path
+    z = _token_elements(smi) if ">" not in smi and "<" not in smi else None
+    mol = None
+    if z is not None and not _needs_full_parse(smi):
+        mol = Chem.MolFromSmiles(smi, sanitize=False)
+        if mol is not None:
+            try:
+                Chem.SanitizeMol(mol)
+            except Exception:  # noqa: BLE001 - bad input: the full parse below fails and _diagnose explains
+                mol = None
     if mol is None:
-        raise FeaturizationError(_diagnose(smi), row_id, smi)
+        mol = Chem.MolFromSmiles(smi)
+        if mol is None:
+            raise FeaturizationError(_diagnose(smi), row_id, smi)
     n_heavy = mol.GetNumHeavyAtoms()
     if n_heavy > max_atoms:
         raise FeaturizationError(f"{n_heavy} heavy atoms > limit {max_atoms}", row_id, smi)
     if n_heavy == 0:
         raise FeaturizationError("no heavy atoms", row_id, smi)
-    # dative bonds make adjacency bond orders ambiguous; kept [H] atoms break the token count
-    fast_ok = ">" not in smi and "<" not in smi and n_heavy == mol.GetNumAtoms()
-    return mol, fast_ok
+    if z is None or n_heavy != len(z) or n_heavy != mol.GetNumAtoms():
+        return mol, None  # kept [H] atoms or a token/atom mismatch: reference path
+    return mol, z
+
+
+def _needs_full_parse(smi: str) -> bool:
+    """Stereo markers (perceived by ``MolFromSmiles`` after sanitization) or CXSMILES extensions."""
+    return "@" in smi or "/" in smi or "\\" in smi or "|" in smi
 
 
 @lru_cache(maxsize=1)
@@ -221,142 +228,6 @@ def _token_elements(smi: str) -> list[int] | None:
     return z
 
 
-@lru_cache(maxsize=1)
-def _queries() -> dict[str, Chem.Mol]:
-    smarts = {
-        # total H count as two bits: bit 0 = H1 or H3, bit 1 = H2 or H3
-        "h_bit0": "[H1,H3]",
-        "h_bit1": "[H2,H3]",
-        "sp3": "[^3]",
-        # anything not covered above or by the defaults (neutral, sp2): read per atom
-        "rare": "[!H0&!H1&!H2&!H3,!^2&!^3,!+0]",
-    }
-    return {k: Chem.MolFromSmarts(v) for k, v in smarts.items()}
-
-
-@lru_cache(maxsize=1)
-def _mass_table() -> np.ndarray:
-    pt = Chem.GetPeriodicTable()
-    return np.array([pt.GetAtomicWeight(z) / 100.0 for z in range(119)] + [0.0], dtype=np.float32)
-
-
-def _match(mol: Chem.Mol, query: Chem.Mol) -> list[int]:
-    return [t[0] for t in mol.GetSubstructMatches(query, uniquify=False, maxMatches=100000)]
-
-
-def _ring_bucket(size: int) -> int:
-    return min(max(size, V.RING_SIZE_MIN), V.RING_SIZE_MAX + 1) - 2
-
-
-# smallest ring size (0 = none, clipped at RING_SIZE_MAX + 1) -> ring_size bucket
-_RING_BUCKET = np.array([0, 0, 0] + [_ring_bucket(k) for k in range(3, V.RING_SIZE_MAX + 2)], dtype=np.int16)
-
-
-def _adjacency(mol: Chem.Mol) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-    adj = Chem.GetAdjacencyMatrix(mol, useBO=True)
-    src, dst = adj.nonzero()
-    if src.size != 2 * mol.GetNumBonds():
-        return None  # zero-order bonds vanish from the matrix
-    bo2 = (adj[src, dst] * 2.0).astype(np.intp)  # exact: orders are multiples of 0.5
-    return src, dst, bo2
-
-
-def _features_fast(mol: Chem.Mol, smi: str, z: list[int]) -> dict[str, np.ndarray] | None:
-    n = len(z)
-    adj = _adjacency(mol)
-    if adj is None:
-        return None
-    src, dst, bo2 = adj
-    q = _queries()
-    x = np.zeros((n, 8), dtype=np.int16)
-    x[:, 0] = z
-    x[:, 1] = np.minimum(np.bincount(src, minlength=n), 6)
-    x[:, 2] = 3  # formal charge 0
-    x[:, 5] = V.HYB_SP2
-    aromatic_bond = bo2 == 3
-    x[src[aromatic_bond], 6] = 1
-    x[_match(mol, q["h_bit0"]), 4] = 1
-    x[_match(mol, q["h_bit1"]), 4] += 2
-    x[_match(mol, q["sp3"]), 5] = V.HYB_SP3
-    for i in _match(mol, q["rare"]):
-        a = mol.GetAtomWithIdx(i)
-        x[i, 2] = min(max(a.GetFormalCharge(), -3), 3) + 3
-        x[i, 4] = min(a.GetTotalNumHs(), 4)
-        x[i, 5] = min(int(a.GetHybridization()), 8)
-    if "@" in smi:
-        x[:, 3] = [min(int(a.GetChiralTag()), 3) for a in mol.GetAtoms()]
-
-    edge_attr = np.zeros((src.size, 4), dtype=np.int8)
-    edge_attr[:, 0] = _BO2_TO_TYPE[bo2]
-    rings = mol.GetRingInfo().AtomRings()
-    if rings:
-        ring_adj = np.zeros((n, n), dtype=bool)
-        smallest = [0] * n
-        for ring in rings:
-            size = len(ring)
-            for i in ring:
-                if smallest[i] == 0 or size < smallest[i]:
-                    smallest[i] = size
-            r = list(ring)
-            ring_adj[r, r[1:] + r[:1]] = True
-        x[:, 7] = _RING_BUCKET[np.minimum(smallest, V.RING_SIZE_MAX + 1)]
-        edge_attr[:, 2] = ring_adj[src, dst] | ring_adj[dst, src]
-
-    # conjugation: aromatic bonds always; otherwise only possible between two non-sp3 atoms
-    sp3 = x[:, 5] == V.HYB_SP3
-    cand = ((src < dst) & ~(aromatic_bond | sp3[src] | sp3[dst])).nonzero()[0]
-    has_dir = "/" in smi or "\\" in smi
-    conj = aromatic_bond.view(np.int8)
-    if cand.size or has_dir:
-        pair = np.zeros((n, n), dtype=np.int8)
-        for i, j in zip(src[cand].tolist(), dst[cand].tolist()):
-            if mol.GetBondBetweenAtoms(i, j).GetIsConjugated():
-                pair[i, j] = pair[j, i] = 1
-        conj = conj | pair[src, dst]
-        if has_dir:
-            pair[:] = 0
-            dbl = ((bo2 == 4) & (src < dst)).nonzero()[0]
-            for i, j in zip(src[dbl].tolist(), dst[dbl].tolist()):
-                pair[i, j] = pair[j, i] = min(int(mol.GetBondBetweenAtoms(i, j).GetStereo()), 7)
-            edge_attr[:, 3] = pair[src, dst]
-    edge_attr[:, 1] = conj
-    return {
-        "x": x,
-        "x_feat": _mass_table()[z].reshape(n, 1),
-        "edge_index": np.array((src, dst), dtype=np.int32).reshape(2, -1),
-        "edge_attr": edge_attr,
-        "edge_feat": np.zeros((src.size, 0), dtype=np.float32),
-    }
-
-
-def _features_hu_fast(mol: Chem.Mol, smi: str, z: np.ndarray) -> dict[str, np.ndarray] | None:
-    n = len(z)
-    adj = _adjacency(mol)
-    if adj is None:
-        return None
-    src, dst, bo2 = adj
-    atom_type = np.array(z, dtype=np.int16) - 1
-    atom_type[atom_type < 0] = V.HU_UNKNOWN_ATOM
-    chiral = np.zeros(n, dtype=np.int16)
-    if "@" in smi:
-        chiral[:] = [min(int(a.GetChiralTag()), 3) for a in mol.GetAtoms()]
-    bond_dir = np.zeros(src.size, dtype=np.int8)
-    if "/" in smi or "\\" in smi:
-        pair = np.zeros((n, n), dtype=np.int8)
-        for b in mol.GetBonds():
-            d = _HU_BOND_DIR.get(b.GetBondDir(), 0)
-            i, j = b.GetBeginAtomIdx(), b.GetEndAtomIdx()
-            pair[i, j] = pair[j, i] = d
-        bond_dir = pair[src, dst]
-    return {
-        "x": np.stack([atom_type, chiral], axis=1),
-        "x_feat": np.zeros((n, 0), dtype=np.float32),
-        "edge_index": np.array((src, dst), dtype=np.int32).reshape(2, -1),
-        "edge_attr": np.stack([_BO2_TO_HU[bo2], bond_dir], axis=1).astype(np.int8),
-        "edge_feat": np.zeros((src.size, 0), dtype=np.float32),
-    }
-
-
 def _features_reference(mol: Chem.Mol, hu: bool) -> dict[str, np.ndarray]:
     """Plain per-atom / per-bond implementation (slow, obviously correct; also the test oracle)."""
     n = mol.GetNumAtoms()
@@ -405,7 +276,7 @@ def _features_reference(mol: Chem.Mol, hu: bool) -> dict[str, np.ndarray]:
     if hu:
         x_feat = np.zeros((n, 0), dtype=np.float32)
     else:
-        x_feat = _mass_table()[x[:, 0]].reshape(n, 1)
+        x_feat = mass_table()[x[:, 0]].reshape(n, 1)
     return {
         "x": x,
         "x_feat": x_feat,
