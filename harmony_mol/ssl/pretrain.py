@@ -221,8 +221,9 @@ def _run(cfg: PretrainConfig, resume: bool, ctx: ddp.DistContext, device: torch.
     last = out / "last.pt"
     if resume and last.is_file():
         step, epoch, b0, history, win = _restore(load_checkpoint(last, device), cfg, data, st, ctx)
-        logger.info("resuming from %s at step %d (epoch %d, batch %d)", last, step, epoch, b0)
-    elif resume:
+        if ctx.is_main:
+            logger.info("resuming from %s at step %d (epoch %d, batch %d)", last, step, epoch, b0)
+    elif resume and ctx.is_main:
         logger.info("no %s yet: starting a fresh run", last)
     if ctx.is_main:
         dump_config(cfg, out / "config.yaml")
