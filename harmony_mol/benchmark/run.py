@@ -41,7 +41,8 @@ def _featurize(cfg: BenchmarkConfig, name: str, kind: str, preset: str, targets:
     from harmony_mol.data.config import FeaturizeConfig
     from harmony_mol.data.store import load_dataset
 
-    out = cfg.scratch_dir / "datasets" / f"{name}-{preset}"
+    stem = Path(str(name).rstrip("/")).name.split(".")[0] or "input"  # a file path may be given as the corpus
+    out = cfg.scratch_dir / "datasets" / f"{'' if targets else 'corpus-'}{stem}-{preset}"
     fc = FeaturizeConfig(inputs=(name,), output=out, kind=kind,  # type: ignore[arg-type]
                          preset=preset if kind == "molecule" else None, dedupe=name in DEDUPE or not targets,
                          target_columns=None if targets else (), data_dir=cfg.data_dir, progress=False)

@@ -135,3 +135,5 @@ def test_benchmark_flow_regression_suite(prefect_harness, tmp_path: Path, repo_r
     cfg = load_config(BenchmarkConfig, None, cfg_over)
     again = run_benchmark(cfg)
     assert again.n_run == 0 and again.n_skipped == 8
+    assert (tmp_path / "work" / "datasets" / "corpus-freesolv-harmony").is_dir()  # the corpus copy stays in work_dir
+    assert not (repo_root / "data" / "molecules" / "freesolv.csv-harmony").exists()
