@@ -72,6 +72,17 @@ def rf_cell(cfg: BenchmarkConfig, data: CellData, split: dict[str, list[int]], s
     return {"test": m.get("test"), "valid": m.get("valid"), "best_epoch": None, "artifact": ""}
 
 
+def dummy_cell(data: CellData, split: dict[str, list[int]]) -> dict[str, Any]:
+    """Predict the per-task training mean for every graph (Matbench's "Dummy"; ROC-AUC 0.5 by construction)."""
+    from harmony_mol.finetune.metrics import compute_metrics, headline
+
+    mean = np.nanmean(data.y[split["train"]], axis=0)
+    m = {k: headline(compute_metrics(data.task_type, data.y[split[k]],
+                                     np.broadcast_to(mean, data.y[split[k]].shape).copy(), data.target_names, k),
+                     data.metric) for k in ("valid", "test") if split[k]}
+    return {"test": m.get("test"), "valid": m.get("valid"), "best_epoch": None, "artifact": ""}
+
+
 def chemprop_cell(cfg: BenchmarkConfig, data: CellData, split: dict[str, list[int]], seed: int,
                   run_name: str) -> dict[str, Any]:
     """chemprop v2 through its CLI (see :mod:`harmony_mol.benchmark.chemprop_runner`)."""
@@ -95,6 +106,8 @@ def run_cell(cfg: BenchmarkConfig, data: CellData, model: str, split: dict[str, 
             out = neural_cell(cfg, data, model, split_file, seed, checkpoint, run_name)
         elif model == "rf":
             out = rf_cell(cfg, data, split, seed)
+        elif model == "dummy":
+            out = dummy_cell(data, split)
         elif model == "chemprop":
             out = chemprop_cell(cfg, data, split, seed, run_name)
         else:

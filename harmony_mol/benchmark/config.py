@@ -10,7 +10,7 @@ from typing import Any, Literal
 logger = logging.getLogger(__name__)
 
 SUITES = ("moleculenet-hu", "regression", "crystals")
-MODELS = ("harmony-pretrained", "harmony-scratch", "gin", "rf", "chemprop")
+MODELS = ("harmony-pretrained", "harmony-scratch", "gin", "rf", "chemprop", "dummy")
 
 
 @dataclass(frozen=True)
@@ -58,7 +58,8 @@ class BenchmarkConfig:
         suite: ``moleculenet-hu``, ``regression`` or ``crystals``.
         mode: Label written into the report (``gpu``, ``cpu``, ``quick``) saying which budget made the numbers.
         datasets: Registry names (empty = the suite's default list).
-        models: Any of ``harmony-pretrained``, ``harmony-scratch``, ``gin``, ``rf``, ``chemprop``.
+        models: Any of ``harmony-pretrained``, ``harmony-scratch``, ``gin``, ``rf``, ``chemprop``, ``dummy``
+            (predicts the training mean: a protocol check, e.g. Matbench's "Dummy" row).
         presets: Featurizer presets (molecules: ``harmony`` and/or ``hu``; crystals: ``crystal``).
         splits: ``scaffold`` and/or ``random`` (molecules); crystal datasets use their fixed protocol.
         seeds: Fine-tuning seeds (random splits also vary with the seed; scaffold splits do not).
@@ -81,7 +82,7 @@ class BenchmarkConfig:
     suite: Literal["moleculenet-hu", "regression", "crystals"] = "regression"
     mode: str = "cpu"
     datasets: tuple[str, ...] = ()
-    models: tuple[str, ...] = MODELS
+    models: tuple[str, ...] = ("harmony-pretrained", "harmony-scratch", "gin", "rf", "chemprop")
     presets: tuple[str, ...] = ()
     splits: tuple[str, ...] = ("scaffold",)
     seeds: tuple[int, ...] = (0, 1, 2)

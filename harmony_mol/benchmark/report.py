@@ -21,7 +21,8 @@ from harmony_mol.utils.io import atomic_open, atomic_write_text
 logger = logging.getLogger(__name__)
 
 MODEL_LABELS = {"harmony-pretrained": "HarmonyGNN, pretrained", "harmony-scratch": "HarmonyGNN, from scratch",
-                "gin": "GIN (same width), from scratch", "rf": "random forest", "chemprop": "chemprop v2 (D-MPNN)"}
+                "gin": "GIN (same width), from scratch", "rf": "random forest", "chemprop": "chemprop v2 (D-MPNN)",
+                "dummy": "training mean (dummy)"}
 
 
 def _group(split: str) -> str:

@@ -115,3 +115,12 @@ def test_gin_encoder_shapes_and_rebuild() -> None:
         enc(b, node_mask=torch.zeros(3, dtype=torch.bool))
     with pytest.raises(ValueError, match="unknown GINConfig"):
         GINConfig.from_dict({"arch": "gin", "width": 3})
+
+
+def test_dummy_cell_predicts_the_training_mean() -> None:
+    from harmony_mol.benchmark.cells import CellData, dummy_cell
+
+    y = np.array([[1.0], [3.0], [np.nan], [10.0], [0.0]])
+    data = CellData("toy", None, "regression", "mae", ["t"], y, None)
+    out = dummy_cell(data, {"train": [0, 1, 2], "valid": [3], "test": [4]})
+    assert out["test"] == pytest.approx(2.0) and out["valid"] == pytest.approx(8.0)
