@@ -63,6 +63,20 @@ def mass_table() -> np.ndarray:
     return np.array([pt.GetAtomicWeight(z) / 100.0 for z in range(119)] + [0.0], dtype=np.float32)
 
 
+_TEMPLATE_ROW = np.array([0, 0, 3, 0, 0, V.HYB_SP2, 0, 0], dtype=np.int16)  # charge 0, sp2
+_templates: list[np.ndarray] = []  # grown on demand: [0] holds rows for up to 256 * 2**k atoms
+
+
+def _template(n: int) -> np.ndarray:
+    """A fresh ``[n, 8]`` int16 harmony atom matrix filled with the default row (copy of a cached block)."""
+    if not _templates or _templates[0].shape[0] < n:
+        rows = 256
+        while rows < n:
+            rows *= 2
+        _templates[:] = [np.tile(_TEMPLATE_ROW, (rows, 1))]
+    return _templates[0][:n].copy()
+
+
 def _adjacency(mol: Chem.Mol) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """Directed edges in row-major order and their bond orders * 2 (``None`` if a bond has order 0)."""
     adj = Chem.GetAdjacencyMatrix(mol, useBO=True)
@@ -93,6 +107,10 @@ def harmony_features(mol: Chem.Mol, smi: str, z: list[int]) -> dict[str, np.ndar
     q_h0, q_h1, q_sp3, q_rare = _queries()
     params = _match_params()
 
+    x = _template(n)
+    x[:, 0] = z
+    degree = np.bincount(src, minlength=n)
+    x[:, 1] = np.minimum(degree, 6, out=degree)
     num_hs = [0] * n
     for (i,) in mol.GetSubstructMatches(q_h0, params):
         num_hs[i] = 1
@@ -101,50 +119,43 @@ def harmony_features(mol: Chem.Mol, smi: str, z: list[int]) -> dict[str, np.ndar
     hyb = [V.HYB_SP2] * n
     for (i,) in mol.GetSubstructMatches(q_sp3, params):
         hyb[i] = V.HYB_SP3
-    charge = [3] * n  # formal charge 0
     for (i,) in mol.GetSubstructMatches(q_rare, params):
         a = mol.GetAtomWithIdx(i)
-        charge[i] = min(max(a.GetFormalCharge(), -3), 3) + 3
+        x[i, 2] = min(max(a.GetFormalCharge(), -3), 3) + 3
         num_hs[i] = min(a.GetTotalNumHs(), 4)
         hyb[i] = min(int(a.GetHybridization()), 8)
-    chiral = [min(int(a.GetChiralTag()), 3) for a in mol.GetAtoms()] if "@" in smi else [0] * n
+    x[:, 4] = num_hs
+    x[:, 5] = hyb
+    if "@" in smi:
+        x[:, 3] = [min(int(a.GetChiralTag()), 3) for a in mol.GetAtoms()]
+    aromatic_bond = bo2 == 3
+    x[src[aromatic_bond], 6] = 1
 
-    ring_bucket = [0] * n
     rings = mol.GetRingInfo().AtomRings()
     if rings:
-        ring_rows: list[int] = []
-        ring_cols: list[int] = []
-        for ring in rings:
+        ring_bucket = [0] * n
+        ring_pairs: list[int] = []  # i * n + j for consecutive ring atoms, both directions
+        for ring in sorted(rings, key=len, reverse=True):  # smaller rings last: they win
             b = _RING_BUCKET[min(len(ring), _CAP)]
+            prev = ring[-1]
             for i in ring:
-                if ring_bucket[i] == 0 or b < ring_bucket[i]:
-                    ring_bucket[i] = b
-            ring_rows += ring
-            ring_cols += ring[1:]
-            ring_cols.append(ring[0])
+                ring_bucket[i] = b
+                ring_pairs += (prev * n + i, i * n + prev)
+                prev = i
+        x[:, 7] = ring_bucket
         ring_adj = np.zeros((n, n), dtype=np.int8)
-        ring_adj[ring_rows, ring_cols] = 1
-        ring_adj[ring_cols, ring_rows] = 1
+        ring_adj.ravel()[ring_pairs] = 1
         in_ring = ring_adj[src, dst]
     else:
         in_ring = 0
 
-    aromatic_bond = bo2 == 3
-    x = np.array(
-        [z, np.bincount(src, minlength=n), charge, chiral, num_hs, hyb, np.zeros(n, np.intp), ring_bucket],
-        dtype=np.int16,
-    ).T.copy()
-    x[:, 1].clip(max=6, out=x[:, 1])
-    x[src[aromatic_bond], 6] = 1
-
     # conjugation: aromatic bonds always; otherwise only possible between two non-sp3 atoms
     conj = aromatic_bond.view(np.int8)
     has_dir = "/" in smi or "\\" in smi
-    non_sp3 = [h != V.HYB_SP3 for h in hyb]
     cand = [
         (i, j)
         for i, j, o in zip(src.tolist(), dst.tolist(), bo2.tolist())
-        if i < j and o != 3 and non_sp3[i] and non_sp3[j]
+        if i < j and o != 3 and hyb[i] != V.HYB_SP3 and hyb[j] != V.HYB_SP3
     ]
     stereo = 0
     if cand or has_dir:
