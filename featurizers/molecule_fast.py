@@ -6,8 +6,10 @@ the caller passes them as ``z``), bonds and degrees from ``GetAdjacencyMatrix(us
 membership from ``RingInfo.AtomRings()``, H counts and hybridization from single-atom SMARTS matches
 (which return indices, no wrappers), and the rare values (charges, chirality, stereo, conjugation of
 non-aromatic bonds between two non-sp3 atoms, H counts above 3, hybridization other than sp2/sp3) are
-read per atom or bond only where they can occur. Small per-atom bookkeeping is done on Python lists and
-turned into one array at the end: for ~20 atoms a numpy call costs more than the loop it replaces.
+read per atom or bond only where they can occur. Per-atom bookkeeping is done on Python lists written
+column-wise into a copy of a cached default atom block: for ~20 atoms a numpy call costs more than the
+loop it replaces. Per molecule (MOSES, ~22 atoms) the parse + sanitization is ~55 us and this path ~45 us;
+``AtomRings()`` alone is ~5 us (RDKit turns each ring into a tuple through a Python-level iterator).
 
 Both functions return ``None`` when the molecule needs the reference path (zero-order bonds, which
 vanish from the adjacency matrix). ``tests/featurizers/test_molecule_fast.py`` checks both presets
