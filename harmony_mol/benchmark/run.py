@@ -201,6 +201,9 @@ def rebuild_report(cfg: BenchmarkConfig, command: str = "") -> BenchmarkResult:
     from harmony_mol.benchmark.report import write_report
 
     store = ResultStore(cfg.report_dir / "results.csv", settings_hash(cfg), resume=True)
+    if not store.rows:
+        raise ValueError(f"{store.path}: no finished cells made with these settings (hash {store.settings}); "
+                         "pass the config the run used")
     ckpts = {p: str(c) for p, c in cfg.pretrain.checkpoints.items() if Path(c).is_file()}
     report, summary = write_report(cfg, store.rows, command=command, extra={"checkpoints": ckpts})
     return BenchmarkResult(report, store.path, summary, 0, len(store.rows), 0.0)

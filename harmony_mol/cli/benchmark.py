@@ -10,11 +10,12 @@ from typing import Any, Optional
 import typer
 
 
-def _run(suite: str, config: Optional[Path], quick: bool, set_: Optional[list[str]], out: Optional[Path]) -> None:
+def _run(suite: str, config: Optional[Path], quick: bool, set_: Optional[list[str]], out: Optional[Path],
+         report_only: bool = False) -> None:
     import yaml
 
     from harmony_mol.benchmark.config import BenchmarkConfig, quick_overrides
-    from harmony_mol.benchmark.run import run_benchmark
+    from harmony_mol.benchmark.run import rebuild_report, run_benchmark
     from harmony_mol.config import load_config
 
     over: dict[str, Any] = quick_overrides(suite) if quick else {}
@@ -29,7 +30,7 @@ def _run(suite: str, config: Optional[Path], quick: bool, set_: Optional[list[st
     command = "harmony " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     try:
         cfg = load_config(BenchmarkConfig, config, over)
-        res = run_benchmark(cfg, command=command)
+        res = rebuild_report(cfg, command=command) if report_only else run_benchmark(cfg, command=command)
     except (ValueError, FileNotFoundError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(code=1) from exc
@@ -37,7 +38,8 @@ def _run(suite: str, config: Optional[Path], quick: bool, set_: Optional[list[st
     for r in res.rows:
         typer.echo(f"{r['split']:<16} {r['dataset']:<22} {r['model']:<20} {r['preset']:<8} "
                    f"{r['mean']:>9.4f} ± {r['std']:.4f} ({r['n']})")
-    typer.echo(f"cells run {res.n_run}, reused {res.n_skipped}, {res.wall_s:.0f} s")
+    typer.echo(f"cells run {res.n_run}, {'in results.csv' if report_only else 'reused'} {res.n_skipped}, "
+               f"{res.wall_s:.0f} s")
     typer.echo(f"report: {res.report_path}")
 
 
@@ -47,8 +49,10 @@ def _command(suite: str) -> Any:
         quick: bool = typer.Option(False, "--quick", help="Smoke run: small subsets, 2 seeds, 2 epochs (CI)."),
         set_: Optional[list[str]] = typer.Option(None, "--set", help="Config override key=value (repeatable)."),
         out: Optional[Path] = typer.Option(None, "--out", "-o", help="Report folder (default data/results/<suite>)."),
+        report_only: bool = typer.Option(False, "--report-only",
+                                         help="Rewrite report.md / summary from results.csv (e.g. of a stopped run)."),
     ) -> None:
-        _run(suite, config, quick, set_, out)
+        _run(suite, config, quick, set_, out, report_only)
 
     cmd.__doc__ = {
         "moleculenet-hu": "Hu et al. protocol: pretrain, then 8 MoleculeNet classification sets, scaffold split, "
