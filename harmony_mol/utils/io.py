@@ -9,12 +9,15 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import logging
 import os
 import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
+
+logger = logging.getLogger(__name__)
 
 
 @contextlib.contextmanager
@@ -53,6 +56,39 @@ def atomic_torch_save(obj: Any, path: str | Path) -> None:
         torch.save(obj, fh)
 
 
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by someone else
+        return True
+    return True
+
+
+def remove_stale_partials(final: str | Path) -> list[Path]:
+    """Delete ``.<name>.<pid>.*.partial`` / ``.<name>.old-<pid>`` leftovers of killed writers of ``final``.
+
+    Only folders whose writer process is gone are removed (a concurrent writer's folder is left alone).
+    Returns the removed paths.
+    """
+    final = Path(final)
+    removed = []
+    if not final.parent.is_dir():
+        return removed
+    for p in final.parent.glob(f".{final.name}.*"):
+        rest = p.name[len(final.name) + 2:]
+        pid_text = rest[4:] if rest.startswith("old-") else (rest.split(".", 1)[0] if p.name.endswith(".partial") else "")
+        if not pid_text.isdigit() or _pid_alive(int(pid_text)):
+            continue
+        shutil.rmtree(p, ignore_errors=True)
+        removed.append(p)
+    if removed:
+        logger.warning("removed %d unfinished folder(s) left by killed runs: %s", len(removed),
+                       ", ".join(q.name for q in removed))
+    return removed
+
+
 @contextlib.contextmanager
 def atomic_directory(final: str | Path) -> Iterator[Path]:
     """Build a directory under a temp name; rename it to ``final`` only if the block succeeds.
@@ -61,7 +97,8 @@ def atomic_directory(final: str | Path) -> Iterator[Path]:
     """
     final = Path(final)
     final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".partial", dir=final.parent))
+    remove_stale_partials(final)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.{os.getpid()}.", suffix=".partial", dir=final.parent))
     try:
         yield tmp
         old = None
