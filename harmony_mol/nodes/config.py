@@ -23,6 +23,8 @@ class NodeRunConfig:
         encoder: overrides of EncoderConfig fields on top of the preset (``hidden_dim``, ``hops``, ...).
         masking: ``"prob"`` (+Prob), ``"diffi"`` (+Diffi) or ``"random"``.
         mask_ratio: R. exploit: r (exploitation share). mask_warmup: epochs of random masking first.
+        difficulty_source: ``previous`` (the official code: the masked student's error of the previous
+            step) or ``unmasked`` (an extra no-grad pass of the current student on the unmasked graph).
         momentum: constant EMA momentum of the teacher.
         teacher_mode: ``"train"`` (code: dropout + batch statistics) or ``"eval"``.
         copy_buffers: copy BatchNorm buffers student -> teacher after each EMA step (code: False).
@@ -44,6 +46,7 @@ class NodeRunConfig:
     mask_ratio: float = 0.5
     exploit: float = 0.5
     mask_warmup: int = 50
+    difficulty_source: Literal["previous", "unmasked"] = "previous"
     momentum: float = 0.99
     teacher_mode: Literal["train", "eval"] = "eval"
     copy_buffers: bool = True

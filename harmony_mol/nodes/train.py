@@ -100,12 +100,22 @@ class _Pretrainer:
         self.student.train()
         self.teacher.train(cfg.teacher_mode == "train")
         strategy = "random" if epoch < cfg.mask_warmup else cfg.masking
-        mask = make_mask(strategy, self.batch, cfg.mask_ratio, cfg.exploit, self.difficulty, self.gen,
+        t = None
+        difficulty = self.difficulty
+        if strategy != "random" and cfg.difficulty_source == "unmasked":
+            # method §3.4 read literally: difficulty of the *current* student on the unmasked graph
+            with torch.no_grad():
+                t = self.teacher(self.data)
+                self.student.eval()
+                difficulty = node_difficulty(self.student(self.data), t)
+                self.student.train()
+        mask = make_mask(strategy, self.batch, cfg.mask_ratio, cfg.exploit, difficulty, self.gen,
                          num_graphs=1)
         self.opt.zero_grad(set_to_none=True)
         s = self.student(self.data, node_mask=mask)
-        with torch.no_grad():
-            t = self.teacher(self.data)
+        if t is None:
+            with torch.no_grad():
+                t = self.teacher(self.data)
         loss, _ = ssl_loss(s, t, None, kind=cfg.loss)
         loss.backward()
         self.opt.step()
