@@ -114,14 +114,17 @@ def verdicts(summary: list[dict[str, Any]], suite: Suite) -> list[str]:
                     size = "within one std" if abs(diff) <= noise else "beyond one std"
                     line += (f" Pretraining [{preset}] {'helps' if helps else 'hurts'}: {diff:+.3f} vs scratch "
                              f"({size}).")
-            for base in ("rf", "chemprop", "gin"):
-                ours = [s for s in sub if s["model"] == "harmony-pretrained"] or \
-                    [s for s in sub if s["model"] == "harmony-scratch"]
-                other = [s for s in sub if s["model"] == base]
-                if ours and other:
-                    o = max(ours, key=lambda s: s["mean"]) if suite.higher_is_better else min(ours, key=lambda s: s["mean"])
-                    line += f" vs {base}: {'win' if better(o['mean'], other[0]['mean']) else 'loss'}" \
-                            f" ({o['mean']:.3f} vs {other[0]['mean']:.3f})."
+            ours = [s for s in sub if s["model"] in ("harmony-pretrained", "harmony-scratch")]
+            if ours:
+                o = max(ours, key=lambda s: s["mean"]) if suite.higher_is_better else min(ours, key=lambda s: s["mean"])
+                line += f" Our best ({o['model']} [{o['preset']}], {o['mean']:.3f})"
+                for base in ("gin", "rf", "chemprop", "dummy"):
+                    other = [s for s in sub if s["model"] == base]
+                    if other:
+                        b = max(other, key=lambda s: s["mean"]) if suite.higher_is_better else \
+                            min(other, key=lambda s: s["mean"])
+                        line += f" {'beats' if better(o['mean'], b['mean']) else 'loses to'} {base} ({b['mean']:.3f});"
+                line = line.rstrip(";") + "."
             out.append(line)
     return out
 

@@ -110,7 +110,11 @@ class GINEncoder(nn.Module):
                 h = conv(h, ei, self.bonds[i](ecat, efeat))
             else:
                 h = conv(h, ei)
-            h = norm(h)
+            if self.training and h.size(0) < 2:  # a 1-atom batch (e.g. methane alone): use the running stats
+                h = nn.functional.batch_norm(h, norm.running_mean, norm.running_var, norm.weight, norm.bias,
+                                             False, 0.0, norm.eps)
+            else:
+                h = norm(h)
             if i < len(self.convs) - 1:
                 h = torch.relu(h)
             h = self.drop(h)

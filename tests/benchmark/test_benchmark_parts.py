@@ -113,6 +113,10 @@ def test_gin_encoder_shapes_and_rebuild() -> None:
     assert torch.equal(again(b), h)
     with pytest.raises(ValueError):
         enc(b, node_mask=torch.zeros(3, dtype=torch.bool))
+    enc.train()  # a training batch holding one single-atom molecule (FreeSolv's methane) must not fail
+    one = SimpleNamespace(x=torch.tensor([[1, 0]]), x_feat=torch.randn(1, 3), edge_index=torch.zeros(2, 0, dtype=torch.long),
+                          edge_attr=torch.zeros(0, 1, dtype=torch.long), edge_feat=torch.zeros(0, 2))
+    assert enc(one).shape == (1, 16)
     with pytest.raises(ValueError, match="unknown GINConfig"):
         GINConfig.from_dict({"arch": "gin", "width": 3})
 
