@@ -16,7 +16,7 @@ import numpy as np
 
 from harmony_mol.benchmark.config import BenchmarkConfig
 from harmony_mol.benchmark.suites import SUITE_DEFS, Suite
-from harmony_mol.utils.io import atomic_open, atomic_write_text
+from harmony_mol.utils.io import atomic_save_figure, atomic_write_text
 
 logger = logging.getLogger(__name__)
 
@@ -155,11 +155,7 @@ def _plot(summary: list[dict[str, Any]], suite: Suite, path: Path) -> None:
     ax.legend(fontsize=7, ncol=2)
     ax.set_title(f"{suite.name}: mean ± std over seeds/folds")
     fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110)
-    plt.close(fig)
-    with atomic_open(path, "wb") as fh:
-        fh.write(buf.getvalue())
+    atomic_save_figure(fig, path)
 
 
 def write_report(cfg: BenchmarkConfig, rows: list[dict[str, Any]], command: str = "",

@@ -21,13 +21,9 @@ def _pyplot() -> Any:
 
 
 def _save(fig: Any, path: Path) -> Path:
-    from harmony_mol.utils.io import atomic_open
+    from harmony_mol.utils.io import atomic_save_figure
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_open(path, "wb") as fh:
-        fig.savefig(fh, format="png", dpi=110, bbox_inches="tight")
-    _pyplot().close(fig)
-    return path
+    return atomic_save_figure(fig, path, dpi=110, bbox_inches="tight")
 
 
 def parity_plot(y_true: np.ndarray, y_pred: np.ndarray, target_names: Sequence[str], path: Path,

@@ -14,7 +14,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from harmony_mol.utils.io import atomic_open, atomic_write_text
+from harmony_mol.utils.io import atomic_save_figure, atomic_write_text
 
 logger = logging.getLogger(__name__)
 
@@ -130,11 +130,7 @@ def _plot(rows: list[dict[str, Any]], path: Path) -> None:
     ax.set_ylabel("accuracy (%)")
     ax.legend(fontsize=8, loc="lower right")
     fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110)
-    plt.close(fig)
-    with atomic_open(path, "wb") as fh:
-        fh.write(buf.getvalue())
+    atomic_save_figure(fig, path)
 
 
 def write_report(out: Path, runs: list[dict[str, Any]], command: str = "") -> Path:

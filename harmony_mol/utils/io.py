@@ -44,6 +44,18 @@ def atomic_write_text(path: str | Path, text: str) -> None:
         fh.write(text)
 
 
+def atomic_save_figure(fig: Any, path: str | Path, dpi: int = 110, **savefig_kwargs: Any) -> Path:
+    """Save a matplotlib figure as PNG atomically (parents created) and close it; returns ``path``."""
+    import matplotlib.pyplot as plt
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_open(path, "wb") as fh:
+        fig.savefig(fh, format="png", dpi=dpi, **savefig_kwargs)
+    plt.close(fig)
+    return path
+
+
 def atomic_write_json(path: str | Path, obj: Any) -> None:
     atomic_write_text(path, json.dumps(obj, indent=2, sort_keys=False, default=str) + "\n")
 
