@@ -47,9 +47,9 @@ def graph_pretrain_task(config: dict[str, Any]) -> dict[str, str]:
     """The pretrained encoder of every preset (existing files, or a resumable pretraining run)."""
     from harmony_mol.benchmark.config import BenchmarkConfig
     from harmony_mol.benchmark.run import ensure_checkpoint
-    from harmony_mol.config import load_config
+    from harmony_mol.config import config_from_dict
 
-    cfg = load_config(BenchmarkConfig, None, config)
+    cfg = config_from_dict(BenchmarkConfig, config)
     if "harmony-pretrained" not in cfg.models:
         return {}
     from harmony_mol.benchmark.suites import SUITE_DEFS
@@ -63,9 +63,9 @@ def graph_dataset_task(config: dict[str, Any], dataset: str, command: str) -> li
     """Every cell of one dataset (appends to the suite's results.csv); returns the suite's summary rows."""
     from harmony_mol.benchmark.config import BenchmarkConfig
     from harmony_mol.benchmark.run import run_benchmark
-    from harmony_mol.config import load_config
+    from harmony_mol.config import config_from_dict
 
-    res = run_benchmark(load_config(BenchmarkConfig, None, {**config, "datasets": [dataset]}), command=command)
+    res = run_benchmark(config_from_dict(BenchmarkConfig, {**config, "datasets": [dataset]}), command=command)
     return [r for r in res.rows if r["dataset"] == dataset]
 
 
@@ -74,29 +74,19 @@ def graph_report_task(config: dict[str, Any], command: str) -> str:
     """Rewrite report.md / summary.csv / summary.png from results.csv."""
     from harmony_mol.benchmark.config import BenchmarkConfig
     from harmony_mol.benchmark.run import rebuild_report
-    from harmony_mol.config import load_config
+    from harmony_mol.config import config_from_dict
 
-    return str(rebuild_report(load_config(BenchmarkConfig, None, config), command=command).report_path)
+    return str(rebuild_report(config_from_dict(BenchmarkConfig, config), command=command).report_path)
 
 
 def graph_config(suite: str, config_path: str | None, overrides: list[str] | None, quick: bool,
                  datasets: list[str] | None, out: str | None) -> dict[str, Any]:
-    """The suite's ``BenchmarkConfig`` as a plain dict (YAML file, ``--quick`` preset, then overrides)."""
-    import yaml
+    """The suite's ``BenchmarkConfig`` as a plain dict (tasks pass plain data, not config objects)."""
+    from harmony_mol.benchmark.config import benchmark_config
+    from harmony_mol.config import config_to_dict
 
-    from harmony_mol.benchmark.config import BenchmarkConfig, quick_overrides
-    from harmony_mol.config import config_to_dict, load_config
-
-    over: dict[str, Any] = quick_overrides(suite) if quick else {}
-    over["suite"] = suite
-    for item in overrides or []:
-        k, _, v = item.partition("=")
-        over[k.strip()] = yaml.safe_load(v) if v.strip() else None
-    if datasets:
-        over["datasets"] = list(datasets)
-    if out:
-        over["out_dir"] = out
-    return config_to_dict(load_config(BenchmarkConfig, config_path, over))
+    return config_to_dict(benchmark_config(suite, config_path, overrides, quick=quick, datasets=datasets,
+                                           out_dir=out))
 
 
 @flow(name="benchmark")

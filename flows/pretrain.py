@@ -21,7 +21,7 @@ from typing import Any
 from prefect import flow, task
 
 from flows.common import cli_logging, publish_markdown, publish_table, retry_on_io
-from harmony_mol.config import config_from_dict, config_to_dict, load_config
+from harmony_mol.config import config_from_dict, config_to_dict, load_config, parse_overrides
 from harmony_mol.pipeline import acquire_run_lock, next_max_steps, release_run_lock
 from harmony_mol.ssl.config import PretrainConfig
 from harmony_mol.ssl.launch import run_torchrun
@@ -51,21 +51,10 @@ def resolve_pretrain_config(config_path: str | None = None, overrides: list[str]
     """A PretrainConfig from a YAML file and/or a dict, plus ``key=value`` overrides."""
     if config is not None:
         base = config_from_dict(PretrainConfig, config, where="pretrain_flow.config")
-        return load_config(PretrainConfig, None, {**config_to_dict(base), **_pairs(overrides)}) \
+        return load_config(PretrainConfig, None, {**config_to_dict(base), **parse_overrides(overrides)}) \
             if overrides else base
     return load_config(PretrainConfig, config_path, overrides)
 
-
-def _pairs(overrides: list[str] | None) -> dict[str, Any]:
-    import yaml
-
-    out: dict[str, Any] = {}
-    for item in overrides or []:
-        key, sep, value = item.partition("=")
-        if not sep:
-            raise ValueError(f"override {item!r} is not key=value")
-        out[key.strip()] = yaml.safe_load(value)
-    return out
 
 
 @flow(name="pretrain")

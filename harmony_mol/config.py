@@ -57,7 +57,7 @@ def load_config(
             loaded = loaded.get(section) or {}
             where = f"{p}[{section}]"
         raw = loaded
-    for key, value in _normalise_overrides(overrides).items():
+    for key, value in parse_overrides(overrides).items():
         _set_dotted(raw, key, value)
     return _build(cls, raw, where, prefix="")
 
@@ -91,7 +91,12 @@ def dump_config(cfg: Any, path: str | Path) -> None:
 
 
 # --------------------------------------------------------------------------------------------
-def _normalise_overrides(overrides: dict[str, Any] | list[str] | None) -> dict[str, Any]:
+def parse_overrides(overrides: dict[str, Any] | list[str] | None) -> dict[str, Any]:
+    """``["optim.lr=1e-3", ...]`` (values parsed as YAML) or a dict, as ``{dotted key: value}``.
+
+    Raises:
+        ConfigError: an item without ``=``.
+    """
     if not overrides:
         return {}
     if isinstance(overrides, dict):

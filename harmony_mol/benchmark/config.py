@@ -160,3 +160,24 @@ def quick_overrides(suite: str) -> dict[str, Any]:
         "work_dir": f"runs/benchmark/{suite}-quick",
         "resume": False,
     }
+
+
+def benchmark_config(suite: str, path: str | Path | None = None, overrides: list[str] | None = None,
+                     quick: bool = False, datasets: list[str] | None = None,
+                     out_dir: str | Path | None = None) -> BenchmarkConfig:
+    """The run config of ``suite`` as the CLI and the flow build it: the YAML file, then the ``--quick``
+    preset, then ``key=value`` overrides, then explicit datasets / report folder.
+
+    Raises:
+        ConfigError: unknown keys, bad values, an unreadable file.
+    """
+    from harmony_mol.config import load_config, parse_overrides
+
+    over: dict[str, Any] = quick_overrides(suite) if quick else {}
+    over["suite"] = suite
+    over.update(parse_overrides(overrides))
+    if datasets:
+        over["datasets"] = list(datasets)
+    if out_dir is not None:
+        over["out_dir"] = str(out_dir)
+    return load_config(BenchmarkConfig, path, over)

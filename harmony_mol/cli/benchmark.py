@@ -12,24 +12,15 @@ import typer
 
 def _run(suite: str, config: Optional[Path], quick: bool, set_: Optional[list[str]], out: Optional[Path],
          report_only: bool = False) -> None:
-    import yaml
-
-    from harmony_mol.benchmark.config import BenchmarkConfig, quick_overrides
+    from harmony_mol.benchmark.config import benchmark_config
     from harmony_mol.benchmark.run import rebuild_report, run_benchmark
-    from harmony_mol.config import load_config
 
-    over: dict[str, Any] = quick_overrides(suite) if quick else {}
-    over["suite"] = suite
     for item in set_ or []:
         if "=" not in item:
             raise typer.BadParameter(f"--set {item!r} must look like key=value")
-        k, v = item.split("=", 1)
-        over[k.strip()] = yaml.safe_load(v) if v.strip() else None
-    if out is not None:
-        over["out_dir"] = str(out)
     command = "harmony " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     try:
-        cfg = load_config(BenchmarkConfig, config, over)
+        cfg = benchmark_config(suite, config, list(set_ or []), quick=quick, out_dir=out)
         res = rebuild_report(cfg, command=command) if report_only else run_benchmark(cfg, command=command)
     except (ValueError, FileNotFoundError) as exc:
         typer.echo(f"error: {exc}", err=True)

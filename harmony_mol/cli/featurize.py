@@ -33,7 +33,7 @@ def featurize_cmd(
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
 ) -> None:
     """Featurize molecules or crystals into a sharded, cached dataset directory."""
-    from harmony_mol.config import load_config
+    from harmony_mol.config import load_config, parse_overrides
     from harmony_mol.data.config import FeaturizeConfig
 
     over: dict[str, Any] = {}
@@ -54,7 +54,7 @@ def featurize_cmd(
         if "=" not in item:
             raise typer.BadParameter(f"--set {item!r} must look like key=value")
     try:
-        cfg = load_config(FeaturizeConfig, config, {**_parse_sets(set_ or []), **over})
+        cfg = load_config(FeaturizeConfig, config, {**parse_overrides(set_), **over})
     except ValueError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(code=2) from exc
@@ -104,15 +104,6 @@ def _cache_hit(cfg: Any) -> Any:
                            target_names=list(manifest["target_names"]), cache_hit=True,
                            key=manifest["cache_key"], seconds=time.perf_counter() - t0)
 
-
-def _parse_sets(items: list[str]) -> dict[str, Any]:
-    import yaml
-
-    out: dict[str, Any] = {}
-    for item in items:
-        k, v = item.split("=", 1)
-        out[k.strip()] = yaml.safe_load(v) if v.strip() else None
-    return out
 
 
 def speed_featurize_cmd(

@@ -29,18 +29,14 @@ def finetune_cmd(
     as_json: bool = typer.Option(False, "--json", help="Print the result summary as JSON."),
 ) -> None:
     """Fine-tune HarmonyGNN on labelled molecules or crystals; writes model.pt, metrics.json and plots."""
-    from harmony_mol.config import load_config
+    from harmony_mol.config import load_config, parse_overrides
     from harmony_mol.finetune.config import FinetuneConfig
     from harmony_mol.finetune.train import finetune
 
-    over: dict[str, Any] = {}
     for item in set_ or []:
         if "=" not in item:
             raise typer.BadParameter(f"--set {item!r} must look like key=value")
-        import yaml
-
-        k, v = item.split("=", 1)
-        over[k.strip()] = yaml.safe_load(v) if v.strip() else None
+    over: dict[str, Any] = parse_overrides(set_)
     flags = {"data.input": input_, "data.smiles_column": smiles_column,
              "model.pretrained": str(pretrained) if pretrained else None, "model.which": which,
              "split.method": "file" if split_file else split, "split.file": str(split_file) if split_file else None,

@@ -26,7 +26,7 @@ import torch
 from torch import Tensor, nn
 from torch_geometric.data import Data
 
-from harmony_mol.config import config_to_dict, load_config
+from harmony_mol.config import config_to_dict, load_config, parse_overrides
 from harmony_mol.data.loaders import FastGraphLoader
 from harmony_mol.data.registry import data_dir as find_data_dir
 from harmony_mol.nn.encoder import HarmonyEncoder
@@ -169,7 +169,7 @@ def measure_pretrain(n_graphs: int = 2048, batch_size: int = 256, steps: int = 4
     base = {"encoder.hidden_dim": hidden, "encoder.wgcn_hidden": hidden, "encoder.mlp_hidden": hidden,
             "batch_size": batch_size, "device": str(dev), "bf16": dev.type == "cuda", "max_steps": 10_000,
             "optim.warmup_steps": 0}
-    cfg = load_config(PretrainConfig, None, {**base, **_parse(overrides or [])})
+    cfg = load_config(PretrainConfig, None, {**base, **parse_overrides(overrides)})
     dims = InputDims.from_spec_dict(spec.to_dict())
     student = HarmonyEncoder(cfg.encoder, dims).to(dev)
     teacher = make_teacher(student)
@@ -245,17 +245,6 @@ def _profile(step: Callable[[Any], None], batches: Iterator[Any], dev: torch.dev
     key = "cuda_time_total" if dev.type == "cuda" else "cpu_time_total"
     return prof.key_averages().table(sort_by=key, row_limit=20)
 
-
-def _parse(items: list[str]) -> dict[str, Any]:
-    import yaml
-
-    out: dict[str, Any] = {}
-    for item in items:
-        if "=" not in item:
-            raise ValueError(f"override {item!r} must look like key=value")
-        k, v = item.split("=", 1)
-        out[k.strip()] = yaml.safe_load(v)
-    return out
 
 
 def format_report(result: dict[str, Any]) -> str:

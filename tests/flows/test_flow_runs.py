@@ -100,9 +100,8 @@ def test_benchmark_flow_regression_suite(prefect_harness, tmp_path: Path, repo_r
     import csv
 
     from flows.benchmark import benchmark_flow
-    from harmony_mol.benchmark.config import BenchmarkConfig
+    from harmony_mol.benchmark.config import benchmark_config
     from harmony_mol.benchmark.run import run_benchmark
-    from harmony_mol.config import load_config
 
     over = [f"data_dir={shared_data}", f"work_dir={tmp_path / 'work'}", "max_rows=60", "seeds=[0]",
             "models=[harmony-pretrained, harmony-scratch, gin, rf]",
@@ -123,16 +122,8 @@ def test_benchmark_flow_regression_suite(prefect_harness, tmp_path: Path, repo_r
     assert "| HarmonyGNN, pretrained | harmony |" in text and "D-MPNN (GEM table)" in text
     assert (tmp_path / "report" / "summary.png").stat().st_size > 1000
     # the same settings again: every cell is already in results.csv
-    from harmony_mol.benchmark.config import quick_overrides
-
-    cfg_over = {**quick_overrides("regression"), "suite": "regression", "datasets": ["esol", "freesolv"],
-                "out_dir": str(tmp_path / "report"), "resume": True}
-    for item in over:
-        k, _, v = item.partition("=")
-        import yaml
-
-        cfg_over[k] = yaml.safe_load(v)
-    cfg = load_config(BenchmarkConfig, None, cfg_over)
+    cfg = benchmark_config("regression", None, [*over, "resume=true"], quick=True, datasets=["esol", "freesolv"],
+                           out_dir=tmp_path / "report")
     again = run_benchmark(cfg)
     assert again.n_run == 0 and again.n_skipped == 8
     assert (tmp_path / "work" / "datasets" / "corpus-freesolv-harmony").is_dir()  # the corpus copy stays in work_dir
