@@ -22,20 +22,16 @@ def ecfp_features(smiles: Sequence[str], radius: int = 2, n_bits: int = 2048) ->
     Shapes:
         - output: ``[len(smiles), n_bits]`` uint8 (an unparseable SMILES gives an all-zero row).
     """
-    from rdkit import Chem, DataStructs, RDLogger
+    from rdkit import Chem, DataStructs, rdBase
     from rdkit.Chem import rdFingerprintGenerator
 
     gen = rdFingerprintGenerator.GetMorganGenerator(radius=radius, fpSize=n_bits)
     out = np.zeros((len(smiles), n_bits), dtype=np.uint8)
-    RDLogger.DisableLog("rdApp.*")
-    try:
+    with rdBase.BlockLogs():  # restores the previous log state (the featurizer may have turned it off)
         for i, smi in enumerate(smiles):
             mol = Chem.MolFromSmiles(smi) if smi else None
-            if mol is None:
-                continue
-            DataStructs.ConvertToNumpyArray(gen.GetFingerprint(mol), out[i])
-    finally:
-        RDLogger.EnableLog("rdApp.error")
+            if mol is not None:
+                DataStructs.ConvertToNumpyArray(gen.GetFingerprint(mol), out[i])
     return out
 
 

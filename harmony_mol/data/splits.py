@@ -69,18 +69,15 @@ def murcko_scaffold(smiles: str, include_chirality: bool = False) -> str | None:
 def scaffold_split(smiles_list: Sequence[str], fracs: Sequence[float] = (0.8, 0.1, 0.1), balanced: bool = False,
                    seed: int = 0) -> Split:
     """Deterministic scaffold split (see module docstring); no scaffold ends up in two parts."""
-    from rdkit import RDLogger
+    from rdkit import rdBase
 
     f_tr, f_va, f_te = _check_fracs(fracs)
-    RDLogger.DisableLog("rdApp.*")
     groups: dict[str, list[int]] = {}
-    try:
+    with rdBase.BlockLogs():  # restores the previous log state on exit
         for i, smi in enumerate(smiles_list):
             scaf = murcko_scaffold(smi)
             key = scaf if scaf is not None else f"<unparseable:{i}>"
             groups.setdefault(key, []).append(i)
-    finally:
-        RDLogger.EnableLog("rdApp.error")
     n = len(smiles_list)
     train_cut, valid_cut = f_tr * n, (f_tr + f_va) * n
     items = list(groups.items())
