@@ -15,7 +15,6 @@ from __future__ import annotations
 import datetime
 import inspect
 import logging
-import math
 import os
 from dataclasses import dataclass
 from typing import Any
@@ -142,17 +141,15 @@ def shard_order(order: Tensor, rank: int, world_size: int) -> Tensor:
     Shapes:
         order: ``[n]`` -> ``[ceil(n / world_size)]``.
     """
+    from torch.utils.data import DistributedSampler
+
     if world_size <= 1:
         return order
     if not 0 <= rank < world_size:
         raise ValueError(f"rank {rank} outside world of size {world_size}")
-    n = order.numel()
-    total = math.ceil(n / world_size) * world_size
-    pad = total - n
-    if pad:
-        reps = math.ceil(pad / n)
-        order = torch.cat([order, order.repeat(reps)[:pad]])
-    return order[rank:total:world_size]
+    # the sampler only needs len(); shuffle=False keeps our own seeded epoch order
+    positions = DistributedSampler(range(order.numel()), num_replicas=world_size, rank=rank, shuffle=False)
+    return order[torch.as_tensor(list(positions), dtype=torch.long)]
 
 
 def wrap_ddp(module: nn.Module, find_unused_parameters: bool = False) -> nn.Module:
