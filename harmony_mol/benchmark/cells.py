@@ -14,6 +14,9 @@ from harmony_mol.benchmark.config import BenchmarkConfig
 
 logger = logging.getLogger(__name__)
 
+#: Models trained by :func:`finetune` (they depend on the featurizer preset; the others do not).
+NEURAL = ("harmony-pretrained", "harmony-scratch", "gin")
+
 
 @dataclass(frozen=True)
 class CellData:
@@ -37,15 +40,15 @@ def neural_cell(cfg: BenchmarkConfig, data: CellData, model: str, split_file: Pa
     from harmony_mol.finetune.metrics import headline
     from harmony_mol.finetune.train import finetune
 
+    head = {"readout": cfg.readout, "head_hidden": cfg.head_hidden, "head_layers": cfg.head_layers,
+            "dropout": cfg.dropout}
     if model == "harmony-pretrained":
         if checkpoint is None:
             raise ValueError("harmony-pretrained needs a pretrained checkpoint")
-        mcfg = FinetuneModelConfig(pretrained=checkpoint, readout=cfg.readout, head_hidden=cfg.head_hidden,
-                                   head_layers=cfg.head_layers, dropout=cfg.dropout)
+        mcfg = FinetuneModelConfig(pretrained=checkpoint, **head)
     else:
         enc = {"arch": "gin", **cfg.gin} if model == "gin" else dict(cfg.encoder)
-        mcfg = FinetuneModelConfig(encoder=enc, readout=cfg.readout, head_hidden=cfg.head_hidden,
-                                   head_layers=cfg.head_layers, dropout=cfg.dropout)
+        mcfg = FinetuneModelConfig(encoder=enc, **head)
     fcfg = FinetuneConfig(
         name=run_name, data=FinetuneDataConfig(input=str(data.ds.path)),
         split=FinetuneSplitConfig(method="file", file=split_file), model=mcfg,
@@ -102,7 +105,7 @@ def run_cell(cfg: BenchmarkConfig, data: CellData, model: str, split: dict[str, 
     """Run one model; returns ``{test, valid, best_epoch, artifact, wall_s}`` (``test`` None + ``error`` on failure)."""
     t0 = time.perf_counter()
     try:
-        if model in ("harmony-pretrained", "harmony-scratch", "gin"):
+        if model in NEURAL:
             out = neural_cell(cfg, data, model, split_file, seed, checkpoint, run_name)
         elif model == "rf":
             out = rf_cell(cfg, data, split, seed)

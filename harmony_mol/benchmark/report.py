@@ -95,13 +95,15 @@ def verdicts(summary: list[dict[str, Any]], suite: Suite) -> list[str]:
     """Plain sentences computed from the numbers: who wins each (split, dataset); does pretraining help."""
     out = []
     better = (lambda a, b: a > b) if suite.higher_is_better else (lambda a, b: a < b)
+    pick = max if suite.higher_is_better else min  # first of equals, like a strict-improvement scan
+
+    def top(rows: list[dict[str, Any]]) -> dict[str, Any]:
+        return pick(rows, key=lambda s: s["mean"])
+
     for split in sorted({s["split"] for s in summary}):
         for d in sorted({s["dataset"] for s in summary if s["split"] == split}):
             sub = [s for s in summary if s["split"] == split and s["dataset"] == d]
-            best = sub[0]
-            for s in sub[1:]:
-                if better(s["mean"], best["mean"]):
-                    best = s
+            best = top(sub)
             line = f"- {d} ({split}): best is {MODEL_LABELS.get(best['model'], best['model'])}"
             line += f" [{best['preset']}] {best['mean']:.3f}."
             for preset in sorted({s["preset"] for s in sub if s["model"] == "harmony-pretrained"}):
@@ -116,13 +118,12 @@ def verdicts(summary: list[dict[str, Any]], suite: Suite) -> list[str]:
                              f"({size}).")
             ours = [s for s in sub if s["model"] in ("harmony-pretrained", "harmony-scratch")]
             if ours:
-                o = max(ours, key=lambda s: s["mean"]) if suite.higher_is_better else min(ours, key=lambda s: s["mean"])
+                o = top(ours)
                 line += f" Our best ({o['model']} [{o['preset']}], {o['mean']:.3f})"
                 for base in ("gin", "rf", "chemprop", "dummy"):
                     other = [s for s in sub if s["model"] == base]
                     if other:
-                        b = max(other, key=lambda s: s["mean"]) if suite.higher_is_better else \
-                            min(other, key=lambda s: s["mean"])
+                        b = top(other)
                         line += f" {'beats' if better(o['mean'], b['mean']) else 'loses to'} {base} ({b['mean']:.3f});"
                 line = line.rstrip(";") + "."
             out.append(line)

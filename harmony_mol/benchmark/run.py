@@ -14,14 +14,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harmony_mol.benchmark.cells import CellData, run_cell
+from harmony_mol.benchmark.cells import NEURAL, CellData, run_cell
 from harmony_mol.benchmark.config import BenchmarkConfig
 from harmony_mol.benchmark.results import ResultStore, settings_hash
 from harmony_mol.benchmark.suites import DEDUPE, SUITE_DEFS
 
 logger = logging.getLogger(__name__)
-
-NEURAL = ("harmony-pretrained", "harmony-scratch", "gin")
 
 
 @dataclass(frozen=True)
