@@ -21,6 +21,16 @@ REPO = Path(__file__).resolve().parents[1]
 torch.set_num_threads(1)
 
 
+@pytest.fixture(autouse=True)
+def _restore_torch_globals():
+    """A test that changes torch's thread count or deterministic mode (fine-tuning does) must not leak it."""
+    threads = torch.get_num_threads()
+    deterministic = torch.are_deterministic_algorithms_enabled()
+    yield
+    torch.set_num_threads(threads)
+    torch.use_deterministic_algorithms(deterministic)
+
+
 def _shared_data_dir() -> Path | None:
     env = os.environ.get("HARMONY_DATA_DIR")
     for cand in ([Path(env)] if env else []) + [REPO.parent / "shared" / "data"]:

@@ -59,13 +59,3 @@ def tiny_classification() -> TinyDataset:
 
 
 TINY_ENCODER = {"hidden_dim": 32, "wgcn_hidden": 32, "mlp_hidden": 32, "heads": 2, "edge_dim": 8, "gate_hidden": 8}
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny models run fastest single-threaded (intra-op threads thrash on a busy 2-core box)."""
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
-    torch.use_deterministic_algorithms(False)

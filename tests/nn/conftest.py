@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-import torch
 from torch_geometric.data import Batch
 
 from .nn_graphs import MOL_DIMS, make_graph
@@ -14,11 +13,3 @@ def mol_batch() -> Batch:
     """Three molecule-like graphs (5, 7 and 4 atoms)."""
     return Batch.from_data_list([make_graph(n, MOL_DIMS, seed=i) for i, n in enumerate((5, 7, 4))])
 
-
-@pytest.fixture(autouse=True)
-def _one_torch_thread():
-    """Tiny tensors: OpenMP threads only add contention on a shared 2-core machine (restored after)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
