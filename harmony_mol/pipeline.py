@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -28,7 +27,7 @@ from harmony_mol.config import config_from_dict, load_config
 from harmony_mol.data.config import FeaturizeConfig
 from harmony_mol.finetune.config import FinetuneConfig
 from harmony_mol.ssl.config import PretrainConfig
-from harmony_mol.utils.io import atomic_write_text
+from harmony_mol.utils.io import atomic_write_text, pid_file_owner, release_pid_file, try_pid_file
 
 logger = logging.getLogger(__name__)
 
@@ -201,16 +200,6 @@ def write_summary(root: Path, markdown: str, payload: dict[str, Any]) -> Path:
 
 
 # ---------------------------------------------------------------------------------- run lock
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def acquire_run_lock(out_dir: str | Path) -> Path:
     """Take ``<out_dir>/.run.lock`` (O_EXCL); a stale lock (dead pid) is replaced.
 
@@ -219,36 +208,16 @@ def acquire_run_lock(out_dir: str | Path) -> Path:
     Raises:
         RuntimeError: another live process holds the lock (the message names it).
     """
-    d = Path(out_dir)
-    d.mkdir(parents=True, exist_ok=True)
-    lock = d / ".run.lock"
-    for _ in range(2):
-        try:
-            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-        except FileExistsError:
-            try:
-                pid = int(lock.read_text().strip() or "0")
-            except (OSError, ValueError):
-                pid = 0
-            if pid and _pid_alive(pid):
-                raise RuntimeError(f"another run (pid {pid}) is already using {d}; refusing to start "
-                                   f"an overlapping run (lock file {lock})") from None
-            logger.warning("removing stale lock %s (pid %s is gone)", lock, pid)
-            lock.unlink(missing_ok=True)
-            continue
-        with os.fdopen(fd, "w") as fh:
-            fh.write(str(os.getpid()))
-        return lock
-    raise RuntimeError(f"could not take the lock {lock}")
+    lock = Path(out_dir) / ".run.lock"
+    if not try_pid_file(lock):
+        raise RuntimeError(f"another run (pid {pid_file_owner(lock)}) is already using {out_dir}; refusing to "
+                           f"start an overlapping run (lock file {lock})")
+    return lock
 
 
 def release_run_lock(lock: Path) -> None:
     """Remove a lock taken by :func:`acquire_run_lock` (only if this process holds it)."""
-    try:
-        if int(lock.read_text().strip() or "0") == os.getpid():
-            lock.unlink()
-    except (OSError, ValueError):
-        pass
+    release_pid_file(lock)
 
 
 def next_max_steps(out_dir: str | Path, steps_per_run: int) -> int:

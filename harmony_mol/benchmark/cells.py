@@ -69,7 +69,7 @@ def rf_cell(cfg: BenchmarkConfig, data: CellData, split: dict[str, list[int]], s
 
     if data.features is None:
         raise ValueError(f"no random-forest features for {data.name}")
-    out = random_forest(data.features, data.y, split, data.task_type, cfg.rf_trees, seed)
+    out = random_forest(data.features, data.y, split, data.task_type, cfg.rf_trees, seed, n_jobs=cfg.threads or -1)
     m = {k: headline(compute_metrics(data.task_type, yt, yp, data.target_names, k), data.metric)
          for k, (yt, yp) in out.items()}
     return {"test": m.get("test"), "valid": m.get("valid"), "best_epoch": None, "artifact": ""}

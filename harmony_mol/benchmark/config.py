@@ -75,7 +75,7 @@ class BenchmarkConfig:
         work_dir: Scratch (datasets, bundles, split files); ``None``: ``runs/benchmark/<suite>``.
         data_dir: Shared data directory (``None``: ``$HARMONY_DATA_DIR`` or ``../shared/data``).
         device: ``cpu``, ``cuda`` or ``auto``.
-        threads: torch threads per run (0 = default).
+        threads: torch threads per run and random-forest jobs (0 = default: all cores).
         resume: Keep rows already in ``results.csv`` with the same config hash and skip those cells.
     """
 

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import fcntl
 import hashlib
 import io
 import json
 import logging
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from harmony_mol.benchmark.config import BenchmarkConfig
 from harmony_mol.config import config_to_dict
-from harmony_mol.utils.io import atomic_write_text
+from harmony_mol.utils.io import atomic_write_text, release_pid_file, try_pid_file
 
 logger = logging.getLogger(__name__)
 
@@ -45,37 +48,90 @@ def _num(v: Any) -> Any:
 
 
 class ResultStore:
-    """Rows of one suite's ``results.csv`` (only rows made with ``settings``; failed cells are re-run)."""
+    """Rows of one suite's ``results.csv`` made with ``settings`` (failed cells are listed and re-run).
 
-    def __init__(self, path: Path, settings: str, resume: bool = True) -> None:
+    Several processes may run the same suite at once (each with ``threads: 1`` on its own core): every
+    write re-reads the file under an ``fcntl`` lock and merges, and :meth:`claim` hands each cell to one
+    process through a pid file in ``claims_dir`` (a claim left by a killed process is taken over).
+    """
+
+    def __init__(self, path: Path, settings: str, resume: bool = True, claims_dir: Path | None = None) -> None:
         self.path = Path(path)
         self.settings = settings
+        self.claims_dir = Path(claims_dir) if claims_dir is not None else None
         self.rows: list[dict[str, Any]] = []
-        if resume and self.path.is_file():
-            with open(self.path, newline="") as f:
-                old = [{k: _num(v) if k not in ("error", "settings", "split_hash", "split", "preset", "checkpoint") else v
-                        for k, v in r.items()} for r in csv.DictReader(f)]
-            keep = [r for r in old if r.get("settings") == settings and not r.get("error")]
-            if len(keep) < len(old):
-                logger.warning("%s: dropping %d row(s) made with other settings or that failed", self.path,
-                               len(old) - len(keep))
-            self.rows = keep
-        self._done = {_key(r): str(r.get("checkpoint") or "") for r in self.rows}
+        with self._locked():
+            if not resume:
+                self._write([])  # start over
+            old = self._read()
+        keep = [r for r in old if r.get("settings") == settings]
+        if len(keep) < len(old):
+            logger.warning("%s: dropping %d row(s) made with other settings", self.path, len(old) - len(keep))
+        self.rows = keep
+        self._done = {_key(r): str(r.get("checkpoint") or "") for r in self.rows if not r.get("error")}
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.path.parent / f".{self.path.name}.lock", "a") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
+    def _read(self) -> list[dict[str, Any]]:
+        if not self.path.is_file():
+            return []
+        with open(self.path, newline="") as f:
+            return [{k: _num(v) if k not in ("error", "settings", "split_hash", "split", "preset", "checkpoint") else v
+                     for k, v in r.items()} for r in csv.DictReader(f)]
+
+    def _merge_from_disk(self) -> None:
+        """Re-read the file (the one truth: every process writes its rows there under the lock)."""
+        self.rows = [r for r in self._read() if r.get("settings") == self.settings]
+        self._done = {_key(r): str(r.get("checkpoint") or "") for r in self.rows if not r.get("error")}
+
+    def _write(self, rows: list[dict[str, Any]]) -> None:
+        buf = io.StringIO()
+        w = csv.DictWriter(buf, fieldnames=list(COLUMNS), extrasaction="ignore", lineterminator="\n")
+        w.writeheader()
+        for r in rows:
+            w.writerow({k: ("" if r.get(k) is None else r.get(k)) for k in COLUMNS})
+        atomic_write_text(self.path, buf.getvalue())
 
     def has(self, key: tuple[str, str, str, int, str], checkpoint: str = "") -> bool:
         """Whether this cell already has a result (made from the same pretrained checkpoint, if any)."""
         return key in self._done and self._done[key] == checkpoint
 
+    def _claim_path(self, key: tuple[str, str, str, int, str]) -> Path:
+        assert self.claims_dir is not None
+        return self.claims_dir / ("__".join(map(str, key)) + ".pid")
+
+    def claim(self, key: tuple[str, str, str, int, str], checkpoint: str = "") -> bool:
+        """True when this process should run ``key``: not done (by anyone) and not being run by another process."""
+        with self._locked():
+            self._merge_from_disk()
+            if self.has(key, checkpoint):
+                return False
+            return self.claims_dir is None or try_pid_file(self._claim_path(key))
+
     def add(self, row: dict[str, Any]) -> None:
-        """Append ``row`` and rewrite the file atomically."""
+        """Append ``row``, merge what other processes wrote, and rewrite the file atomically."""
         row = {**row, "settings": self.settings}
-        self.rows.append(row)
-        if not row.get("error"):
-            self._done[_key(row)] = str(row.get("checkpoint") or "")
-        buf = io.StringIO()
-        w = csv.DictWriter(buf, fieldnames=list(COLUMNS), extrasaction="ignore", lineterminator="\n")
-        w.writeheader()
-        for r in self.rows:
-            w.writerow({k: ("" if r.get(k) is None else r.get(k)) for k in COLUMNS})
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(self.path, buf.getvalue())
+        with self._locked():
+            self._merge_from_disk()
+            if not row.get("error"):  # a success replaces an earlier failure of the same cell
+                self.rows = [r for r in self.rows if not (r.get("error") and _key(r) == _key(row))]
+            self.rows.append(row)
+            if not row.get("error"):
+                self._done[_key(row)] = str(row.get("checkpoint") or "")
+            self._write(self.rows)
+        if self.claims_dir is not None:
+            release_pid_file(self._claim_path(_key(row)))
+
+    def refresh(self) -> list[dict[str, Any]]:
+        """All rows with our settings, including those other processes finished meanwhile."""
+        with self._locked():
+            self._merge_from_disk()
+        return self.rows

@@ -3,7 +3,8 @@
 Cells are (dataset, preset, split, seed, model). Every model of a (dataset, split, seed) gets the
 same split file (its hash is in each row). ``results.csv`` is rewritten atomically after every cell,
 so an interrupted run resumes where it stopped (``resume: true``) as long as the settings hash is
-unchanged; rows made with other settings are dropped with a warning.
+unchanged; rows made with other settings are dropped with a warning. Running the same command in
+several processes at once shares the cells out between them (see :class:`ResultStore`).
 """
 
 from __future__ import annotations
@@ -149,7 +150,8 @@ def run_benchmark(cfg: BenchmarkConfig, command: str = "") -> BenchmarkResult:
     kind = "crystal" if cfg.suite == "crystals" else "molecule"
     names = list(cfg.datasets or suite.datasets)
     presets = list(cfg.presets or suite.presets)
-    store = ResultStore(cfg.report_dir / "results.csv", settings_hash(cfg), resume=cfg.resume)
+    store = ResultStore(cfg.report_dir / "results.csv", settings_hash(cfg), resume=cfg.resume,
+                        claims_dir=cfg.scratch_dir / "claims")
     ckpts = {p: ensure_checkpoint(cfg, p, kind) for p in presets} if "harmony-pretrained" in cfg.models else {}
     digests = {p: sha256_file(c)[:16] for p, c in ckpts.items()}
     skipped_models = _unavailable(cfg, kind)
@@ -169,7 +171,7 @@ def run_benchmark(cfg: BenchmarkConfig, command: str = "") -> BenchmarkResult:
                     row_preset = preset if model in NEURAL else "-"
                     key = (name, row_preset, label, seed, model)
                     digest = digests.get(preset, "") if model == "harmony-pretrained" else ""
-                    if store.has(key, digest):
+                    if not store.claim(key, digest):  # done, or another process is running it
                         n_skip += 1
                         continue
                     run_name = f"{name}-{row_preset}-{label}-{model}-s{seed}"
@@ -189,7 +191,7 @@ def run_benchmark(cfg: BenchmarkConfig, command: str = "") -> BenchmarkResult:
     extra = {"checkpoints": {p: str(c) for p, c in ckpts.items()}, "wall_s_this_call": round(wall, 1),
              "models_not_run": skipped_models,
              "cells_run": n_run, "cells_skipped": n_skip}
-    report, summary = write_report(cfg, store.rows, command=command, extra=extra)
+    report, summary = write_report(cfg, store.refresh(), command=command, extra=extra)
     logger.info("benchmark %s: %d cells run, %d already done, report %s", cfg.suite, n_run, n_skip, report)
     return BenchmarkResult(report, store.path, summary, n_run, n_skip, wall)
 

@@ -68,7 +68,8 @@ def atomic_torch_save(obj: Any, path: str | Path) -> None:
         torch.save(obj, fh)
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether process ``pid`` exists on this machine."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -76,6 +77,45 @@ def _pid_alive(pid: int) -> bool:
     except PermissionError:  # exists, owned by someone else
         return True
     return True
+
+
+def pid_file_owner(path: str | Path) -> int:
+    """The pid written in ``path`` (0 if the file is missing or unreadable)."""
+    try:
+        return int(Path(path).read_text().strip() or "0")
+    except (OSError, ValueError):
+        return 0
+
+
+def try_pid_file(path: str | Path) -> bool:
+    """Create ``path`` holding this process's pid, exclusively (``O_EXCL``).
+
+    A file left by a process that is gone is taken over (with a warning). Returns False when a live
+    process (this one included) holds it. The building block of run locks and of benchmark cell claims.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    for _ in range(2):
+        try:
+            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            pid = pid_file_owner(path)
+            if pid and pid_alive(pid):
+                return False
+            logger.warning("removing stale %s (pid %s is gone)", path, pid)
+            path.unlink(missing_ok=True)
+            continue
+        with os.fdopen(fd, "w") as fh:
+            fh.write(str(os.getpid()))
+        return True
+    return False
+
+
+def release_pid_file(path: str | Path) -> None:
+    """Remove ``path`` if this process wrote it (see :func:`try_pid_file`)."""
+    path = Path(path)
+    if pid_file_owner(path) == os.getpid():
+        path.unlink(missing_ok=True)
 
 
 def remove_stale_partials(final: str | Path) -> list[Path]:
@@ -91,7 +131,7 @@ def remove_stale_partials(final: str | Path) -> list[Path]:
     for p in final.parent.glob(f".{final.name}.*"):
         rest = p.name[len(final.name) + 2:]
         pid_text = rest[4:] if rest.startswith("old-") else (rest.split(".", 1)[0] if p.name.endswith(".partial") else "")
-        if not pid_text.isdigit() or _pid_alive(int(pid_text)):
+        if not pid_text.isdigit() or pid_alive(int(pid_text)):
             continue
         shutil.rmtree(p, ignore_errors=True)
         removed.append(p)

@@ -94,6 +94,36 @@ def test_result_store_resumes_only_same_settings(tmp_path: Path) -> None:
     assert ResultStore(path, "other").rows == []
 
 
+def test_result_store_shares_cells_between_processes(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    path, claims = tmp_path / "results.csv", tmp_path / "claims"
+    a, b = ResultStore(path, "h", claims_dir=claims), ResultStore(path, "h", claims_dir=claims)
+    k0, k1 = ("bbbp", "-", "scaffold", 0, "rf"), ("bbbp", "-", "scaffold", 1, "rf")
+    assert a.claim(k0) and not b.claim(k0)  # a runs seed 0, so b moves on
+    assert b.claim(k1)
+    row = {"dataset": "bbbp", "preset": "-", "split": "scaffold", "model": "rf"}
+    b.add({**row, "seed": 1, "test": 0.7})
+    a.add({**row, "seed": 0, "test": 0.8})  # merges b's row instead of overwriting it
+    assert sorted(r["seed"] for r in ResultStore(path, "h").rows) == [0, 1]
+    assert not list(claims.iterdir())  # claims released
+    assert not b.claim(k0) and {r["seed"] for r in b.refresh()} == {0, 1}
+    # a failed cell is re-run and its success replaces the failure row
+    k2 = ("bbbp", "-", "scaffold", 2, "rf")
+    assert a.claim(k2)
+    a.add({**row, "seed": 2, "test": None, "error": "boom"})
+    assert b.claim(k2)
+    b.add({**row, "seed": 2, "test": 0.75})
+    assert [r["test"] for r in a.refresh() if r["seed"] == 2] == [0.75]
+    # a claim left by a killed process is taken over
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    k3 = ("bbbp", "-", "scaffold", 3, "rf")
+    b._claim_path(k3).write_text(str(dead.pid))
+    assert a.claim(k3)
+
+
 def test_gin_encoder_shapes_and_rebuild() -> None:
     from harmony_mol.checkpoint import build_encoder
     from harmony_mol.nn.gin import GINConfig, GINEncoder
