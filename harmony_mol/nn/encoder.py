@@ -38,10 +38,13 @@ class HarmonyEncoder(nn.Module):
         out_dim: Width of the node embeddings (``cfg.hidden_dim``).
         in_dim: Width of the node input ``h0`` (``hidden_dim`` in ``"embed"`` mode, ``F`` in ``"raw"``).
         mask_token: Learnable ``[in_dim]`` vector that replaces ``h0`` of masked nodes.
+        edge_mask_token: Learnable ``[edge_dim]`` vector that replaces the embedding of masked edges
+            (only with ``cfg.edge_mask_token``).
 
     Shapes:
         - batch.x ``[N, C_cat]`` int64, batch.x_feat ``[N, F]``, batch.edge_index ``[2, E]``,
-          batch.edge_attr ``[E, C_bond]`` int64, batch.edge_feat ``[E, F_e]``; node_mask ``[N]`` bool
+          batch.edge_attr ``[E, C_bond]`` int64, batch.edge_feat ``[E, F_e]``; node_mask ``[N]`` bool,
+          edge_mask ``[E]`` bool
           -> ``[N, hidden_dim]`` (and tokens ``[N, S, hidden_dim]`` with ``return_tokens``).
     """
 
@@ -71,6 +74,10 @@ class HarmonyEncoder(nn.Module):
             CategoricalFloatEmbedding(dims.bond_cat_dims, dims.edge_float_dim, cfg.edge_dim) if use_edge_emb else None
         )
         edge_dim = cfg.edge_dim if use_edge_emb else 0
+        if cfg.edge_mask_token and not use_edge_emb:
+            raise ValueError("edge_mask_token needs an edge embedding: records with edge features and "
+                             "edge_gate='features' or edge_messages=True")
+        self.edge_mask_token = nn.Parameter(torch.zeros(cfg.edge_dim)) if cfg.edge_mask_token else None
         self.stacks = nn.ModuleList(
             WGCNStack(
                 hops=k, in_dim=self.in_dim, hidden=cfg.wgcn_hidden, out_dim=d, edge_dim=edge_dim,
@@ -127,17 +134,26 @@ class HarmonyEncoder(nn.Module):
                              f"{node_mask.dtype} {tuple(node_mask.shape)}")
         return torch.where(node_mask.unsqueeze(-1), self.mask_token.to(h0.dtype), h0)
 
-    def embed_edges(self, batch: Any) -> Tensor | None:
-        """Edge embedding ``e`` used by gates and edge messages, or None.
+    def embed_edges(self, batch: Any, edge_mask: Tensor | None = None) -> Tensor | None:
+        """Edge embedding ``e`` used by gates and edge messages, or None; ``edge_mask`` rows become
+        :attr:`edge_mask_token`.
 
         Shapes:
-            - ``[E, edge_dim]``.
+            - edge_mask ``[E]`` bool -> ``[E, edge_dim]``.
         """
         if self.edge_embed is None:
             return None
-        return self.edge_embed(getattr(batch, "edge_attr", None), getattr(batch, "edge_feat", None))
+        e = self.edge_embed(getattr(batch, "edge_attr", None), getattr(batch, "edge_feat", None))
+        if edge_mask is None:
+            return e
+        if self.edge_mask_token is None:
+            raise ValueError("edge_mask given but the encoder has no edge mask token (set edge_mask_token: true)")
+        if edge_mask.dtype != torch.bool or edge_mask.shape != (e.size(0),):
+            raise ValueError(f"edge_mask must be a bool tensor of shape [{e.size(0)}], got "
+                             f"{edge_mask.dtype} {tuple(edge_mask.shape)}")
+        return torch.where(edge_mask.unsqueeze(-1), self.edge_mask_token.to(e.dtype), e)
 
-    def tokens(self, h0: Tensor, batch: Any) -> Tensor:
+    def tokens(self, h0: Tensor, batch: Any, edge_mask: Tensor | None = None) -> Tensor:
         """Pre-attention tokens ``[linear, wgcn_1..wgcn_K, mlp]`` from a (possibly masked) ``h0``.
 
         Shapes:
@@ -146,7 +162,7 @@ class HarmonyEncoder(nn.Module):
         edge_index = batch.edge_index
         if edge_index.dim() != 2 or edge_index.size(0) != 2:
             raise ValueError(f"edge_index must be [2, E], got {tuple(edge_index.shape)}")
-        edge_emb = self.embed_edges(batch)
+        edge_emb = self.embed_edges(batch, edge_mask)
         parts = self.fused_in(h0).split(self.split_sizes, dim=-1)
         t_lin = parts[0] + self.lin_bias
         z = self.dropout(torch.relu(parts[1] + self.mlp_bias))
@@ -156,13 +172,14 @@ class HarmonyEncoder(nn.Module):
         t_wgcn = [stack(xw0, h0, edge_emb, edge_index) for stack, xw0 in zip(self.stacks, parts[2:])]
         return torch.stack([t_lin, *t_wgcn, t_mlp], dim=1)
 
-    def encode(self, h0: Tensor, batch: Any, return_tokens: bool = False) -> Tensor | tuple[Tensor, Tensor]:
+    def encode(self, h0: Tensor, batch: Any, return_tokens: bool = False,
+               edge_mask: Tensor | None = None) -> Tensor | tuple[Tensor, Tensor]:
         """Tokens -> attention block -> read-out, from a given node input ``h0`` (e.g. already masked).
 
         Shapes:
             - h0 ``[N, in_dim]`` -> ``[N, hidden_dim]`` (+ tokens ``[N, S, hidden_dim]``).
         """
-        tokens = self.tokens(h0, batch)
+        tokens = self.tokens(h0, batch, edge_mask)
         if self.cfg.readout == "cls" and not return_tokens:
             return self.block(tokens, first_only=True)  # exact cls fast path: only token 0's output
         y = self.block(tokens)
@@ -170,13 +187,15 @@ class HarmonyEncoder(nn.Module):
         return (z, y) if return_tokens else z
 
     def forward(
-        self, batch: Any, node_mask: Tensor | None = None, return_tokens: bool = False
+        self, batch: Any, node_mask: Tensor | None = None, return_tokens: bool = False,
+        edge_mask: Tensor | None = None,
     ) -> Tensor | tuple[Tensor, Tensor]:
-        """Encode every node of ``batch``; ``node_mask`` selects nodes whose input becomes the mask token.
+        """Encode every node of ``batch``; ``node_mask`` selects nodes whose input becomes the mask token
+        (``edge_mask``: edges whose bond embedding becomes the edge mask token).
 
         Returns:
             ``[N, hidden_dim]`` node embeddings, plus the post-attention tokens ``[N, S, hidden_dim]`` if
             ``return_tokens``.
         """
         h0 = self.apply_mask(self.embed_nodes(batch), node_mask)
-        return self.encode(h0, batch, return_tokens=return_tokens)
+        return self.encode(h0, batch, return_tokens=return_tokens, edge_mask=edge_mask)

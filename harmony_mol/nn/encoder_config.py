@@ -76,6 +76,9 @@ class EncoderConfig:
             (method §8.2; needs edge features).
         edge_dim: Width of the edge-feature embedding ``e_ij`` used by the gate and the edge messages.
         mask_token_init: ``"zeros"`` (code) or ``"normal"`` (paper, N(0, 1)).
+        edge_mask_token: Add a learnable ``[edge_dim]`` token (zeros init) that replaces the bond embedding
+            of masked edges (``edge_mask`` in ``forward``; pretraining's ``masking.mask_edges`` turns it on;
+            needs edge features).
         code_hop_quirk: ``False``: exact hop counts; ``True``: the code's ``max(L, 2)`` hops per stack.
     """
 
@@ -102,6 +105,7 @@ class EncoderConfig:
     edge_messages: bool = True
     edge_dim: int = 32
     mask_token_init: MaskInit = "zeros"
+    edge_mask_token: bool = False
     code_hop_quirk: bool = False
 
     def __post_init__(self) -> None:

@@ -8,7 +8,7 @@ r = 0.5 driven by a per-atom difficulty buffer. The official code's behaviours a
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
@@ -32,6 +32,8 @@ class MaskingConfig:
         warmup_steps: Random masking for the first steps ...
         warmup_epochs: ... or epochs (the larger of the two wins). Unseen graphs are random anyway.
         min_one: ``prob`` sanity check: every graph with >= 2 nodes gets at least one masked node.
+        mask_edges: Also hide the bond features of every edge that touches a masked atom behind a learnable
+            edge mask token (Hu et al. AttrMasking style, method §8.5; turns on ``encoder.edge_mask_token``).
     """
 
     strategy: Literal["random", "diffi", "prob"] = "prob"
@@ -41,6 +43,7 @@ class MaskingConfig:
     warmup_steps: int = 0
     warmup_epochs: float = 0.0
     min_one: bool = True
+    mask_edges: bool = False
 
     def __post_init__(self) -> None:
         if not 0.0 < self.ratio < 1.0:
@@ -64,6 +67,9 @@ class ObjectiveConfig:
         ema_schedule: ``constant`` (code) or ``cosine``.
         copy_buffers: Copy BatchNorm buffers to the teacher after each update (code: no).
         teacher_mode: ``eval`` (no dropout, running BN stats) or ``train`` (code).
+        graph_weight: Weight of the optional graph-level JEPA term (method §8.6): the student's mean-pooled
+            embedding of each graph regressed on the teacher's with the same loss, added to the node loss
+            (0 = off, as in the paper).
     """
 
     loss: Literal["l2", "mse", "sce", "byol"] = "l2"
@@ -76,6 +82,11 @@ class ObjectiveConfig:
     ema_schedule: Literal["constant", "cosine"] = "constant"
     copy_buffers: bool = True
     teacher_mode: Literal["eval", "train"] = "eval"
+    graph_weight: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.graph_weight < 0:
+            raise ValueError(f"objective.graph_weight must be >= 0, got {self.graph_weight}")
 
 
 @dataclass(frozen=True)
@@ -159,3 +170,5 @@ class PretrainConfig:
             raise ValueError("set epochs >= 1 or max_steps >= 1")
         if self.checkpoint_every < 1 or self.log_every < 1:
             raise ValueError("checkpoint_every and log_every must be >= 1")
+        if self.masking.mask_edges and not self.encoder.edge_mask_token:  # the student needs the token
+            object.__setattr__(self, "encoder", replace(self.encoder, edge_mask_token=True))

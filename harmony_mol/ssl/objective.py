@@ -20,7 +20,7 @@ from torch import Tensor, nn
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["LOSSES", "per_node_loss", "graph_mean", "ssl_loss", "Predictor", "collapse_stats"]
+__all__ = ["LOSSES", "per_node_loss", "graph_mean", "ssl_loss", "graph_level_loss", "Predictor", "collapse_stats"]
 
 LOSSES = ("l2", "mse", "sce", "byol")
 
@@ -77,6 +77,27 @@ def ssl_loss(student: Tensor, teacher: Tensor, batch: Tensor | None, kind: str =
     if mask is not None and masked_weight != 1.0:
         weight = torch.where(mask, torch.full_like(node, masked_weight), torch.ones_like(node))
     return graph_mean(node, batch, num_graphs, weight), node.detach()
+
+
+def graph_level_loss(student: Tensor, teacher: Tensor, batch: Tensor | None, kind: str = "l2",
+                     alpha: float = 2.0, num_graphs: int | None = None) -> Tensor:
+    """Graph-level JEPA term (method §8.6): per-graph mean-pooled student vs teacher, averaged over graphs.
+
+    Shapes:
+        student, teacher: ``[N, d]``; batch: ``[N]`` int64 or None (one graph); returns a scalar.
+    """
+    if batch is None:
+        return per_node_loss(student.float().mean(0, keepdim=True), teacher.float().mean(0, keepdim=True),
+                             kind, alpha).mean()
+    g = num_graphs if num_graphs is not None else int(batch.max()) + 1
+    count = torch.zeros(g, device=student.device).index_add_(0, batch, torch.ones_like(batch, dtype=torch.float))
+    has = count > 0
+
+    def pool(h: Tensor) -> Tensor:
+        h = h.float()
+        return torch.zeros(g, h.size(1), device=h.device).index_add_(0, batch, h)[has] / count[has, None]
+
+    return per_node_loss(pool(student), pool(teacher), kind, alpha).mean()
 
 
 class Predictor(nn.Module):

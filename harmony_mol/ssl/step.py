@@ -3,7 +3,8 @@
 
 Order (method §3.6, batched per §8.5): teacher on the unmasked batch (no grad) -> pick the mask
 (random / +Diffi / +Prob, difficulty from the buffer or an unmasked student pass) -> student on
-the masked batch -> loss over all nodes -> AdamW step, LR step -> EMA update -> store difficulty.
+the masked batch (optionally with the bonds of masked atoms hidden too) -> loss over all nodes (plus the
+optional graph-level term) -> AdamW step, LR step -> EMA update -> store difficulty.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from torch import Tensor, nn
 from harmony_mol.ssl.config import PretrainConfig
 from harmony_mol.ssl.difficulty import DifficultyBuffer
 from harmony_mol.ssl.masking import make_mask, node_difficulty, random_mask
-from harmony_mol.ssl.objective import collapse_stats, ssl_loss
+from harmony_mol.ssl.objective import collapse_stats, graph_level_loss, ssl_loss
 from harmony_mol.ssl.teacher import ema_update, momentum_at
 from harmony_mol.trainer import autocast, clip_gradients
 
@@ -79,9 +80,14 @@ class SSLStepper:
         self.student_fwd, self.predictor_fwd, self.buffer_sync = student_fwd, predictor_fwd, buffer_sync
 
     # ------------------------------------------------------------------------------------
-    def _embed(self, module: nn.Module, batch: Any, node_mask: Tensor | None = None) -> Tensor:
+    def _embed(self, module: nn.Module, batch: Any, node_mask: Tensor | None = None,
+               edge_mask: Tensor | None = None) -> Tensor:
         with autocast(self.device, self.cfg.bf16):
-            return module(batch, node_mask=node_mask) if node_mask is not None else module(batch)
+            if node_mask is None:
+                return module(batch)
+            if edge_mask is None:
+                return module(batch, node_mask=node_mask)
+            return module(batch, node_mask=node_mask, edge_mask=edge_mask)
 
     def _difficulty(self, batch: Any, t: Tensor) -> tuple[Tensor | None, Tensor | None]:
         """(per-node difficulty or None, per-graph seen flag or None)."""
@@ -122,12 +128,18 @@ class SSLStepper:
         with torch.no_grad():
             t = self._embed(self.teacher, batch).float()
         mask = self.choose_mask(batch, t, step, warm)
-        s = self._embed(self.student_fwd, batch, node_mask=mask)
+        edge_mask = None
+        if self.cfg.masking.mask_edges:  # bonds touching a masked atom (AttrMasking style)
+            edge_mask = mask[batch.edge_index[0]] | mask[batch.edge_index[1]]
+        s = self._embed(self.student_fwd, batch, node_mask=mask, edge_mask=edge_mask)
         if self.predictor_fwd is not None:
             with autocast(self.device, self.cfg.bf16):
                 s = self.predictor_fwd(s)
         loss, _ = ssl_loss(s.float(), t, batch.batch, o.loss, o.sce_alpha, mask, o.masked_weight,
                            int(batch.num_graphs))
+        if o.graph_weight > 0:
+            loss = loss + o.graph_weight * graph_level_loss(s.float(), t, batch.batch, o.loss, o.sce_alpha,
+                                                            int(batch.num_graphs))
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         clip_gradients(self.params, self.cfg.optim.grad_clip)

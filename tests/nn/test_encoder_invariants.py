@@ -74,6 +74,31 @@ def test_masked_nodes_see_only_the_mask_token(mol_batch: Batch) -> None:
         enc(mol_batch, node_mask=mask[:-1])
 
 
+def test_edge_mask_token_hides_bond_features(mol_batch: Batch) -> None:
+    torch.manual_seed(0)
+    plain = HarmonyEncoder(small(), MOL_DIMS).eval()
+    enc = HarmonyEncoder(small(edge_mask_token=True), MOL_DIMS).eval()
+    enc.load_state_dict({**plain.state_dict(), "edge_mask_token": enc.edge_mask_token.detach()})
+    torch.testing.assert_close(enc(mol_batch), plain(mol_batch))  # no edge mask: same as without the token
+    emask = mol_batch.batch[mol_batch.edge_index[0]] == 0  # every bond of graph 0
+    out = enc(mol_batch, edge_mask=emask)
+    g0 = mol_batch.batch == 0
+    assert not torch.allclose(out[g0], enc(mol_batch)[g0])
+    torch.testing.assert_close(out[~g0], enc(mol_batch)[~g0])  # other graphs untouched
+    changed = mol_batch.clone()
+    changed.edge_attr[emask] = (changed.edge_attr[emask] + 1) % torch.tensor([5, 3])
+    torch.testing.assert_close(enc(changed, edge_mask=emask), out)  # masked bonds' features are invisible
+    enc.train()
+    enc(mol_batch, node_mask=torch.zeros_like(g0), edge_mask=emask).sum().backward()
+    assert enc.edge_mask_token.grad is not None and enc.edge_mask_token.grad.abs().sum() > 0
+    with pytest.raises(ValueError, match="edge_mask"):
+        plain(mol_batch, edge_mask=emask)
+    with pytest.raises(ValueError, match="edge_mask"):
+        enc(mol_batch, edge_mask=emask[:-1])
+    with pytest.raises(ValueError, match="edge embedding"):
+        HarmonyEncoder(small(edge_mask_token=True, edge_gate="none", edge_messages=False), MOL_DIMS)
+
+
 @pytest.mark.parametrize("readout", ["cls", "hier"])
 @pytest.mark.parametrize("branch_norm", ["layer", "none"])
 def test_no_cross_graph_leakage_and_batch_equals_single(readout: str, branch_norm: str) -> None:

@@ -8,7 +8,7 @@ import pytest
 import torch
 from torch import nn
 
-from harmony_mol.ssl.objective import collapse_stats, graph_mean, per_node_loss, ssl_loss
+from harmony_mol.ssl.objective import collapse_stats, graph_level_loss, graph_mean, per_node_loss, ssl_loss
 from harmony_mol.ssl.teacher import ema_update, make_teacher, momentum_at
 from harmony_mol.trainer import warmup_cosine
 
@@ -59,6 +59,19 @@ def test_loss_is_per_graph_then_over_graphs() -> None:
                           masked_weight=3.0)
     assert node.tolist() == [1.0, 1.0, 1.0, 4.0]
     assert loss.item() == pytest.approx((1.0 + 4.0) / 2)
+
+
+def test_graph_level_term_compares_pooled_means() -> None:
+    batch = torch.tensor([0, 0, 0, 1])
+    t = torch.tensor([[1.0, 0.0], [0.0, 1.0], [2.0, 2.0], [5.0, 5.0]])
+    s = t.clone()
+    s[0], s[1] = t[1], t[0]  # swapping nodes inside a graph leaves its mean unchanged
+    assert graph_level_loss(s, t, batch) == 0 and ssl_loss(s, t, batch)[0] > 0
+    s[3] = torch.tensor([6.0, 5.0])  # graph 1's mean is off by (1, 0): l2 = 1, averaged over 2 graphs
+    assert math.isclose(float(graph_level_loss(s, t, batch)), 0.5)
+    # an empty graph id (num_graphs larger than the batch) is ignored
+    assert math.isclose(float(graph_level_loss(s, t, batch, num_graphs=3)), 0.5)
+    assert math.isclose(float(graph_level_loss(s[3:], t[3:], None)), 1.0)
 
 
 def test_warmup_cosine_schedule() -> None:

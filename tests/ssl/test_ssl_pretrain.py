@@ -172,3 +172,14 @@ def test_pretrain_switches_run(mols64: Path, tmp_path: Path, over: dict) -> None
     ckpt = load_checkpoint(path)
     assert (ckpt["predictor"] is not None) == bool(over.get("objective.predictor", False))
     assert (ckpt["state"]["difficulty"] is not None) == (over.get("masking.difficulty_source") == "code")
+
+
+def test_bond_masking_and_graph_term_pretrain_and_reload(mols64: Path, tmp_path: Path) -> None:
+    cfg = _cfg(mols64, tmp_path / "run", max_steps=4, **{"masking.mask_edges": True, "objective.graph_weight": 1.0})
+    assert cfg.encoder.edge_mask_token  # turned on by masking.mask_edges
+    path = pretrain(cfg)
+    assert len(_losses(tmp_path / "run")) == 4
+    raw = torch.load(path, weights_only=True)
+    assert raw["student"]["edge_mask_token"].abs().sum() > 0  # trained from its zero init
+    enc, _ = load_encoder(path, "student")
+    assert enc.edge_mask_token is not None
