@@ -52,9 +52,20 @@ def _sizes(cfg: BenchmarkConfig, checkpoints: dict[str, str]) -> list[str]:
     return lines
 
 
+def _call_lines(calls: list[dict[str, Any]]) -> list[str]:
+    """One line per logged ``run_benchmark`` call (``calls.jsonl``), oldest first."""
+    out = []
+    for c in sorted(calls, key=lambda c: str(c.get("call"))):
+        end = (f"ended {c['ended']}, {c.get('cells_run')} cells run, {c.get('cells_skipped')} skipped, "
+               f"{float(c.get('wall_s') or 0) / 60:.1f} min" if "ended" in c else "no end logged (running, or stopped)")
+        out.append(f"  - {c.get('call')} pid {c.get('pid')} on {c.get('host')}, commit {c.get('commit')}: "
+                   f"`{c.get('command')}`; {end}")
+    return out
+
+
 def provenance_lines(cfg: BenchmarkConfig, rows: list[dict[str, Any]], command: str,
-                     extra: dict[str, Any]) -> list[str]:
-    """Markdown bullet lines."""
+                     extra: dict[str, Any], calls: list[dict[str, Any]] | None = None) -> list[str]:
+    """Markdown bullet lines (``calls``: the logged calls that wrote rows, see ``ResultStore.calls``)."""
     hw = hardware()
     walls = sum(float(r.get("wall_s") or 0) for r in rows)
     lines = [f"- Command: `{command or 'run_benchmark(cfg)'}`",
@@ -63,6 +74,8 @@ def provenance_lines(cfg: BenchmarkConfig, rows: list[dict[str, Any]], command: 
              f"- Versions: {json.dumps(versions(), sort_keys=True)}",
              f"- Cells in results.csv: {len(rows)}; summed cell wall time {walls / 60:.1f} min; "
              f"this call: {json.dumps(extra, sort_keys=True)}",
+             "- Calls logged in `calls.jsonl` (several may run at once and share the cells; calls made before "
+             "the log existed are not listed):", *(_call_lines(calls or []) or ["  - none"]),
              "- Datasets (featurized copies; sha256 of the shared input files):", *_data_hashes(cfg),
              "- Model sizes:", *_sizes(cfg, extra.get("checkpoints", {})),
              "", "Config:", "", "```json", json.dumps(config_to_dict(cfg), indent=1, sort_keys=True, default=str), "```"]

@@ -160,7 +160,8 @@ def _plot(summary: list[dict[str, Any]], suite: Suite, path: Path) -> None:
 
 
 def write_report(cfg: BenchmarkConfig, rows: list[dict[str, Any]], command: str = "",
-                 extra: dict[str, Any] | None = None) -> tuple[Path, list[dict[str, Any]]]:
+                 extra: dict[str, Any] | None = None,
+                 calls: list[dict[str, Any]] | None = None) -> tuple[Path, list[dict[str, Any]]]:
     """Write ``summary.csv``, ``summary.png`` and ``report.md`` into ``cfg.report_dir``; return (report, summary)."""
     from harmony_mol.benchmark.provenance import provenance_lines
 
@@ -191,7 +192,7 @@ def write_report(cfg: BenchmarkConfig, rows: list[dict[str, Any]], command: str 
     if errors:
         text += ["## Failed cells", ""] + [f"- {r['dataset']} {r['preset']} {r['split']} seed {r['seed']} "
                                            f"{r['model']}: {r['error']}" for r in errors] + [""]
-    text += ["## Provenance", "", *provenance_lines(cfg, rows, command, extra or {}), ""]
+    text += ["## Provenance", "", *provenance_lines(cfg, rows, command, extra or {}, calls or []), ""]
     path = out / "report.md"
     atomic_write_text(path, "\n".join(text))
     return path, summary

@@ -130,6 +130,32 @@ class ResultStore:
         if self.claims_dir is not None:
             release_pid_file(self._claim_path(_key(row)))
 
+    @property
+    def calls_path(self) -> Path:
+        """``calls.jsonl`` beside ``results.csv``: one line per start / end of a ``run_benchmark`` call."""
+        return self.path.parent / "calls.jsonl"
+
+    def log_call(self, event: dict[str, Any]) -> None:
+        """Append one call event (command, commit, pid, cell counts...) to :attr:`calls_path` atomically."""
+        with self._locked():
+            old = self.calls_path.read_text() if self.calls_path.is_file() else ""
+            atomic_write_text(self.calls_path, old + json.dumps({**event, "settings": self.settings},
+                                                                 sort_keys=True, default=str) + "\n")
+
+    def calls(self) -> list[dict[str, Any]]:
+        """The logged calls made with our settings, one dict per call (start merged with its end, if any)."""
+        if not self.calls_path.is_file():
+            return []
+        out: dict[tuple[Any, Any], dict[str, Any]] = {}
+        for line in self.calls_path.read_text().splitlines():
+            try:
+                ev = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if ev.get("settings") == self.settings:
+                out.setdefault((ev.get("pid"), ev.get("call")), {}).update(ev)
+        return list(out.values())
+
     def refresh(self) -> list[dict[str, Any]]:
         """All rows with our settings, including those other processes finished meanwhile."""
         with self._locked():

@@ -10,6 +10,8 @@ several processes at once shares the cells out between them (see :class:`ResultS
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +21,7 @@ from harmony_mol.benchmark.cells import NEURAL, CellData, run_cell
 from harmony_mol.benchmark.config import BenchmarkConfig
 from harmony_mol.benchmark.results import ResultStore, settings_hash
 from harmony_mol.benchmark.suites import DEDUPE, SUITE_DEFS
+from harmony_mol.utils.provenance import git_commit
 
 logger = logging.getLogger(__name__)
 
@@ -152,6 +155,9 @@ def run_benchmark(cfg: BenchmarkConfig, command: str = "") -> BenchmarkResult:
     presets = list(cfg.presets or suite.presets)
     store = ResultStore(cfg.report_dir / "results.csv", settings_hash(cfg), resume=cfg.resume,
                         claims_dir=cfg.scratch_dir / "claims")
+    call = {"pid": os.getpid(), "call": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())}
+    store.log_call({**call, "command": command or "run_benchmark(cfg)", "commit": git_commit(),
+                    "host": socket.gethostname(), "datasets": names, "seeds": list(cfg.seeds), "models": list(cfg.models)})
     ckpts = {p: ensure_checkpoint(cfg, p, kind) for p in presets} if "harmony-pretrained" in cfg.models else {}
     digests = {p: sha256_file(c)[:16] for p, c in ckpts.items()}
     skipped_models = _unavailable(cfg, kind)
@@ -188,10 +194,12 @@ def run_benchmark(cfg: BenchmarkConfig, command: str = "") -> BenchmarkResult:
                     n_run += 1
                     logger.info("cell %s: test %s = %s (%.1f s)", run_name, suite.metric, res["test"], res["wall_s"])
     wall = time.perf_counter() - t0
+    store.log_call({**call, "ended": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()), "cells_run": n_run,
+                    "cells_skipped": n_skip, "wall_s": round(wall, 1)})
     extra = {"checkpoints": {p: str(c) for p, c in ckpts.items()}, "wall_s_this_call": round(wall, 1),
              "models_not_run": skipped_models,
              "cells_run": n_run, "cells_skipped": n_skip}
-    report, summary = write_report(cfg, store.refresh(), command=command, extra=extra)
+    report, summary = write_report(cfg, store.refresh(), command=command, extra=extra, calls=store.calls())
     logger.info("benchmark %s: %d cells run, %d already done, report %s", cfg.suite, n_run, n_skip, report)
     return BenchmarkResult(report, store.path, summary, n_run, n_skip, wall)
 
@@ -205,5 +213,6 @@ def rebuild_report(cfg: BenchmarkConfig, command: str = "") -> BenchmarkResult:
         raise ValueError(f"{store.path}: no finished cells made with these settings (hash {store.settings}); "
                          "pass the config the run used")
     ckpts = {p: str(c) for p, c in cfg.pretrain.checkpoints.items() if Path(c).is_file()}
-    report, summary = write_report(cfg, store.rows, command=command, extra={"checkpoints": ckpts})
+    report, summary = write_report(cfg, store.rows, command=command, extra={"checkpoints": ckpts},
+                                   calls=store.calls())
     return BenchmarkResult(report, store.path, summary, 0, len(store.rows), 0.0)

@@ -122,6 +122,13 @@ def test_result_store_shares_cells_between_processes(tmp_path: Path) -> None:
     k3 = ("bbbp", "-", "scaffold", 3, "rf")
     b._claim_path(k3).write_text(str(dead.pid))
     assert a.claim(k3)
+    # call log: a start and its end merge into one call; another settings hash is not listed
+    a.log_call({"pid": 1, "call": "t0", "command": "harmony benchmark x"})
+    b.log_call({"pid": 2, "call": "t1", "command": "harmony benchmark y"})
+    a.log_call({"pid": 1, "call": "t0", "ended": "t2", "cells_run": 3})
+    ResultStore(path, "other").log_call({"pid": 3, "call": "t3"})
+    calls = sorted(a.calls(), key=lambda c: c["pid"])
+    assert [(c["pid"], c.get("cells_run")) for c in calls] == [(1, 3), (2, None)]
 
 
 def test_gin_encoder_shapes_and_rebuild() -> None:

@@ -126,5 +126,8 @@ def test_benchmark_flow_regression_suite(prefect_harness, tmp_path: Path, repo_r
                            out_dir=tmp_path / "report")
     again = run_benchmark(cfg)
     assert again.n_run == 0 and again.n_skipped == 8
+    calls = [json.loads(line) for line in (tmp_path / "report" / "calls.jsonl").read_text().splitlines()]
+    assert calls[-1]["cells_run"] == 0 and calls[-1]["cells_skipped"] == 8 and calls[-2]["pid"] == calls[-1]["pid"]
+    assert "0 cells run, 8 skipped" in (tmp_path / "report" / "report.md").read_text()  # each call is listed
     assert (tmp_path / "work" / "datasets" / "corpus-freesolv-harmony").is_dir()  # the corpus copy stays in work_dir
     assert not (repo_root / "data" / "molecules" / "freesolv.csv-harmony").exists()
