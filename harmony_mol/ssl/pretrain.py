@@ -4,7 +4,7 @@ The loop is resumable exactly: data order is a function of (seed, epoch) only, e
 comes from one saved generator, and ``last.pt`` stores model, EMA teacher, optimiser, scheduler,
 RNG states, the difficulty buffer, the loader position and the loss history. A run killed at any
 point and restarted with ``resume=True`` replays the same batches and masks from its last
-checkpoint. Under ``torchrun`` (``WORLD_SIZE`` > 1) each rank trains a DDP student on its shard of
+checkpoint (:mod:`harmony_mol.ssl.run_state`; the data path is :mod:`harmony_mol.ssl.epoch_data`). Under ``torchrun`` (``WORLD_SIZE`` > 1) each rank trains a DDP student on its shard of
 :func:`epoch_order` (:mod:`harmony_mol.ssl.distributed`); rank 0 writes the checkpoints, which hold
 every rank's mask generator and RNG state so a resume with the same number of processes is exact.
 """
@@ -14,83 +14,33 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import torch
-from torch import Tensor
 
 from harmony_mol.checkpoint import load_checkpoint, save_checkpoint
-from harmony_mol.config import config_to_dict, dump_config
+from harmony_mol.config import dump_config
 from harmony_mol.nn.encoder import HarmonyEncoder
 from harmony_mol.nn.inputs import InputDims
+from harmony_mol.ssl import distributed as ddp
 from harmony_mol.ssl.config import PretrainConfig
 from harmony_mol.ssl.curves import plot_curve, write_curve_csv
-from harmony_mol.ssl import distributed as ddp
 from harmony_mol.ssl.difficulty import DifficultyBuffer
+from harmony_mol.ssl.epoch_data import EpochData, epoch_order
 from harmony_mol.ssl.objective import Predictor
+from harmony_mol.ssl.run_state import payload, rank_state, restore
 from harmony_mol.ssl.step import SSLStepper
 from harmony_mol.ssl.teacher import make_teacher
-from harmony_mol.trainer import make_scheduler, resolve_device
+from harmony_mol.trainer import make_scheduler
 from harmony_mol.utils.log import progress_enabled
-from harmony_mol.utils.seed import rng_state, seed_everything, set_rng_state
+from harmony_mol.utils.seed import seed_everything
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["pretrain", "epoch_order"]
+__all__ = ["pretrain", "epoch_order"]  # epoch_order re-exported from epoch_data
 
 
-def epoch_order(n: int, seed: int, epoch: int) -> Tensor:
-    """Permutation of ``range(n)`` for ``epoch``; depends on (seed, epoch) only (resume-safe)."""
-    g = torch.Generator().manual_seed(int(seed) * 1_000_003 + int(epoch))
-    return torch.randperm(n, generator=g)
-
-
-class _Data:
-    """The dataset plus a batch iterator over a given index order (fast or PyG loader)."""
-
-    def __init__(self, cfg: PretrainConfig, device: torch.device) -> None:
-        from harmony_mol.data.store import load_dataset
-
-        if not cfg.dataset:
-            raise ValueError("PretrainConfig.dataset is empty: give the featurized dataset directory")
-        self.cfg, self.device = cfg, device
-        self.ds = load_dataset(cfg.dataset)
-        self.spec = self.ds.spec
-        n_all = len(self.ds)
-        self.n = min(n_all, cfg.max_graphs) if cfg.max_graphs > 0 else n_all
-        if self.n == 0:
-            raise ValueError(f"dataset {cfg.dataset} has no graphs")
-        self.tensors = self.ds.tensors()
-        self.node_ptr = self.tensors["node_ptr"][: self.n + 1].clone()
-        self.fast = None
-        if cfg.loader == "fast":
-            from harmony_mol.data.loaders import FastGraphLoader
-
-            # tensors move to the device once; each batch is collated there with vectorised ops
-            self.fast = FastGraphLoader(self.tensors, batch_size=cfg.batch_size, shuffle=False, device=device)
-
-    def batches(self, order: Tensor) -> Iterator[Any]:
-        """Batches of the graphs in ``order`` (dataset indices), in that order."""
-        bs = self.cfg.batch_size
-        if self.fast is not None:
-            dev_order = order.to(self.device)
-            for start in range(0, order.numel(), bs):
-                yield self.fast.collate(dev_order[start:start + bs])
-            return
-        from torch.utils.data import Subset
-        from torch_geometric.loader import DataLoader
-
-        loader = DataLoader(Subset(self.ds, order.tolist()), batch_size=bs, shuffle=False,
-                            num_workers=self.cfg.num_workers, persistent_workers=False)
-        for i, batch in enumerate(loader):
-            batch = batch.to(self.device, non_blocking=True)
-            batch.graph_index = order[i * bs:(i + 1) * bs].to(self.device)
-            yield batch
-
-
-def _build(cfg: PretrainConfig, data: _Data, device: torch.device, total_steps: int,
+def _build(cfg: PretrainConfig, data: EpochData, device: torch.device, total_steps: int,
            ctx: ddp.DistContext = ddp.DistContext()) -> SSLStepper:
     dims = InputDims.from_spec_dict(data.spec.to_dict())
     student = HarmonyEncoder(cfg.encoder, dims).to(device)
@@ -116,69 +66,6 @@ def _build(cfg: PretrainConfig, data: _Data, device: torch.device, total_steps: 
             buffer.track_updates()
         seed_everything(cfg.seed + 7919 * (ctx.rank + 1), cfg.deterministic)  # own dropout stream per rank
     return st
-
-
-def _rank_state(st: SSLStepper, window: list[float]) -> dict[str, Any]:
-    return {"mask_generator": st.gen.get_state(), "rng": rng_state(), "window": [float(v) for v in window]}
-
-
-def _payload(cfg: PretrainConfig, data: _Data, st: SSLStepper, step: int, epoch: int,
-             batch_in_epoch: int, history: list[list[float]], window: list[float],
-             ranks: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    """Checkpoint dict; ``ranks`` (data-parallel runs) holds every rank's :func:`_rank_state`."""
-    return {
-        "encoder_config": cfg.encoder.to_dict(),
-        "input_dims": InputDims.from_spec_dict(data.spec.to_dict()).to_dict(),
-        "featurizer_spec": data.spec.to_dict(),
-        "pretrain_config": config_to_dict(cfg),
-        "student": st.student.state_dict(),
-        "teacher": st.teacher.state_dict(),
-        "predictor": st.predictor.state_dict() if st.predictor is not None else None,
-        "optimizer": st.optimizer.state_dict(),
-        "scheduler": st.scheduler.state_dict(),
-        "step": step,
-        "epoch": epoch,
-        "rng": rng_state(),
-        "state": {
-            "batch_in_epoch": batch_in_epoch,
-            "mask_generator": st.gen.get_state(),
-            "difficulty": st.buffer.state_dict() if st.buffer is not None else None,
-            "history": history,
-            "window": [float(v) for v in window],  # partial log window (loss, masked, nodes, graphs, steps)
-            "num_graphs": data.n,
-            "world_size": len(ranks) if ranks else 1,
-            "ranks": ranks,
-        },
-    }
-
-
-def _restore(ckpt: dict[str, Any], cfg: PretrainConfig, data: _Data, st: SSLStepper,
-             ctx: ddp.DistContext = ddp.DistContext()) -> tuple[int, int, int, list, list]:
-    saved = ckpt["pretrain_config"]
-    state = ckpt["state"]
-    saved_world = int(state.get("world_size", 1))
-    if saved_world != ctx.world_size:
-        raise ValueError(f"cannot resume: the checkpoint was written by {saved_world} process(es), this run has "
-                         f"{ctx.world_size}; resume with the same number of processes or use a new out_dir")
-    now = config_to_dict(cfg)
-    for key in ("encoder", "masking", "objective", "optim", "batch_size", "seed", "dataset", "max_graphs"):
-        if saved.get(key) != now.get(key):
-            raise ValueError(f"cannot resume: config field {key!r} differs from the checkpoint's "
-                             f"({saved.get(key)!r} vs {now.get(key)!r}); use a new out_dir")
-    st.student.load_state_dict(ckpt["student"])
-    st.teacher.load_state_dict(ckpt["teacher"])
-    if st.predictor is not None:
-        st.predictor.load_state_dict(ckpt["predictor"])
-    st.optimizer.load_state_dict(ckpt["optimizer"])
-    st.scheduler.load_state_dict(ckpt["scheduler"])
-    own = state["ranks"][ctx.rank] if ctx.enabled else {"mask_generator": state["mask_generator"],
-                                                          "rng": ckpt["rng"], "window": state.get("window")}
-    st.gen.set_state(own["mask_generator"])
-    if st.buffer is not None and state.get("difficulty") is not None:
-        st.buffer.load_state_dict(state["difficulty"])
-    set_rng_state(own["rng"])
-    window = list(own.get("window") or [0.0, 0.0, 0.0, 0.0, 0.0])
-    return int(ckpt["step"]), int(ckpt["epoch"]), int(state["batch_in_epoch"]), list(state["history"]), window
 
 
 def pretrain(cfg: PretrainConfig, resume: bool = False) -> Path:
@@ -210,7 +97,7 @@ def _run(cfg: PretrainConfig, resume: bool, ctx: ddp.DistContext, device: torch.
     out = Path(cfg.out_dir)
     if ctx.is_main:
         out.mkdir(parents=True, exist_ok=True)
-    data = _Data(cfg, device)
+    data = EpochData(cfg, device)
     bs, world = cfg.batch_size, ctx.world_size
     steps_per_epoch = math.ceil(math.ceil(data.n / world) / bs)
     total = cfg.max_steps if cfg.max_steps > 0 else cfg.epochs * steps_per_epoch
@@ -220,7 +107,7 @@ def _run(cfg: PretrainConfig, resume: bool, ctx: ddp.DistContext, device: torch.
     win = [0.0, 0.0, 0.0, 0.0, 0.0]  # loss sum, masked nodes, nodes, graphs, steps of the log window
     last = out / "last.pt"
     if resume and last.is_file():
-        step, epoch, b0, history, win = _restore(load_checkpoint(last, device), cfg, data, st, ctx)
+        step, epoch, b0, history, win = restore(load_checkpoint(last, device), cfg, data, st, ctx)
         if ctx.is_main:
             logger.info("resuming from %s at step %d (epoch %d, batch %d)", last, step, epoch, b0)
     elif resume and ctx.is_main:
@@ -250,11 +137,11 @@ def _run(cfg: PretrainConfig, resume: bool, ctx: ddp.DistContext, device: torch.
         if ctx.enabled:
             if st.buffer is not None:
                 ddp.merge_difficulty(st.buffer)
-            ranks = ddp.gather_objects(_rank_state(st, window()))
+            ranks = ddp.gather_objects(rank_state(st, window()))
         if ctx.is_main:
-            payload = _payload(cfg, data, st, step, epoch, b0, history, window(), ranks)
+            ckpt = payload(cfg, data, st, step, epoch, b0, history, window(), ranks)
             for path in paths:
-                save_checkpoint(path, payload)
+                save_checkpoint(path, ckpt)
 
     while step < total and epoch < n_epochs:
         order = ddp.shard_order(epoch_order(data.n, cfg.seed, epoch), ctx.rank, world)

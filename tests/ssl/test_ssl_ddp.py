@@ -98,12 +98,13 @@ def _torchrun(args: list[str], timeout: float = 240) -> subprocess.CompletedProc
 
 def _reference_grad(ds: Path, idx: torch.Tensor, mask: torch.Tensor) -> dict[str, torch.Tensor]:
     """First-step gradient of a 1-process run with batch 2B on the two ranks' graphs and masks."""
-    from harmony_mol.ssl.pretrain import _build, _Data
+    from harmony_mol.ssl.epoch_data import EpochData
+    from harmony_mol.ssl.pretrain import _build
     from harmony_mol.utils.seed import seed_everything
 
     cfg = load_config(PretrainConfig, None, _overrides(ds, batch_size=2 * BATCH, out_dir="unused"))
     seed_everything(cfg.seed, cfg.deterministic)
-    data = _Data(cfg, torch.device("cpu"))
+    data = EpochData(cfg, torch.device("cpu"))
     st = _build(cfg, data, torch.device("cpu"), total_steps=8)
     st.choose_mask = lambda *a, **k: mask  # type: ignore[method-assign]
     st.step(data.fast.collate(idx), 0, warm=True)
