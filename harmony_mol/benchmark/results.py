@@ -64,11 +64,9 @@ class ResultStore:
             if not resume:
                 self._write([])  # start over
             old = self._read()
-        keep = [r for r in old if r.get("settings") == settings]
-        if len(keep) < len(old):
-            logger.warning("%s: dropping %d row(s) made with other settings", self.path, len(old) - len(keep))
-        self.rows = keep
-        self._done = {_key(r): str(r.get("checkpoint") or "") for r in self.rows if not r.get("error")}
+        self._adopt(old)
+        if len(self.rows) < len(old):
+            logger.warning("%s: dropping %d row(s) made with other settings", self.path, len(old) - len(self.rows))
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
@@ -87,10 +85,14 @@ class ResultStore:
             return [{k: _num(v) if k not in ("error", "settings", "split_hash", "split", "preset", "checkpoint") else v
                      for k, v in r.items()} for r in csv.DictReader(f)]
 
+    def _adopt(self, rows: list[dict[str, Any]]) -> None:
+        """Keep the rows made with our settings; index the finished ones."""
+        self.rows = [r for r in rows if r.get("settings") == self.settings]
+        self._done = {_key(r): str(r.get("checkpoint") or "") for r in self.rows if not r.get("error")}
+
     def _merge_from_disk(self) -> None:
         """Re-read the file (the one truth: every process writes its rows there under the lock)."""
-        self.rows = [r for r in self._read() if r.get("settings") == self.settings]
-        self._done = {_key(r): str(r.get("checkpoint") or "") for r in self.rows if not r.get("error")}
+        self._adopt(self._read())
 
     def _write(self, rows: list[dict[str, Any]]) -> None:
         buf = io.StringIO()
@@ -110,6 +112,8 @@ class ResultStore:
 
     def claim(self, key: tuple[str, str, str, int, str], checkpoint: str = "") -> bool:
         """True when this process should run ``key``: not done (by anyone) and not being run by another process."""
+        if self.has(key, checkpoint):  # finished rows never disappear: no need to re-read the file
+            return False
         with self._locked():
             self._merge_from_disk()
             if self.has(key, checkpoint):

@@ -17,6 +17,7 @@ import logging
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
+from torch_geometric.nn import global_mean_pool
 
 logger = logging.getLogger(__name__)
 
@@ -86,18 +87,12 @@ def graph_level_loss(student: Tensor, teacher: Tensor, batch: Tensor | None, kin
     Shapes:
         student, teacher: ``[N, d]``; batch: ``[N]`` int64 or None (one graph); returns a scalar.
     """
-    if batch is None:
-        return per_node_loss(student.float().mean(0, keepdim=True), teacher.float().mean(0, keepdim=True),
-                             kind, alpha).mean()
-    g = num_graphs if num_graphs is not None else int(batch.max()) + 1
-    count = torch.zeros(g, device=student.device).index_add_(0, batch, torch.ones_like(batch, dtype=torch.float))
-    has = count > 0
-
-    def pool(h: Tensor) -> Tensor:
-        h = h.float()
-        return torch.zeros(g, h.size(1), device=h.device).index_add_(0, batch, h)[has] / count[has, None]
-
-    return per_node_loss(pool(student), pool(teacher), kind, alpha).mean()
+    s = global_mean_pool(student.float(), batch, num_graphs)
+    t = global_mean_pool(teacher.float(), batch, num_graphs)
+    if batch is not None:  # graph ids with no node (num_graphs larger than the batch) are left out
+        has = torch.bincount(batch, minlength=s.size(0)) > 0
+        s, t = s[has], t[has]
+    return per_node_loss(s, t, kind, alpha).mean()
 
 
 class Predictor(nn.Module):
