@@ -101,6 +101,10 @@ def _check_structure(structure: Any, o: dict[str, Any], row_id: int | None, sour
     n = len(structure)
     if n == 0:
         raise FeaturizationError("empty structure (no sites)", row_id, source)
+    if n > o["max_atoms"]:
+        raise FeaturizationError(f"{n} sites > limit {o['max_atoms']}", row_id, source)
+    _check_species(structure, row_id, source)
+    _check_geometry(structure, row_id, source)
     if not structure.is_ordered:
         bad = [
             f"{i}:{site.species.formula}"
@@ -113,8 +117,6 @@ def _check_structure(structure: Any, o: dict[str, Any], row_id: int | None, sour
             row_id,
             source,
         )
-    if n > o["max_atoms"]:
-        raise FeaturizationError(f"{n} sites > limit {o['max_atoms']}", row_id, source)
     try:
         z = np.array([site.specie.Z for site in structure], dtype=np.int64)
     except (AttributeError, ValueError) as exc:
@@ -129,6 +131,35 @@ def _check_structure(structure: Any, o: dict[str, Any], row_id: int | None, sour
             source,
         )
     return z
+
+
+def _check_species(structure: Any, row_id: int | None, source: str) -> None:
+    """Every species must be a real element: pymatgen turns unknown symbols (``Xx``, ``Q``) into dummy
+    species whose atomic number comes from a string hash, so keeping them would make a row's fate
+    depend on ``PYTHONHASHSEED``."""
+    from pymatgen.core import DummySpecies, Element, Species
+
+    for i, site in enumerate(structure):
+        for sp in site.species:
+            el = None
+            if isinstance(sp, Element):
+                el = sp
+            elif isinstance(sp, Species) and not isinstance(sp, DummySpecies):
+                el = sp.element
+            if el is None or not 1 <= int(el.Z) <= 118:
+                raise FeaturizationError(f"site {i}: {str(sp)!r} is not a chemical element", row_id, source)
+
+
+def _check_geometry(structure: Any, row_id: int | None, source: str) -> None:
+    """Finite cell and coordinates of sane size (a coordinate of 1e308 would wrap to 0)."""
+    lat = structure.lattice
+    if not np.isfinite(lat.matrix).all() or not all(math.isfinite(v) and v > 0 for v in lat.abc):
+        raise FeaturizationError(f"invalid cell: lengths {lat.abc}", row_id, source)
+    frac = np.asarray(structure.frac_coords, dtype=np.float64)
+    if not np.isfinite(frac).all() or np.abs(frac).max(initial=0.0) > 1e3:
+        k = int(np.argmax(~np.isfinite(frac).all(axis=1) | (np.abs(np.nan_to_num(frac, nan=np.inf)) > 1e3).any(axis=1)))
+        raise FeaturizationError(f"site {k}: fractional coordinates {frac[k].tolist()} are not finite or out of "
+                                 "range (|value| > 1000)", row_id, source)
 
 
 def featurize_structure_np(

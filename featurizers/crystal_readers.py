@@ -7,6 +7,7 @@ import gzip
 import io
 import json
 import math
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from typing import Any
 from featurizers.errors import FeaturizationError
 from featurizers.readers import STRUCTURE_SUFFIXES, RawItem, parse_target
 from featurizers.structures import CrystalText, structure_from_atoms
+from featurizers.text import has_undecodable, printable, undecodable_reason
 
 _POSCAR_NAMES = ("POSCAR", "CONTCAR")
 
@@ -101,8 +103,11 @@ def folder_items(path: Path, target_columns: Sequence[str] | None) -> tuple[list
     id_prop = path / "id_prop.csv"
     if not id_prop.is_file():
         files = sorted(f for f in path.iterdir() if f.is_file() and text_format(f) in ("cif", "poscar"))
-        return [], (RawItem(i, f.stem, _file_payload(f, i), ()) for i, f in enumerate(files))
-    with open(id_prop, encoding="utf-8", newline="") as fh:
+        stems = Counter(f.stem for f in files)
+        # ids are the stems, unless two files share one (a.cif, a.vasp): then the file names
+        return [], (RawItem(i, f.stem if stems[f.stem] == 1 else f.name, _file_payload(f, i), ())
+                    for i, f in enumerate(files))
+    with open(id_prop, encoding="utf-8", errors="surrogateescape", newline="") as fh:
         first = next(csv.reader(fh), [])
     has_header = len(first) > 1 and not _is_number(first[1].strip())
     n_t = max(len(first) - 1, 0)
@@ -114,12 +119,17 @@ def folder_items(path: Path, target_columns: Sequence[str] | None) -> tuple[list
     cols = [names.index(t) + 1 for t in wanted]
 
     def gen() -> Iterator[RawItem]:
-        with open(id_prop, encoding="utf-8", newline="") as fh:
+        with open(id_prop, encoding="utf-8", errors="surrogateescape", newline="") as fh:
             reader = csv.reader(fh)
             if has_header:
                 next(reader, None)
             for row_id, row in enumerate(reader):
                 item_id = row[0].strip() if row else ""
+                bad = next((undecodable_reason(c) for c in row if has_undecodable(c)), None)
+                if bad is not None:
+                    err = FeaturizationError(f"id_prop.csv: {bad}", row_id, printable(item_id))
+                    yield RawItem(row_id, printable(item_id), err, tuple(math.nan for _ in cols))
+                    continue
                 try:
                     ys = tuple(parse_target(row[c] if c < len(row) else None, names[c - 1], row_id) for c in cols)
                 except FeaturizationError as exc:
@@ -150,7 +160,7 @@ def json_items(path: Path, target_columns: Sequence[str] | None) -> tuple[list[s
 
     def lines() -> Iterator[str]:
         raw = gzip.open(path, "rb") if path.name.endswith(".gz") else open(path, "rb")
-        with io.TextIOWrapper(raw, encoding="utf-8") as fh:
+        with io.TextIOWrapper(raw, encoding="utf-8", errors="surrogateescape") as fh:
             yield from fh
 
     names = list(target_columns) if target_columns else None
@@ -169,6 +179,8 @@ def json_items(path: Path, target_columns: Sequence[str] | None) -> tuple[list[s
                 continue
             item_id = str(row_id + 1)
             try:
+                if has_undecodable(line):
+                    raise FeaturizationError(undecodable_reason(line) or "invalid UTF-8", row_id, item_id)
                 rec: Any = json.loads(line)
                 if not isinstance(rec, dict) or "structure" not in rec:
                     raise FeaturizationError("JSON record has no 'structure' key", row_id, item_id)

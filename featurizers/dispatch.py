@@ -12,11 +12,11 @@ from featurizers.record import arrays_to_data
 from featurizers.schema import FeaturizerSpec
 
 
-def _structure(payload: Any, row_id: int, source: str) -> Any:
+def _structure(payload: Any, row_id: int, source: str, max_sites: int | None = None) -> Any:
     from featurizers.structures import CrystalText, structure_from_dict, structure_from_text
 
     if isinstance(payload, CrystalText):
-        return structure_from_text(payload.fmt, payload.text, row_id, payload.source or source)
+        return structure_from_text(payload.fmt, payload.text, row_id, payload.source or source, max_sites)
     if isinstance(payload, dict):
         return structure_from_dict(payload, row_id, source)
     if hasattr(payload, "lattice") and hasattr(payload, "sites"):
@@ -45,7 +45,7 @@ def featurize_item_np(item: Any, spec: FeaturizerSpec) -> dict[str, np.ndarray]:
     if spec.kind == "crystal":
         from featurizers.crystal import featurize_structure_np
 
-        structure = _structure(payload, item.row_id, item.item_id)
+        structure = _structure(payload, item.row_id, item.item_id, int(spec.options.get("max_atoms", 500)))
         return featurize_structure_np(structure, spec, row_id=item.row_id, source=item.item_id)
     raise ValueError(f"featurize_item supports molecule and crystal specs, not {spec.kind!r}")
 

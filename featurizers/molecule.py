@@ -30,6 +30,7 @@ from featurizers.errors import FeaturizationError
 from featurizers.molecule_fast import _HU_BOND_DIR, harmony_features, hu_features, mass_table
 from featurizers.record import arrays_to_data
 from featurizers.schema import FeaturizerSpec
+from featurizers.text import printable, smiles_text_reason
 
 logger = logging.getLogger(__name__)
 
@@ -116,8 +117,13 @@ def featurize_smiles_np(smiles: str, spec: FeaturizerSpec, row_id: int | None = 
         raise FeaturizationError(f"SMILES must be a string, got {type(smiles).__name__}", row_id, str(smiles))
     smi = smiles.strip()
     if not smi:
-        raise FeaturizationError("empty SMILES", row_id, smiles)
-    mol, z = _parse(smi, int(spec.options.get("max_atoms", 200)), row_id)
+        raise FeaturizationError("empty SMILES", row_id, printable(smiles))
+    bad = smiles_text_reason(smi)
+    if bad is not None:
+        raise FeaturizationError(bad, row_id, printable(smi))
+    max_atoms = int(spec.options.get("max_atoms", 200))
+    _check_size(smi, max_atoms, row_id)
+    mol, z = _parse(smi, max_atoms, row_id)
     hu = spec.preset == "hu"
     out = None
     if z is not None:
@@ -125,6 +131,30 @@ def featurize_smiles_np(smiles: str, spec: FeaturizerSpec, row_id: int | None = 
     if out is None:
         out = _features_reference(mol, hu)
     return out
+
+
+def max_smiles_length(max_atoms: int) -> int:
+    """Longest SMILES string read for a ``max_atoms`` limit (generous: bracket atoms, explicit H, stereo)."""
+    return 40 * int(max_atoms) + 1000
+
+
+def _check_size(smi: str, max_atoms: int, row_id: int | None) -> None:
+    """Cheap upper bounds before RDKit parses anything (a 66 kB SMILES takes RDKit minutes).
+
+    The heavy-atom tokens of a SMILES (every atom token except ``[H]``-like and ``*`` atoms) are
+    exactly its heavy atoms, so a count above ``max_atoms`` is rejected without parsing.
+    """
+    limit = max_smiles_length(max_atoms)
+    if len(smi) > limit:
+        raise FeaturizationError(f"SMILES of {len(smi):,} characters > limit {limit:,} (max_atoms {max_atoms})",
+                                 row_id, smi)
+    core = smi.split(" ", 1)[0]  # not the CXSMILES block
+    tokens = _TOKEN.findall(core)
+    if len(tokens) <= max_atoms:
+        return
+    heavy = sum(1 for t in tokens if t != "*" and _ZMAP[t] not in (0, 1))
+    if heavy > max_atoms:
+        raise FeaturizationError(f"{heavy} heavy atoms > limit {max_atoms}", row_id, smi)  # exact count
 
 
 def _parse(smi: str, max_atoms: int, row_id: int | None) -> tuple[Chem.Mol, list[int] | None]:

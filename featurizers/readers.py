@@ -26,10 +26,11 @@ from typing import IO, Any
 
 from featurizers.errors import FeaturizationError
 from featurizers.structures import CrystalText
+from featurizers.text import has_undecodable, printable, undecodable_reason
 
 logger = logging.getLogger(__name__)
 
-SMILES_COLUMN_NAMES = ("smiles", "canonical_smiles", "smiles_string", "mol", "molecule")
+SMILES_COLUMN_NAMES = ("smiles", "canonical_smiles", "smiles_string", "smi", "mol", "molecule")
 CIF_COLUMN_NAMES = ("cif", "structure_cif")
 ID_COLUMN_NAMES = ("id", "material_id", "mol_id", "name", "compound id", "cif_id")
 STRUCTURE_SUFFIXES = (".cif", ".vasp", ".poscar", ".extxyz", ".xyz")
@@ -55,9 +56,10 @@ class RawItem:
 
 
 def _open_text(path: Path) -> IO[str]:
+    """Text with undecodable bytes kept as lone surrogates (flagged per row, see :mod:`featurizers.text`)."""
     if path.name.endswith(".gz"):
-        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8", newline="")
-    return open(path, encoding="utf-8", newline="")
+        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8", errors="surrogateescape", newline="")
+    return open(path, encoding="utf-8", errors="surrogateescape", newline="")
 
 
 def _base_suffix(path: Path) -> str:
@@ -87,14 +89,22 @@ def parse_target(value: Any, column: str, row_id: int) -> float:
     if value is None:
         return math.nan
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value)
+        out = float(value)
+        if math.isinf(out):
+            raise FeaturizationError(f"non-finite target {out} in column {column!r}", row_id)
+        return out
     text = str(value).strip()
     if text.lower() in _MISSING:
         return math.nan
     try:
-        return float(text)
+        out = float(text)
     except ValueError:
-        raise FeaturizationError(f"non-numeric target {text[:40]!r} in column {column!r}", row_id) from None
+        raise FeaturizationError(f"non-numeric target {printable(text[:40])!r} in column {column!r}", row_id) from None
+    if math.isinf(out):
+        raise FeaturizationError(f"non-finite target {text[:40]!r} in column {column!r}", row_id)
+    if math.isnan(out):  # "nan", "-nan", "NaN" spelled any other way: missing, as the markers above
+        return math.nan
+    return out
 
 
 def _pick(header: Sequence[str], wanted: str | None, candidates: Sequence[str], what: str, path: Path) -> str | None:
@@ -107,6 +117,23 @@ def _pick(header: Sequence[str], wanted: str | None, candidates: Sequence[str], 
         if cand in lower:
             return lower[cand]
     return None
+
+
+def find_column(header: Sequence[str], wanted: str | None, candidates: Sequence[str], what: str,
+                path: str | Path) -> str:
+    """The input column to read: ``wanted`` (must exist), else the first header named like one of
+    ``candidates`` (case-insensitive). The one column finder of featurize, fine-tuning and predict.
+
+    Raises:
+        ValueError: ``wanted`` is not a column, or no column is named like a candidate (message names
+            the file, its columns and the option to pass).
+    """
+    col = _pick(header, wanted, candidates, what, Path(path))
+    if col is None:
+        flag = "--cif-column" if what == "CIF" else "--smiles-column"
+        raise ValueError(f"{path}: no {what} column found among {list(header)} (detected names: "
+                         f"{list(candidates)}); pass {flag}")
+    return col
 
 
 def read_items(
@@ -177,9 +204,7 @@ def _csv_items(
         header = next(csv.reader(fh, delimiter=delim), None)
     if not header:
         raise ValueError(f"{path}: empty file (no header row)")
-    col = _pick(header, column, candidates, what, path)
-    if col is None:
-        raise ValueError(f"{path}: no {what} column found; pass one of {list(header)}")
+    col = find_column(header, column, candidates, what, path)
     for t in targets:
         _pick(header, t, (), "target", path)
     id_col = _pick(header, id_column, ID_COLUMN_NAMES, "id", path)
@@ -189,8 +214,13 @@ def _csv_items(
             reader = csv.DictReader(fh, delimiter=delim)
             for row_id, row in enumerate(reader):
                 item_id = (row.get(id_col) or "").strip() if id_col else ""
-                item_id = item_id or str(row_id + 1)
+                item_id = printable(item_id) or str(row_id + 1)
                 value = row.get(col)
+                bad = _undecodable_row(row)
+                if bad is not None:
+                    err = FeaturizationError(bad, row_id, printable(value or "")[:200])
+                    yield RawItem(row_id, item_id, err, tuple(math.nan for _ in targets))
+                    continue
                 try:
                     ys = tuple(parse_target(row.get(t), t, row_id) for t in targets)
                 except FeaturizationError as exc:
@@ -206,6 +236,16 @@ def _csv_items(
     return targets, gen()
 
 
+def _undecodable_row(row: dict[Any, Any]) -> str | None:
+    """The reason a CSV row holds bytes that are not UTF-8 (naming the column), else ``None``."""
+    for key, val in row.items():
+        for text in (val if isinstance(val, list) else [val]):
+            if isinstance(text, str) and has_undecodable(text):
+                name = "extra fields" if key is None else repr(printable(str(key)))
+                return f"{undecodable_reason(text)} in column {name}"
+    return None
+
+
 def _smi_items(path: Path) -> Iterator[RawItem]:
     with _open_text(path) as fh:
         row_id = 0
@@ -215,7 +255,11 @@ def _smi_items(path: Path) -> Iterator[RawItem]:
                 continue  # header line
             smi = parts[0] if parts else ""
             name = " ".join(parts[1:]) if len(parts) > 1 else str(row_id + 1)
-            yield RawItem(row_id, name, smi, ())
+            if has_undecodable(line):
+                err = FeaturizationError(f"{undecodable_reason(line.rstrip())}", row_id, printable(smi))
+                yield RawItem(row_id, printable(name), err, ())
+            else:
+                yield RawItem(row_id, name, smi, ())
             row_id += 1
 
 

@@ -53,7 +53,11 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"checkpoint not found: {path}")
-    ckpt = torch.load(path, map_location=map_location, weights_only=True)
+    try:
+        ckpt = torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as exc:  # noqa: BLE001 - empty, truncated or foreign file: one line naming it
+        raise ValueError(f"{path}: cannot be read as a checkpoint ({type(exc).__name__}: "
+                         f"{' '.join(str(exc).split())[:300] or 'no details'})") from exc
     if not isinstance(ckpt, dict) or ckpt.get("kind") != ENCODER_KIND:
         kind = ckpt.get("kind") if isinstance(ckpt, dict) else type(ckpt).__name__
         raise ValueError(f"{path}: expected an encoder checkpoint (kind='encoder'), got kind={kind!r}")

@@ -1,8 +1,9 @@
 """Screening-grade inference: ``Predictor.load(path).predict([...])`` and streaming file prediction.
 
 Predictions keep one row per input, in input order; inputs that cannot be featurized get NaN and
-their reason in the ``error`` column. Ensembles (several bundles, or a bundle with several members)
-give the member mean as ``<target>`` and the spread as ``<target>_std``.
+their reason in the ``error`` column. Predictions go to ``<target>_pred`` (chemprop's convention), so
+an input column named like the target is never overwritten; ensembles (several bundles, or a bundle
+with several members) give the member mean as ``<target>_pred`` and the spread as ``<target>_std``.
 """
 
 from __future__ import annotations
@@ -143,7 +144,7 @@ class Predictor:
         """Predict SMILES strings (molecule models) or pymatgen Structures (crystal models).
 
         Returns:
-            One row per input, same order: ``input``, one column per target (probability for
+            One row per input, same order: ``input``, ``<target>_pred`` per target (probability for
             classification), ``<target>_std`` for ensembles, and ``error`` ("" when fine).
         """
         if self.bundle.task_type == "embedding":
@@ -176,7 +177,7 @@ class Predictor:
         std = np.concatenate(stds) if stds else np.zeros((0, t))
         df = pd.DataFrame({"input": [x if isinstance(x, str) else getattr(x, "formula", str(x)) for x in inputs]})
         for k, name in enumerate(self.target_names):
-            df[name] = mean[:, k]
+            df[f"{name}_pred"] = mean[:, k]
             if self.is_ensemble:
                 df[f"{name}_std"] = std[:, k]
         df["error"] = errs

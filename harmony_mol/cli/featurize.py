@@ -8,6 +8,8 @@ from typing import Any, Optional
 
 import typer
 
+from harmony_mol.cli.errors import user_errors
+
 
 def featurize_cmd(
     inputs: list[str] = typer.Option([], "--input", "-i", help="File, folder, dataset name (e.g. bbbp) or group "
@@ -60,15 +62,12 @@ def featurize_cmd(
         raise typer.Exit(code=2) from exc
     if not cfg.inputs or cfg.output is None:
         raise typer.BadParameter("--input and --output are required (or give them in --config)")
-    try:
+    with user_errors():
         info = _cache_hit(cfg)
         if info is None:  # only now pay for torch / RDKit / pymatgen imports
             from harmony_mol.data.build import build_dataset
 
             info = build_dataset(cfg)
-    except (ValueError, FileNotFoundError) as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(code=1) from exc
     summary = {"path": str(info.path), "graphs": info.n_graphs, "rejected": info.n_rejected,
                "duplicates": info.n_duplicates, "rejected_csv": str(info.rejected_path),
                "targets": info.target_names, "cache_hit": info.cache_hit, "key": info.key,

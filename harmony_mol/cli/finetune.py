@@ -8,6 +8,8 @@ from typing import Any, Optional
 
 import typer
 
+from harmony_mol.cli.errors import user_errors
+
 
 def finetune_cmd(
     config: Optional[Path] = typer.Option(None, "--config", "-c", help="YAML FinetuneConfig (flags override it)."),
@@ -47,12 +49,9 @@ def finetune_cmd(
         over["data.target_columns"] = list(target_columns)
     if seeds:
         over["seeds"] = list(seeds)
-    try:
+    with user_errors():
         cfg = load_config(FinetuneConfig, config, over)
         res = finetune(cfg)
-    except (ValueError, FileNotFoundError) as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(code=1) from exc
     summary = {"bundle": str(res.bundle_path), "out_dir": str(res.out_dir), "seeds": list(res.seeds),
                "task_type": res.metrics["task_type"], "metric": res.metrics["metric"],
                "summary": res.metrics["summary"], "wall_s": round(res.wall_s, 2)}

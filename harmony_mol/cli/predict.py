@@ -8,6 +8,8 @@ from typing import Optional
 
 import typer
 
+from harmony_mol.cli.errors import user_errors
+
 
 def _fail(exc: Exception) -> None:
     typer.echo(f"error: {exc}", err=True)
@@ -36,13 +38,14 @@ def predict_cmd(
     paths = list(model or []) + list(models or [])
     if not paths:
         raise typer.BadParameter("give --model (and optionally --models)")
-    try:
-        pred = Predictor.load(paths, device=device, batch_size=batch_size, workers=workers, threads=threads)
-        st = pred.predict_file(input_, output, smiles_column=smiles_column, cif_column=cif_column,
-                               chunk_size=chunk_size, progress=progress)
-    except (BundleError, ValueError, FileNotFoundError) as exc:
-        _fail(exc)
-        return
+    with user_errors():
+        try:
+            pred = Predictor.load(paths, device=device, batch_size=batch_size, workers=workers, threads=threads)
+            st = pred.predict_file(input_, output, smiles_column=smiles_column, cif_column=cif_column,
+                                   chunk_size=chunk_size, progress=progress)
+        except (BundleError, ValueError, FileNotFoundError) as exc:
+            _fail(exc)
+            return
     typer.echo(f"wrote {st.output}: {st.n_rows:,} rows ({st.n_failed:,} failed to featurize) "
                f"in {st.seconds:.1f} s ({st.rows_per_s:,.0f} rows/s)")
 
@@ -69,14 +72,15 @@ def embed_cmd(
 
     if (model is None) == (encoder is None):
         raise typer.BadParameter("give exactly one of --model or --encoder")
-    try:
-        kw = {"device": device, "batch_size": batch_size, "workers": workers, "threads": threads}
-        pred = Predictor.load(model, **kw) if model else Predictor.from_encoder(encoder, which, readout, **kw)
-        st = pred.embed_file(input_, output, smiles_column=smiles_column, cif_column=cif_column,
-                             chunk_size=chunk_size, progress=progress)
-    except (BundleError, ValueError, FileNotFoundError) as exc:
-        _fail(exc)
-        return
+    with user_errors():
+        try:
+            kw = {"device": device, "batch_size": batch_size, "workers": workers, "threads": threads}
+            pred = Predictor.load(model, **kw) if model else Predictor.from_encoder(encoder, which, readout, **kw)
+            st = pred.embed_file(input_, output, smiles_column=smiles_column, cif_column=cif_column,
+                                 chunk_size=chunk_size, progress=progress)
+        except (BundleError, ValueError, FileNotFoundError) as exc:
+            _fail(exc)
+            return
     typer.echo(f"wrote {st.output}: {st.n_rows:,} rows ({st.n_failed:,} failed) in {st.seconds:.1f} s")
 
 

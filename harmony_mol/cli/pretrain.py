@@ -14,6 +14,8 @@ from typing import Optional
 
 import typer
 
+from harmony_mol.cli.errors import user_errors
+
 
 def pretrain_cmd(
     config: Optional[Path] = typer.Option(None, "--config", "-c", help="YAML PretrainConfig (configs/pretrain/*.yaml)."),
@@ -33,11 +35,8 @@ def pretrain_cmd(
     except ConfigError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(code=2) from exc
-    try:
+    with user_errors():
         path = pretrain(cfg, resume=resume)
-    except (ValueError, FileNotFoundError) as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(code=1) from exc
     if os.environ.get("RANK", "0") in ("", "0"):  # torchrun: one line from rank 0 only
         typer.echo(str(path))
 

@@ -35,7 +35,7 @@ from harmony_mol.data.packing import ShardWriter
 from harmony_mol.data.request import request_key
 from harmony_mol.data.store import MANIFEST, STORE_FORMAT_VERSION
 from harmony_mol.data.worker import featurize_chunk, pool_context
-from harmony_mol.utils.io import atomic_directory, sha256_file, sha256_text
+from harmony_mol.utils.io import atomic_directory, check_replaceable, pid_alive, sha256_file, sha256_text
 from harmony_mol.utils.log import progress_enabled
 
 logger = logging.getLogger(__name__)
@@ -100,12 +100,10 @@ def build_dataset(cfg: FeaturizeConfig) -> DatasetInfo:
                            target_names=list(hit["target_names"]), cache_hit=True, key=key,
                            seconds=time.perf_counter() - t0, n_duplicates=hit["counts"].get("duplicates", 0),
                            rejected_path=out / "rejected.csv")
-    stale = sorted(out.parent.glob(f".{out.name}.*.partial")) if out.parent.is_dir() else []
-    if stale:
-        logger.warning("found %d unfinished build folder(s) of %s from killed runs (safe to delete once no "
-                       "other build of it runs): %s", len(stale), out, ", ".join(p.name for p in stale))
+    check_replaceable(out, MANIFEST)  # before any work: never replace the user's own files
+    _log_concurrent_builds(out)
     plans, _ = plan_inputs(cfg)
-    with atomic_directory(out) as tmp:
+    with atomic_directory(out, marker=MANIFEST) as tmp:
         tmp.chmod(0o755 & ~_umask())
         stats = _featurize_into(tmp, cfg, plans, spec)
         _check_rejections(tmp, out, stats, cfg.max_reject_fraction)
@@ -126,6 +124,20 @@ def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+def _log_concurrent_builds(out: Path) -> None:
+    """Name the build folders of ``out`` whose writer is still running (killed runs' folders are swept
+    by :func:`~harmony_mol.utils.io.atomic_directory`)."""
+    if not out.parent.is_dir():
+        return
+    live = []
+    for p in sorted(out.parent.glob(f".{out.name}.*.partial")):
+        pid = p.name[len(out.name) + 2:].split(".", 1)[0]
+        if pid.isdigit() and pid_alive(int(pid)):
+            live.append(f"{p.name} (pid {pid})")
+    if live:
+        logger.warning("another build of %s is running (%s); the last one to finish wins", out, ", ".join(live))
 
 
 def _size(path: Path) -> int:

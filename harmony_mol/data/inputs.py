@@ -47,7 +47,7 @@ def detect_kind(path: Path) -> str:
 def csv_header(path: Path) -> list[str]:
     """First row of a (possibly gzipped) CSV file."""
     opener = gzip.open if path.name.endswith(".gz") else open
-    with opener(path, "rt", newline="") as fh:  # type: ignore[operator]
+    with opener(path, "rt", encoding="utf-8", errors="replace", newline="") as fh:  # type: ignore[operator]
         return next(csv.reader(io.StringIO(fh.readline())), [])
 
 
@@ -113,9 +113,14 @@ def _reader_kwargs(plan: ResolvedInput) -> dict[str, Any]:
 
 def source_text(kind: str, item: Any) -> str:
     """What ``index.csv.gz`` / ``rejected.csv`` show as the input: the SMILES, else the item id."""
+    from featurizers.errors import FeaturizationError
+    from featurizers.text import printable
+
     if kind == "molecule" and isinstance(item.payload, str):
-        return item.payload
-    return str(item.item_id)
+        return printable(item.payload)
+    if kind == "molecule" and isinstance(item.payload, FeaturizationError) and item.payload.source:
+        return printable(item.payload.source)  # the SMILES of a row rejected for its label, not its number
+    return printable(str(item.item_id))
 
 
 def iter_inputs(plans: list[ResolvedInput], cfg: FeaturizeConfig, stats: dict[str, Any],

@@ -52,6 +52,17 @@ def _np_featurizer(spec: FeaturizerSpec) -> Callable[[Any], dict[str, np.ndarray
     return lambda item: data_to_arrays(featurizers.featurize_item(item, spec))
 
 
+#: inputs longer than this are cut in ``rejected.csv`` (a 1 MB bad row would otherwise be stored whole)
+MAX_SHOWN_INPUT = 1000
+
+
+def truncate_input(text: str, limit: int = MAX_SHOWN_INPUT) -> str:
+    """``text`` cut to ``limit`` characters with a marker saying how long it was."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}...[truncated: {len(text):,} characters]"
+
+
 def featurize_chunk(spec_dict: dict[str, Any], n_targets: int, chunk: list[ChunkItem]) -> dict[str, Any]:
     """Featurize one chunk; never raises for a bad item.
 
@@ -64,21 +75,22 @@ def featurize_chunk(spec_dict: dict[str, Any], n_targets: int, chunk: list[Chunk
     arrays, row_ids, targets, kept, rejected = [], [], [], [], []
     for row_id, local_row, fname, item in chunk:
         src = source_text(spec.kind, item)
+        shown = truncate_input(src)
         if isinstance(item.payload, BaseException):
             reason = getattr(item.payload, "reason", None) or str(item.payload)
-            rejected.append((row_id, local_row, str(item.item_id), src, reason, fname))
+            rejected.append((row_id, local_row, str(item.item_id), shown, reason, fname))
             continue
         try:
             arr = fn(item)
         except FeaturizationError as exc:
-            rejected.append((row_id, local_row, str(item.item_id), src, exc.reason, fname))
+            rejected.append((row_id, local_row, str(item.item_id), shown, exc.reason, fname))
             continue
         except Exception as exc:  # noqa: BLE001 - a bad row must never stop the run
             logger.debug("unexpected error on row %d", row_id, exc_info=True)
-            rejected.append((row_id, local_row, str(item.item_id), src, f"{type(exc).__name__}: {exc}", fname))
+            rejected.append((row_id, local_row, str(item.item_id), shown, f"{type(exc).__name__}: {exc}", fname))
             continue
         if len(item.targets) != n_targets:
-            rejected.append((row_id, local_row, str(item.item_id), src,
+            rejected.append((row_id, local_row, str(item.item_id), shown,
                              f"{len(item.targets)} label values, expected {n_targets}", fname))
             continue
         arrays.append(arr)

@@ -151,9 +151,28 @@ def _train_one(
     model.load_state_dict(best_state)
     metrics, arrays = split_metrics(model, tensors, split, tasks, task_type, scaler, target_names,
                                     o.eval_batch_size, device)
+    _check_finite(seed, metric, metrics, arrays, history)
     metrics["best_epoch"] = best_epoch
     meta = {"encoder_config": enc_cfg, "input_dims": dims, "head_config": head_cfg, "arrays": arrays}
     return model, scaler, split, history, metrics, meta
+
+
+def _check_finite(seed: int, metric: str, metrics: dict[str, Any], arrays: dict[str, Any],
+                  history: list[dict[str, float]]) -> None:
+    """Refuse a model that predicts NaN / inf or whose validation metric is NaN: it must not be saved.
+
+    Raises:
+        ValueError: naming the seed, the metric and the first epoch whose training loss was not finite.
+    """
+    val = headline(metrics.get("valid", {}), metric)
+    preds = [np.asarray(arr[1]) for arr in arrays.values() if len(arr[1])]
+    bad_pred = any(not np.isfinite(p).all() for p in preds)
+    if (val is None or math.isfinite(val)) and not bad_pred:
+        return
+    first = next((h["epoch"] for h in history if not math.isfinite(h["train_loss"])), None)
+    where = f"; the training loss was not finite from epoch {first}" if first is not None else ""
+    raise ValueError(f"seed {seed}: the model predicts non-finite values (validation {metric} {val}){where}; "
+                     "not saving it (check the labels and the learning rate)")
 
 
 def _summary(per_seed: dict[int, dict[str, Any]], metric_names: list[str]) -> dict[str, Any]:

@@ -20,6 +20,13 @@ from typing import IO, Any
 logger = logging.getLogger(__name__)
 
 
+def current_umask() -> int:
+    """This process's umask (read by setting and restoring it)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 @contextlib.contextmanager
 def atomic_open(path: str | Path, mode: str = "w", **kwargs: Any) -> Iterator[IO[Any]]:
     """Open a temp file next to ``path``; on clean exit fsync it and rename it over ``path``."""
@@ -27,6 +34,7 @@ def atomic_open(path: str | Path, mode: str = "w", **kwargs: Any) -> Iterator[IO
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
+    os.chmod(tmp, 0o666 & ~current_umask())  # mkstemp makes 0600; give the file the mode open() would
     try:
         with open(tmp, mode, **kwargs) as fh:
             yield fh
@@ -141,18 +149,48 @@ def remove_stale_partials(final: str | Path) -> list[Path]:
     return removed
 
 
-@contextlib.contextmanager
-def atomic_directory(final: str | Path) -> Iterator[Path]:
-    """Build a directory under a temp name; rename it to ``final`` only if the block succeeds.
+class RefusedPathError(ValueError):
+    """An output path exists and is not ours to replace (not one of our datasets, not empty)."""
 
-    An existing ``final`` is replaced (moved aside, then deleted) only after the new one is complete.
+
+def check_replaceable(final: str | Path, marker: str | None = None) -> None:
+    """Raise :class:`RefusedPathError` unless ``final`` is absent, an empty folder, or holds ``marker``.
+
+    ``marker`` is the file that makes a folder one of ours (``manifest.json`` for datasets). A regular
+    file, a symlink or a folder with other content is never replaced: it may be the user's data.
     """
     final = Path(final)
+    if not final.exists() and not final.is_symlink():
+        return
+    if final.is_symlink() or not final.is_dir():
+        raise RefusedPathError(f"{final}: exists and is not a folder; refusing to replace it (choose another "
+                               "output path or remove it yourself)")
+    if marker is not None and (final / marker).is_file():
+        return
+    if next(final.iterdir(), None) is None:
+        return
+    what = f"not one of ours (no {marker})" if marker else "not empty"
+    raise RefusedPathError(f"{final}: folder exists, is not empty and is {what}; refusing to replace it "
+                           "(choose another output path or remove it yourself)")
+
+
+@contextlib.contextmanager
+def atomic_directory(final: str | Path, marker: str | None = None) -> Iterator[Path]:
+    """Build a directory under a temp name; rename it to ``final`` only if the block succeeds.
+
+    An existing ``final`` is replaced (moved aside, then deleted) only after the new one is complete,
+    and only when it is an empty folder or holds ``marker`` (see :func:`check_replaceable`); anything
+    else raises :class:`RefusedPathError` before any work is done (and again before the rename, in case
+    the path appeared meanwhile).
+    """
+    final = Path(final)
+    check_replaceable(final, marker)
     final.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_partials(final)
     tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.{os.getpid()}.", suffix=".partial", dir=final.parent))
     try:
         yield tmp
+        check_replaceable(final, marker)
         old = None
         if final.exists():
             old = final.with_name(f".{final.name}.old-{os.getpid()}")

@@ -79,3 +79,26 @@ def test_speed_featurize_json_shape(shared_data):
     assert set(out["molecules"]) == {"harmony", "deepchem", "pyg"} and set(out["crystals"]) == {"harmony", "deepchem"}
     assert out["molecules"]["harmony"] > 0 and out["molecules"]["pyg"] > 0
     assert out["molecules"]["deepchem"] is None and out["crystals"]["deepchem"] is None
+
+
+def test_featurize_never_replaces_a_folder_or_file_that_is_not_ours(tmp_path):
+    """Issue 14 item 1: an existing folder with user files (or a file) at --output is refused, kept whole."""
+    src = tmp_path / "m.csv"
+    src.write_text("smiles,y\nCCO,1\nCCN,2\n")
+    mine = tmp_path / "d"
+    mine.mkdir()
+    (mine / "precious.txt").write_text("x")
+    res = runner.invoke(app, ["featurize", "-i", str(src), "-o", str(mine), "-t", "y", "--no-progress"])
+    assert res.exit_code == 1 and "refusing to replace" in res.output and str(mine) in res.output
+    assert (mine / "precious.txt").read_text() == "x" and sorted(p.name for p in mine.iterdir()) == ["precious.txt"]
+    afile = tmp_path / "f"
+    afile.write_text("keep")
+    res = runner.invoke(app, ["featurize", "-i", str(src), "-o", str(afile), "-t", "y", "--no-progress"])
+    assert res.exit_code == 1 and afile.read_text() == "keep"
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+    empty = tmp_path / "e"
+    empty.mkdir()
+    res = runner.invoke(app, ["featurize", "-i", str(src), "-o", str(empty), "-t", "y", "--no-progress"])
+    assert res.exit_code == 0, res.output
+    res = runner.invoke(app, ["featurize", "-i", str(src), "-o", str(empty), "-t", "y", "--no-progress", "--force"])
+    assert res.exit_code == 0 and (empty / "manifest.json").is_file()  # ours: rebuilt in place

@@ -43,7 +43,7 @@ TRICKY = [
     "C1CC1", "C=1CC=1", "C1CC1C1CC1", "C1CCCCCCCCC1", "C1CCCCCCCCCCCCCCCCCCC1", "C1CC2CCC1C2", "C1CC2(C1)CC2",
     "C12C3C4C1C5C2C3C45", "c1ccc(-c2ccccc2)cc1", "c1ccc2cc3ccccc3cc2c1", "C1=CC2=CC=CC2=C1",
     # dummy atom, CXSMILES block, a name after the SMILES
-    "*CC", "CC(=O)O |$;;;$|", "CCO ethanol",
+    "*CC", "CC(=O)O |$;;;$|",  # "CCO ethanol" is rejected now (whitespace, issue 14): see test_bad_text.py
     "CC(=O)Oc1ccccc1C(=O)O", "OS(=O)(=O)c1ccccc1", "B(O)(O)c1ccccc1", "CC(C)(C)[Si](C)(C)OC",
 ]
 

@@ -51,3 +51,38 @@ def test_finetune_predict_embed_cli(tmp_path: Path) -> None:
 
     res = runner.invoke(app, ["predict", "-m", str(src), "-i", str(inp), "-o", str(tmp_path / "x.csv")])
     assert res.exit_code == 1 and "cannot be read as a model bundle" in res.output
+
+
+def test_unreadable_files_give_one_line_errors(tmp_path: Path) -> None:
+    """Issue 14 item 10: empty / truncated checkpoints and empty CSVs are one line naming the file, no traceback."""
+    runner = CliRunner()
+    src = tmp_path / "train.csv"
+    pd.DataFrame({"smiles": SMILES16, "y": list(heavy_atoms(SMILES16))}).to_csv(src, index=False)
+    empty = tmp_path / "enc.pt"
+    empty.write_bytes(b"")
+    trunc = tmp_path / "trunc.pt"
+    trunc.write_bytes(b"PK\x03\x04" + b"\x00" * 40)
+    cases = [
+        ["finetune", "-i", str(src), "-t", "y", "--pretrained", str(empty), "--out-dir", str(tmp_path / "ft")],
+        ["embed", "--encoder", str(trunc), "-i", str(src), "-o", str(tmp_path / "e.npy")],
+        ["predict", "-m", str(trunc), "-i", str(src), "-o", str(tmp_path / "p.csv")],
+    ]
+    for args in cases:
+        res = runner.invoke(app, args)
+        assert res.exit_code == 1, (args, res.output)
+        assert res.output.startswith("error: ") and "Traceback" not in res.output and "Aborted" not in res.output
+        assert len(res.output.strip().splitlines()) == 1, res.output
+        assert str(empty.name if "finetune" in args else trunc.name) in res.output, res.output
+    (tmp_path / "empty.csv").write_text("")
+    res = runner.invoke(app, ["featurize", "-i", str(tmp_path / "empty.csv"), "-o", str(tmp_path / "d")])
+    assert res.exit_code == 1 and "empty.csv" in res.output and len(res.output.strip().splitlines()) == 1
+
+
+def test_rejected_label_row_shows_the_smiles(tmp_path: Path) -> None:
+    src = tmp_path / "m.csv"
+    src.write_text("smiles,y\nCCO,1\nCCN,abc\nCCC,3\n")
+    res = CliRunner().invoke(app, ["featurize", "-i", str(src), "-o", str(tmp_path / "d"), "-t", "y", "--no-progress",
+                                   "--set", "max_reject_fraction=0.5"])
+    assert res.exit_code == 0, res.output
+    rej = pd.read_csv(tmp_path / "d" / "rejected.csv")
+    assert rej["input"].tolist() == ["CCN"] and "non-numeric target 'abc'" in rej["reason"].iloc[0]

@@ -49,11 +49,11 @@ def test_predict_keeps_order_count_and_errors(bundles: list[Path]) -> None:
     assert len(df) == len(inputs) and df["input"].tolist() == inputs
     bad = df["input"].isin(BAD)
     assert bad.sum() == sum(s in BAD for s in inputs) and bad.sum() >= 5
-    assert (df.loc[bad, "error"] != "").all() and df.loc[bad, ["n_heavy", "mod3"]].isna().all().all()
-    assert (df.loc[~bad, "error"] == "").all() and df.loc[~bad, ["n_heavy", "mod3"]].notna().all().all()
+    assert (df.loc[bad, "error"] != "").all() and df.loc[bad, ["n_heavy_pred", "mod3_pred"]].isna().all().all()
+    assert (df.loc[~bad, "error"] == "").all() and df.loc[~bad, ["n_heavy_pred", "mod3_pred"]].notna().all().all()
     # same molecule -> same prediction wherever it sits and whatever the batch composition
-    alone = pred.predict(["CCO"])["n_heavy"].iloc[0]
-    assert np.allclose(df.loc[df["input"] == "CCO", "n_heavy"], alone, atol=1e-5)
+    alone = pred.predict(["CCO"])["n_heavy_pred"].iloc[0]
+    assert np.allclose(df.loc[df["input"] == "CCO", "n_heavy_pred"], alone, atol=1e-5)
     assert "n_heavy_std" not in df.columns
 
 
@@ -66,9 +66,9 @@ def test_ensemble_mean_and_std(bundles: list[Path]) -> None:
         b = load_bundle(path)
         for i in range(len(b.members)):
             one = type(b)(**{**b.__dict__, "members": [b.members[i]]})
-            singles.append(Predictor(one).predict(SMILES16[:5])["n_heavy"].to_numpy())
+            singles.append(Predictor(one).predict(SMILES16[:5])["n_heavy_pred"].to_numpy())
     stack = np.stack(singles)
-    assert np.allclose(df["n_heavy"].iloc[:5], stack.mean(0), atol=1e-5)
+    assert np.allclose(df["n_heavy_pred"].iloc[:5], stack.mean(0), atol=1e-5)
     assert np.allclose(df["n_heavy_std"].iloc[:5], stack.std(0), atol=1e-5)
     assert np.isnan(df["n_heavy_std"].iloc[5]) and df["error"].iloc[5]
 
@@ -89,8 +89,8 @@ def test_predict_file_streams_all_columns(bundles: list[Path], tmp_path: Path) -
         assert df["note"].iloc[0] == "x, \"quoted\""
         assert stats.n_failed == sum(s in BAD for s in inputs) == int((df["error"] != "").sum())
         ref = pred.predict(inputs)
-        got = pd.to_numeric(df["n_heavy"], errors="coerce").to_numpy()
-        assert np.allclose(got, ref["n_heavy"].to_numpy(), atol=1e-5, equal_nan=True)
+        got = pd.to_numeric(df["n_heavy_pred"], errors="coerce").to_numpy()
+        assert np.allclose(got, ref["n_heavy_pred"].to_numpy(), atol=1e-5, equal_nan=True)
     assert not list(out.parent.glob(".*.tmp"))
 
 
@@ -123,3 +123,67 @@ def test_spec_mismatch_is_refused(bundles: list[Path], tmp_path: Path) -> None:
     with pytest.raises(BundleError, match="trained on features"):
         Predictor.load(p)
     assert torch.load(bundles[0], weights_only=True)["kind"] == "harmony-model"
+
+
+def test_predict_never_overwrites_an_input_column_named_like_the_target(bundles: list[Path], tmp_path: Path) -> None:
+    """Issue 14 item 2: a measured ``n_heavy`` column is kept; predictions go to ``n_heavy_pred``."""
+    src = tmp_path / "in.csv"
+    pd.DataFrame({"smiles": ["CCO", "c1ccccc1", "bad(("], "n_heavy": ["3.0", "measured", ""]}).to_csv(src, index=False)
+    out = tmp_path / "p.csv"
+    Predictor.load(bundles[1]).predict_file(src, out, progress=False)
+    df = pd.read_csv(out, dtype=str, keep_default_na=False)
+    assert df["n_heavy"].tolist() == ["3.0", "measured", ""]
+    assert list(df.columns) == ["smiles", "n_heavy", "n_heavy_pred", "n_heavy_std", "mod3_pred", "mod3_std", "error"]
+    again = tmp_path / "again.csv"
+    with pytest.raises(ValueError, match=r"already has column\(s\) \['n_heavy_pred'"):
+        Predictor.load(bundles[1]).predict_file(out, again, progress=False)
+    assert not again.exists()
+
+
+def test_predict_csv_round_trips_bare_cr_and_bad_bytes(bundles: list[Path], tmp_path: Path) -> None:
+    """Issue 14 items 6 and 7: fields with a bare CR or LF read back as one row in pandas and csv; one
+    undecodable byte flags its row and the others are predicted."""
+    import csv
+
+    src = tmp_path / "in.csv"
+    rows = [["CCO", "a\rb"], ["C\rC", "x"], ["CCN", "p\nq"], ["c1ccccc1", "ok"]]
+    with open(src, "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["smiles", "note"])
+        w.writerows(rows)
+    with open(src, "ab") as fh:
+        fh.write(b"C\xffC,bad byte\r\nCCCC,last\r\n")
+    out = tmp_path / "p.csv"
+    stats = Predictor.load(bundles[0]).predict_file(src, out, progress=False)
+    assert stats.n_rows == 6
+    df = pd.read_csv(out, dtype=str, keep_default_na=False)
+    with open(out, newline="", encoding="utf-8") as fh:
+        back = list(csv.reader(fh))
+    assert len(df) == len(back) - 1 == 6
+    assert df["note"].tolist()[:4] == [r[1] for r in rows] and df["smiles"].tolist()[:4] == [r[0] for r in rows]
+    assert "invalid UTF-8 byte 0xFF" in df["error"].iloc[4] and df["smiles"].iloc[4] == "C\ufffdC"
+    assert "carriage return" in df["error"].iloc[1]
+    assert df["error"].iloc[5] == "" and df["n_heavy_pred"].iloc[5] != ""
+    assert (out.stat().st_mode & 0o777) == 0o666 & ~_umask()
+
+
+def _umask() -> int:
+    import os
+
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def test_predict_output_errors_are_one_line(bundles: list[Path], tmp_path: Path) -> None:
+    src = tmp_path / "in.csv"
+    src.write_text("name,value\na,CCO\n")
+    pred = Predictor.load(bundles[0])
+    with pytest.raises(ValueError, match="no SMILES column found"):
+        pred.predict_file(src, tmp_path / "p.csv", progress=False)
+    (tmp_path / "empty.csv").write_text("")
+    with pytest.raises(ValueError, match="empty.csv: empty file"):
+        pred.predict_file(tmp_path / "empty.csv", tmp_path / "p.csv", progress=False)
+    src.write_text("smiles\nCCO\n")
+    with pytest.raises(ValueError, match="is a folder"):
+        pred.predict_file(src, tmp_path, progress=False)

@@ -39,9 +39,9 @@ def test_predict_structures_keeps_order() -> None:
     pred = Predictor(_crystal_bundle())
     df = pred.predict([nacl, "not a structure", si, nacl])
     assert len(df) == 4 and df["error"].iloc[1] and not df["error"].iloc[[0, 2, 3]].any()
-    assert np.isnan(df["e_form"].iloc[1]) and np.isfinite(df["e_form"].iloc[[0, 2, 3]]).all()
-    assert df["e_form"].iloc[0] == pytest.approx(df["e_form"].iloc[3], abs=1e-6)
-    assert df["e_form"].iloc[0] != pytest.approx(df["e_form"].iloc[2], abs=1e-9)
+    assert np.isnan(df["e_form_pred"].iloc[1]) and np.isfinite(df["e_form_pred"].iloc[[0, 2, 3]]).all()
+    assert df["e_form_pred"].iloc[0] == pytest.approx(df["e_form_pred"].iloc[3], abs=1e-6)
+    assert df["e_form_pred"].iloc[0] != pytest.approx(df["e_form_pred"].iloc[2], abs=1e-9)
 
 
 def test_predict_cif_folder(shared_data: Path, tmp_path: Path) -> None:
@@ -53,7 +53,7 @@ def test_predict_cif_folder(shared_data: Path, tmp_path: Path) -> None:
     assert st.n_rows == len(df) == len(ids)
     assert df["row_id"].tolist() == list(range(len(ids)))
     assert [str(i) for i in df["id"]] == ids
-    assert (df["error"] == "").all() and np.isfinite(df["e_form"]).all()
+    assert (df["error"] == "").all() and np.isfinite(df["e_form_pred"]).all()
 
 
 def test_predict_cif_csv_keeps_all_columns(shared_data: Path, tmp_path: Path) -> None:
@@ -71,4 +71,4 @@ def test_predict_cif_csv_keeps_all_columns(shared_data: Path, tmp_path: Path) ->
         assert out[col].tolist() == src[col].tolist()
     assert out["error"].iloc[1] and out["error"].iloc[2] == "empty CIF"
     assert out["error"].iloc[0] == "" and out["error"].iloc[3] == ""
-    assert out["e_form"].iloc[1] in ("", "nan", "NaN") and float(out["e_form"].iloc[0]) == float(out["e_form"].iloc[0])
+    assert out["e_form_pred"].iloc[1] in ("", "nan", "NaN") and float(out["e_form_pred"].iloc[0]) == float(out["e_form_pred"].iloc[0])

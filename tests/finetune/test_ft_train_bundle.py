@@ -114,3 +114,14 @@ def test_unknown_target_and_config_errors(tmp_path: Path, monkeypatch: pytest.Mo
         train_mod.finetune(_cfg(tmp_path, data={"input": "tiny", "target_columns": ["nope"]}))
     with pytest.raises(ValueError):
         _cfg(tmp_path, split={"method": "random", "fractions": [0.5, 0.5, 0.5]})
+
+
+def test_non_finite_model_is_not_saved(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                       tiny_regression: TinyDataset) -> None:
+    """Issue 14 item 5: a model whose validation metric is NaN is refused, and no model.pt is written."""
+    tiny_regression.tensors()["y"][3, 0] = float("inf")
+    monkeypatch.setattr(train_mod, "resolve_dataset", lambda cfg, spec: tiny_regression)
+    cfg = _cfg(tmp_path, data={"input": "tiny", "target_columns": ["n_heavy"]}, optim={"epochs": 2, "batch_size": 8})
+    with pytest.raises(ValueError, match="non-finite"):
+        train_mod.finetune(cfg)
+    assert not list(tmp_path.rglob("model.pt"))
