@@ -145,6 +145,11 @@ def folder_items(path: Path, target_columns: Sequence[str] | None) -> tuple[list
     return wanted, gen()
 
 
+def resolve_structure_file(folder: Path, item_id: str) -> Path | None:
+    """The structure file of ``item_id`` in an ``id_prop.csv`` folder (as the reader finds it), or ``None``."""
+    return _resolve(folder, item_id)
+
+
 def _resolve(folder: Path, item_id: str) -> Path | None:
     if not item_id:
         return None

@@ -294,3 +294,57 @@ def _sdf_items(path: Path, targets: list[str], id_column: str | None) -> Iterato
             else:
                 yield RawItem(row_id, item_id, smi, ys)
             row_id += 1
+
+
+def count_items(path: str | Path, kind: str | None = None) -> int | None:
+    """How many items :func:`read_items` will yield for ``path`` (for a progress bar's total and ETA),
+    or ``None`` when that cannot be told without parsing (extxyz, single structure files).
+
+    One cheap pass: CSV records (a quoted multi-line CIF cell counts once), lines of ``.smi`` / JSON
+    lines, ``$$$$`` records of an SDF, rows of ``id_prop.csv`` or the structure files of a folder.
+    """
+    p = Path(path)
+    try:
+        kind = kind or detect_kind(p)
+        if p.is_dir():
+            from featurizers.crystal_readers import text_format
+
+            id_prop = p / "id_prop.csv"
+            if not id_prop.is_file():
+                return sum(1 for f in p.iterdir() if f.is_file() and text_format(f) in ("cif", "poscar"))
+            with open(id_prop, encoding="utf-8", errors="surrogateescape", newline="") as fh:
+                reader = csv.reader(fh)
+                first = next(reader, [])
+                n = sum(1 for _ in reader) + (1 if first else 0)
+            header = len(first) > 1 and not _is_float(first[1].strip())
+            return n - (1 if header else 0)
+        suf = _base_suffix(p)
+        if suf in (".csv", ".tsv", ".txt"):
+            csv.field_size_limit(1 << 28)
+            with _open_text(p) as fh:
+                n = sum(1 for row in csv.reader(fh, delimiter="\t" if suf == ".tsv" else ",") if row)
+            return max(n - 1, 0)
+        if suf in (".smi", ".smiles"):  # every line is a row (a blank one is rejected), but a header
+            with _open_text(p) as fh:
+                first = fh.readline()
+                n = (1 if first else 0) + sum(1 for _ in fh)
+            head = first.split()
+            return n - (1 if head and head[0].lower() in ("smiles", "smi") else 0)
+        if suf in (".json", ".jsonl"):
+            with _open_text(p) as fh:
+                return sum(1 for ln in fh if ln.strip())
+        if suf in (".sdf", ".sd"):
+            opener = gzip.open if p.name.endswith(".gz") else open
+            with opener(p, "rb") as fh:
+                return sum(1 for ln in fh if ln.rstrip(b"\r\n") == b"$$$$")
+    except (OSError, ValueError, EOFError):
+        return None
+    return None
+
+
+def _is_float(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True

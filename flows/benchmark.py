@@ -126,7 +126,11 @@ def benchmark_flow(suite: str = "nodes", datasets: list[str] | None = None, out:
         report = graph_report_task({**config, "resume": True}, command)
         rows = [{k: (round(v, 4) if isinstance(v, float) else v) for k, v in r.items()} for r in rows]
     publish_table(rows, f"benchmark-{suite}", f"{suite} benchmark summary")
-    publish_markdown(f"# benchmark {suite}\n\n- report: `{report}`\n- datasets: {len(rows)}\n", f"benchmark-{suite}-md")
+    from harmony_mol.pipeline import plots_markdown
+
+    pngs = sorted(Path(report).parent.glob("*.png"))
+    publish_markdown(f"# benchmark {suite}\n\n- report: `{report}`\n- datasets: {len(rows)}\n\n" + plots_markdown(pngs),
+                     f"benchmark-{suite}-md", f"{suite} benchmark report with its plots")
     return {"suite": suite, "report": report, "rows": rows}
 
 

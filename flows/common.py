@@ -77,3 +77,25 @@ def cli_logging(level: int = logging.INFO) -> None:
     """
     for name in ("harmony_mol", "featurizers", "flows"):
         logging.getLogger(name).setLevel(level)
+
+
+def exit_on_sigterm() -> None:
+    """Turn SIGTERM into ``SystemExit(143)`` so ``finally`` blocks and atexit hooks run (Prefect stops the
+    ephemeral API server it started, temp folders are removed): one signal stops the whole run, no
+    process is left behind. Call once, in the main thread of a flow's command-line entry point."""
+    import signal
+    import sys
+
+    def _stop(signum: int, frame: Any) -> None:
+        logger.warning("SIGTERM: stopping")
+        sys.exit(128 + signum)
+
+    signal.signal(signal.SIGTERM, _stop)
+
+
+def fail(message: str, code: int = 1) -> None:
+    """End a flow's command line with one ``error: ...`` line on stderr (no traceback) and exit ``code``."""
+    import sys
+
+    sys.stderr.write(f"error: {' '.join(str(message).split())}\n")
+    raise SystemExit(code)

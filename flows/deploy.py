@@ -64,17 +64,41 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--run-once", action="store_true", help="run the deployment's flow once now, no server needed")
     ap.add_argument("overrides", nargs="*", help="key=value overrides of the deployment YAML")
     a = ap.parse_args(argv)
-    cfg = load_config(DeployConfig, a.config, a.overrides)
+    from flows.common import fail
+
+    try:
+        cfg = load_config(DeployConfig, a.config, a.overrides)
+        params = deployment_parameters(cfg)
+        check_dataset(cfg.dataset)
+    except (ValueError, OSError) as exc:
+        fail(str(exc))
     if a.run_once:
         from flows.pretrain import pretrain_flow
 
-        pretrain_flow(**deployment_parameters(cfg))
+        pretrain_flow(**params)
         return
-    serve_deployment(cfg)
+    try:
+        serve_deployment(cfg)
+    except RuntimeError as exc:
+        fail(str(exc))
+
+
+def check_dataset(dataset: str | Path, base_dir: Path | None = None) -> None:
+    """Refuse, with one line naming the command that builds it, a deployment whose corpus is not featurized.
+
+    Raises:
+        ValueError: ``dataset`` is not a featurized dataset directory (no ``manifest.json``).
+    """
+    p = Path(dataset)
+    p = p if p.is_absolute() else Path(base_dir or Path.cwd()) / p
+    if not (p / "manifest.json").is_file():
+        raise ValueError(f"{dataset}: no featurized pretraining corpus there; build it first with "
+                         f"`harmony featurize --input pretrain-corpus --dedupe --output {dataset} --workers 2`")
 
 
 if __name__ == "__main__":
-    from flows.common import cli_logging
+    from flows.common import cli_logging, exit_on_sigterm
 
+    exit_on_sigterm()
     cli_logging()
     main()

@@ -18,7 +18,7 @@ from flows.common import cli_logging, publish_markdown, publish_table, retry_on_
 from harmony_mol.config import config_from_dict, config_to_dict, load_config
 from harmony_mol.finetune.config import FinetuneConfig
 from harmony_mol.finetune.train import finetune
-from harmony_mol.pipeline import metrics_rows
+from harmony_mol.pipeline import metrics_rows, plots_markdown
 
 logger = logging.getLogger(__name__)
 
@@ -61,8 +61,9 @@ def finetune_flow(config_path: str | None = None, datasets: list[str] | None = N
     table = [{"run": r["label"], **row} for r in results for row in metrics_rows(r["metrics"])]
     publish_table(table, "finetune-metrics", "Fine-tuning metrics per run (mean/std over the run's seeds)")
     publish_markdown("# finetune\n\n" + "\n".join(
-        f"- {r['label']}: bundle `{r['bundle_path']}`, plots `{Path(r['out_dir']) / 'plots'}`" for r in results) + "\n",
-        "finetune-summary")
+        f"## {r['label']}\n\nbundle `{r['bundle_path']}`\n\n"
+        + plots_markdown(sorted((Path(r["out_dir"]) / "plots").glob("*.png"))) for r in results) + "\n",
+        "finetune-summary", "Fine-tuning runs with their plots")
     return results
 
 

@@ -30,6 +30,7 @@ from harmony_mol.pipeline import (
     metrics_rows,
     stage_configs,
     summary_markdown,
+    write_heldout,
     write_summary,
 )
 
@@ -77,9 +78,12 @@ def pipeline_flow(config_path: str | None = None, kind: str = "molecule", out_di
     _stage(f"3/4 fine-tune -> {Path(st.finetune.out_dir) / st.finetune.name}", t0)
     finetuned = finetune_task(config_to_dict(st.finetune), label=st.finetune.name)
     predictions = None
-    if st.predict_input is not None:
-        _stage(f"4/4 predict {st.predict_input} -> {st.predictions}", t0)
-        predictions = predict_task(finetuned["bundle_path"], str(st.predict_input), str(st.predictions))
+    predict_input = st.predict_input
+    if st.predict_heldout:  # the fine-tuning test rows: never trained on, so the predictions mean something
+        predict_input = write_heldout(finetuned["out_dir"], list(st.featurize.inputs), kind, st.root)
+    if predict_input is not None:
+        _stage(f"4/4 predict {predict_input} -> {st.predictions}", t0)
+        predictions = predict_task(finetuned["bundle_path"], str(predict_input), str(st.predictions))
     wall = time.perf_counter() - t0
     md = summary_markdown(kind, featurized, encoder, finetuned, predictions, wall)
     payload = {"kind": kind, "dataset": featurized, "encoder": encoder, "bundle": finetuned["bundle_path"],
@@ -87,7 +91,8 @@ def pipeline_flow(config_path: str | None = None, kind: str = "molecule", out_di
                "metrics": finetuned["metrics"].get("summary", {}), "wall_s": round(wall, 1)}
     payload["summary_path"] = str(write_summary(st.root, md, payload))
     publish_table(metrics_rows(finetuned["metrics"]), f"metrics-{kind}", "Fine-tuned model metrics")
-    publish_markdown(md, f"pipeline-{kind}", "Pipeline summary")
+    publish_markdown(summary_markdown(kind, featurized, encoder, finetuned, predictions, wall, embed_plots=True),
+                     f"pipeline-{kind}", "Pipeline summary with its plots")
     logger.info("done in %.1f s; summary %s", wall, payload["summary_path"])
     return payload
 
@@ -107,5 +112,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
+    from flows.common import exit_on_sigterm
+
+    exit_on_sigterm()
     cli_logging()
     main()

@@ -22,7 +22,7 @@ from prefect import flow, task
 
 from flows.common import cli_logging, publish_markdown, publish_table, retry_on_io
 from harmony_mol.config import config_from_dict, config_to_dict, load_config, parse_overrides
-from harmony_mol.pipeline import acquire_run_lock, next_max_steps, release_run_lock
+from harmony_mol.pipeline import acquire_run_lock, next_max_steps, plots_markdown, release_run_lock
 from harmony_mol.ssl.config import PretrainConfig
 from harmony_mol.ssl.launch import run_torchrun
 from harmony_mol.ssl.pretrain import pretrain
@@ -81,8 +81,9 @@ def pretrain_flow(config_path: str | None = None, overrides: list[str] | None = 
     curve = Path(cfg.out_dir) / "loss.csv"
     rows = _curve_tail(curve)
     publish_table(rows, "pretrain-loss", f"Last loss-curve rows of {curve}")
-    publish_markdown(f"# pretrain\n\n- checkpoint: `{path}`\n- loss curve: `{Path(cfg.out_dir) / 'loss.png'}`\n"
-                     f"- steps so far: {rows[-1].get('step') if rows else 'n/a'}\n", "pretrain-summary")
+    publish_markdown(f"# pretrain\n\n- checkpoint: `{path}`\n- steps so far: {rows[-1].get('step') if rows else 'n/a'}\n\n"
+                     + plots_markdown([Path(cfg.out_dir) / "loss.png"]), "pretrain-summary",
+                     "Pretraining checkpoint and loss curve")
     return path
 
 

@@ -20,6 +20,7 @@ from typing import Any
 
 import torch
 
+from harmony_mol.checkpoint import meta_build, state_mismatch
 from harmony_mol.finetune.loss import TargetScaler
 from harmony_mol.finetune.model import PropertyModel, build_encoder, build_model
 from harmony_mol.utils.io import atomic_torch_save
@@ -151,7 +152,7 @@ class ModelBundle:
             )
             for m in d["members"]
         ]
-        return cls(
+        bundle = cls(
             encoder_config=dict(d["encoder_config"]), input_dims=dict(d["input_dims"]),
             featurizer_spec=dict(d["featurizer_spec"]), readout=str(d["readout"]),
             head_config=dict(d["head_config"]), task_type=str(d["task_type"]),
@@ -159,6 +160,37 @@ class ModelBundle:
             training_config=dict(d.get("training_config", {})), metrics=dict(d.get("metrics", {})),
             package_version=str(d.get("package_version", "")),
         )
+        check_shapes(bundle, source)
+        return bundle
+
+
+def check_shapes(bundle: ModelBundle, source: str = "<bundle>") -> None:
+    """Check the sizes the bundle declares (encoder / head config, input dims, targets) against its tensors.
+
+    The model is instantiated on PyTorch's ``meta`` device (:func:`~harmony_mol.checkpoint.meta_build`), which
+    allocates no memory, so a bundle that
+    declares, say, a hidden size of 2,000,000 is refused in milliseconds instead of asking for terabytes.
+
+    Raises:
+        BundleError: the configs cannot be built, or a member's weights are missing, extra, not tensors or
+            shaped differently from what the configs declare (naming the first such weight).
+    """
+    try:
+        with meta_build():
+            model = build_model(build_encoder(bundle.encoder_config, bundle.input_dims), len(bundle.target_names),
+                                bundle.readout, bundle.head_config)
+    except Exception as exc:  # noqa: BLE001 - any config the code cannot build is a bad bundle
+        raise BundleError(f"{source}: its encoder / read-out / head configs cannot be built "
+                          f"({type(exc).__name__}: {' '.join(str(exc).split())[:300]})") from exc
+    want = {"encoder": model.encoder.state_dict(), "readout": model.readout.state_dict(),
+            "head": model.head.state_dict()}
+    for i, m in enumerate(bundle.members):
+        for part, expected in want.items():
+            have = getattr(m, part)
+            problem = state_mismatch(expected, have) if isinstance(have, dict) else "weights are not a state dict"
+            if problem:
+                raise BundleError(f"{source}: member {i} {part} {problem}; the file is inconsistent "
+                                  "(edited or corrupted)")
 
 
 def save_bundle(bundle: ModelBundle, path: str | Path) -> Path:

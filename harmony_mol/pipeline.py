@@ -31,7 +31,7 @@ from harmony_mol.utils.io import atomic_write_text, pid_file_owner, release_pid_
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["DeployConfig", "PipelineConfig", "deployment_parameters", "PipelineVariant", "StageConfigs", "acquire_run_lock", "load_pipeline", "metrics_rows",
+__all__ = ["DeployConfig", "PipelineConfig", "deployment_parameters", "PipelineVariant", "StageConfigs", "acquire_run_lock", "heldout_table", "load_pipeline", "metrics_rows", "plots_markdown", "write_heldout",
            "next_max_steps", "release_run_lock", "stage_configs", "summary_markdown", "write_summary"]
 
 Kind = Literal["molecule", "crystal"]
@@ -47,12 +47,20 @@ class PipelineVariant:
         finetune: :class:`~harmony_mol.finetune.config.FinetuneConfig` fields (``data.input``,
             ``model.pretrained`` and ``out_dir`` filled in).
         predict_input: File to predict with the fine-tuned bundle (``None`` = skip predictions).
+        predict_heldout: Predict the fine-tuning test rows instead, written as a held-out input
+            (``<root>/heldout.csv``, or ``<root>/heldout/`` for a structure folder) that no model stage
+            trained on or selected with; the predictions then sit beside the measured values.
     """
 
     featurize: dict[str, Any] = field(default_factory=dict)
     pretrain: dict[str, Any] = field(default_factory=dict)
     finetune: dict[str, Any] = field(default_factory=dict)
     predict_input: str | None = None
+    predict_heldout: bool = False
+
+    def __post_init__(self) -> None:
+        if self.predict_input and self.predict_heldout:
+            raise ValueError("give predict_input or predict_heldout, not both")
 
 
 @dataclass(frozen=True)
@@ -81,6 +89,7 @@ class StageConfigs:
     finetune: FinetuneConfig
     predict_input: Path | None
     predictions: Path
+    predict_heldout: bool = False
 
 
 def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
@@ -139,12 +148,85 @@ def stage_configs(cfg: PipelineConfig, kind: Kind = "molecule", base_dir: Path |
     finetune = config_from_dict(FinetuneConfig, ft, where=f"pipeline[{kind}].finetune")
     pred = _abs(var.predict_input, base) if var.predict_input else None
     return StageConfigs(kind=kind, root=root, featurize=featurize, pretrain=pretrain, finetune=finetune,
-                        predict_input=pred, predictions=root / "predictions.csv")
+                        predict_input=pred, predictions=root / "predictions.csv",
+                        predict_heldout=bool(var.predict_heldout))
 
 
 def load_pipeline(path: str | Path | None, overrides: list[str] | None = None) -> PipelineConfig:
     """Load a pipeline YAML strictly (see :func:`harmony_mol.config.load_config`)."""
     return load_config(PipelineConfig, path, overrides)
+
+
+# ------------------------------------------------------------------------------------ held out
+HELDOUT_MARKER = "heldout.json"
+
+
+def write_heldout(run_dir: str | Path, inputs: list[str], kind: str, root: str | Path) -> Path:
+    """Write the fine-tuning test rows (first seed) as an input file for the predict stage.
+
+    Molecules: ``<root>/heldout.csv`` (``id, smiles, <target>...``). Crystals read from one structure
+    folder: ``<root>/heldout/`` with the test structures' files and an ``id_prop.csv`` of their measured
+    values (so predict keeps them beside the predictions).
+
+    Raises:
+        ValueError: no ``test_predictions.csv`` in ``run_dir``, an empty test split, or crystals that did
+            not come from one structure folder.
+    """
+    import shutil
+
+    import pandas as pd
+
+    from harmony_mol.utils.io import atomic_directory, atomic_open
+
+    src = Path(run_dir) / "test_predictions.csv"
+    if not src.is_file():
+        raise ValueError(f"{src}: not found; the fine-tuning run wrote no test predictions")
+    tp = pd.read_csv(src, dtype={"id": str, "input": str}, keep_default_na=False, na_values=[""])
+    if tp.empty:
+        raise ValueError(f"{src}: the test split is empty; nothing is held out to predict")
+    tp = tp[tp["seed"] == tp["seed"].iloc[0]]
+    truths = [c for c in tp.columns if c not in ("seed", "row_id", "id", "input") and not c.endswith("_pred")]
+    root = Path(root)
+    if kind == "molecule":
+        out = root / "heldout.csv"
+        df = pd.DataFrame({"id": tp["id"], "smiles": tp["input"], **{c: tp[c] for c in truths}})
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_open(out, "w", encoding="utf-8", newline="") as fh:
+            df.to_csv(fh, index=False)
+        return out
+    folders = [Path(p) for p in inputs]
+    if len(folders) != 1 or not folders[0].is_dir():
+        raise ValueError(f"predict_heldout for crystals needs one structure folder as input, got {inputs}")
+    from featurizers.crystal_readers import resolve_structure_file
+
+    out = root / "heldout"
+    with atomic_directory(out, marker=HELDOUT_MARKER) as tmp:
+        rows = []
+        for item_id, *ys in zip(tp["id"], *(tp[c] for c in truths)):
+            f = resolve_structure_file(folders[0], str(item_id))
+            if f is None:
+                raise ValueError(f"{folders[0]}: no structure file for held-out id {item_id!r}")
+            shutil.copy2(f, tmp / f.name)
+            rows.append([f.name, *ys])
+        pd.DataFrame(rows).to_csv(tmp / "id_prop.csv", header=False, index=False)
+        (tmp / HELDOUT_MARKER).write_text(json.dumps({"from": str(src), "n": len(rows)}) + "\n")
+    return out
+
+
+def heldout_table(predictions: str | Path, target_names: list[str], n: int = 8) -> list[dict[str, Any]]:
+    """First ``n`` rows of a held-out predictions CSV: id, then measured and predicted value per target."""
+    import pandas as pd
+
+    df = pd.read_csv(predictions, keep_default_na=False, na_values=[""], nrows=n, dtype={"id": str})
+    out = []
+    for _, r in df.iterrows():
+        row: dict[str, Any] = {"id": r.get("id", r.get("row_id", ""))}
+        for t in target_names:
+            measured = r.get(t, r.get("target")) if len(target_names) == 1 else r.get(t)
+            row[f"{t} measured"] = measured
+            row[f"{t} predicted"] = r.get(f"{t}_pred")
+        out.append(row)
+    return out
 
 
 # ------------------------------------------------------------------------------------- summary
@@ -158,8 +240,30 @@ def metrics_rows(metrics: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
+#: Plots above this size are linked by path instead of embedded (artifacts live in Prefect's database).
+MAX_EMBED_BYTES = 1_500_000
+
+
+def plots_markdown(paths: list[Path], max_bytes: int = MAX_EMBED_BYTES) -> str:
+    """Markdown that shows PNG plots themselves (``data:image/png;base64`` URIs), so a Prefect artifact
+    displays them wherever the UI runs; a file larger than ``max_bytes`` is named by path instead."""
+    import base64
+
+    out = []
+    for p in paths:
+        p = Path(p)
+        if not p.is_file():
+            continue
+        if p.stat().st_size > max_bytes:
+            out.append(f"- `{p}` ({p.stat().st_size:,} bytes, not embedded)")
+            continue
+        data = base64.b64encode(p.read_bytes()).decode("ascii")
+        out.append(f"**{p.stem}**\n\n![{p.stem}](data:image/png;base64,{data})\n")
+    return "\n".join(out) + ("\n" if out else "")
+
+
 def summary_markdown(kind: str, featurized: dict[str, Any], encoder: str, finetuned: dict[str, Any],
-                     predictions: str | None, wall_s: float | None = None) -> str:
+                     predictions: str | None, wall_s: float | None = None, embed_plots: bool = False) -> str:
     """Markdown report of one pipeline run (also published as a Prefect artifact).
 
     Args:
@@ -169,6 +273,7 @@ def summary_markdown(kind: str, featurized: dict[str, Any], encoder: str, finetu
         finetuned: ``{"bundle_path", "out_dir", "metrics"}`` (metrics = ``metrics.json`` content).
         predictions: Predictions CSV (or ``None``).
         wall_s: Total seconds.
+        embed_plots: Show the plots themselves (base64 PNGs, for the Prefect artifact) instead of their paths.
     """
     m = finetuned["metrics"]
     lines = [f"# harmony-mol pipeline ({kind})", "",
@@ -178,9 +283,20 @@ def summary_markdown(kind: str, featurized: dict[str, Any], encoder: str, finetu
              f"- model bundle: `{finetuned['bundle_path']}`",
              f"- plots: `{Path(finetuned['out_dir']) / 'plots'}`"]
     pngs = sorted((Path(finetuned["out_dir"]) / "plots").glob("*.png")) + sorted(Path(encoder).parent.glob("*.png"))
-    lines += [f"  - `{p}`" for p in pngs]
+    if not embed_plots:
+        lines += [f"  - `{p}`" for p in pngs]
     if predictions:
         lines.append(f"- predictions: `{predictions}`")
+        names = list(m.get("target_names", []))
+        try:
+            rows = heldout_table(predictions, names)
+        except (OSError, ValueError, KeyError):
+            rows = []
+        if rows and any(v is not None for r in rows for k, v in r.items() if k.endswith("measured")):
+            lines += ["", "Held-out predictions (first rows; never trained on):", "",
+                      "| " + " | ".join(rows[0]) + " |", "|" + "---|" * len(rows[0])]
+            lines += ["| " + " | ".join(f"{v:.4g}" if isinstance(v, float) else str(v) for v in r.values()) + " |"
+                      for r in rows]
     if wall_s is not None:
         lines.append(f"- wall time: {wall_s:.1f} s")
     lines += ["", f"Task: {m.get('task_type')} on {', '.join(m.get('target_names', []))}; "
@@ -188,7 +304,10 @@ def summary_markdown(kind: str, featurized: dict[str, Any], encoder: str, finetu
               "| split | metric | mean | std | seeds |", "|---|---|---|---|---|"]
     for r in metrics_rows(m):
         lines.append(f"| {r['split']} | {r['metric']} | {r['mean']:.4g} | {r['std']:.2g} | {r['n_seeds']} |")
-    return "\n".join(lines) + "\n"
+    text = "\n".join(lines) + "\n"
+    if embed_plots and pngs:
+        text += "\n## Plots\n\n" + plots_markdown(pngs)
+    return text
 
 
 def write_summary(root: Path, markdown: str, payload: dict[str, Any]) -> Path:

@@ -16,24 +16,36 @@ def _fail(exc: Exception) -> None:
     raise typer.Exit(code=1) from exc
 
 
+def _import_predictor() -> tuple[type, type]:
+    """``(Predictor, BundleError)``, importing only what inference needs (see :mod:`harmony_mol.utils.imports`)."""
+    from harmony_mol.utils.imports import defer_imports, link_deferred
+
+    defer_imports()
+    from harmony_mol.bundle import BundleError
+    from harmony_mol.predict import Predictor
+
+    link_deferred()
+    return Predictor, BundleError
+
+
 def predict_cmd(
-    model: Optional[list[Path]] = typer.Option(None, "--model", "-m", help="Model bundle (repeat for an ensemble)."),
-    models: Optional[list[Path]] = typer.Option(None, "--models", help="More bundles for an ensemble."),
+    model: Optional[list[Path]] = typer.Option(None, "--model", "-m", help="Model bundle (repeat for an ensemble; required, here or with --models)."),
+    models: Optional[list[Path]] = typer.Option(None, "--models", help="More bundles for an ensemble (default: none)."),
     input_: Path = typer.Option(..., "--input", "-i", help="CSV / .smi / SDF of molecules; CIF folder, CSV with a "
                                 "CIF column, id_prop set or JSON lines of crystals."),
-    output: Path = typer.Option(..., "--output", "-o", help="Predictions CSV (input columns + targets + error)."),
-    smiles_column: Optional[str] = typer.Option(None, "--smiles-column", help="SMILES column (default: detected)."),
-    cif_column: Optional[str] = typer.Option(None, "--cif-column", help="CIF column of a crystal CSV."),
+    output: Path = typer.Option(..., "--output", "-o", help="Predictions CSV: the input columns, then <target>_pred (<target>_std for ensembles) and error."),
+    smiles_column: Optional[str] = typer.Option(None, "--smiles-column", help="SMILES column (default: detected: smiles, canonical_smiles, smiles_string, ...)."),
+    cif_column: Optional[str] = typer.Option(None, "--cif-column", help="CIF column of a crystal CSV (default: detected: cif, structure_cif)."),
     batch_size: int = typer.Option(512, "--batch-size", help="Graphs per inference batch."),
     chunk_size: int = typer.Option(8192, "--chunk-size", help="Rows read per chunk (bounds memory)."),
     workers: int = typer.Option(1, "--workers", "-w", help="Featurizing processes."),
     device: str = typer.Option("cpu", "--device", help="cpu | cuda | auto."),
     threads: int = typer.Option(1, "--threads", help="torch threads for inference (0 = torch default)."),
-    progress: Optional[bool] = typer.Option(None, "--progress/--no-progress", help="Progress bar."),
+    progress: Optional[bool] = typer.Option(None, "--progress/--no-progress", help="Progress bar with total and ETA "
+                                            "(default: on when stderr is a terminal)."),
 ) -> None:
     """Predict properties for every input row (failed rows get NaN and an error reason)."""
-    from harmony_mol.bundle import BundleError
-    from harmony_mol.predict import Predictor
+    Predictor, BundleError = _import_predictor()
 
     paths = list(model or []) + list(models or [])
     if not paths:
@@ -57,18 +69,18 @@ def embed_cmd(
     readout: str = typer.Option("mean", "--readout", help="Pooling with --encoder: mean, sum, max, mean_max, ..."),
     input_: Path = typer.Option(..., "--input", "-i", help="Molecules or crystals (as for predict)."),
     output: Path = typer.Option(..., "--output", "-o", help="emb.npy (+ .errors.csv), emb.csv or emb.parquet."),
-    smiles_column: Optional[str] = typer.Option(None, "--smiles-column"),
-    cif_column: Optional[str] = typer.Option(None, "--cif-column"),
-    batch_size: int = typer.Option(512, "--batch-size"),
-    chunk_size: int = typer.Option(8192, "--chunk-size"),
-    workers: int = typer.Option(1, "--workers", "-w"),
-    device: str = typer.Option("cpu", "--device"),
+    smiles_column: Optional[str] = typer.Option(None, "--smiles-column", help="SMILES column (default: detected)."),
+    cif_column: Optional[str] = typer.Option(None, "--cif-column", help="CIF column (default: detected)."),
+    batch_size: int = typer.Option(512, "--batch-size", help="Graphs per inference batch."),
+    chunk_size: int = typer.Option(8192, "--chunk-size", help="Rows read per chunk (bounds memory)."),
+    workers: int = typer.Option(1, "--workers", "-w", help="Featurizing processes."),
+    device: str = typer.Option("cpu", "--device", help="cpu | cuda | auto."),
     threads: int = typer.Option(1, "--threads", help="torch threads for inference (0 = torch default)."),
-    progress: Optional[bool] = typer.Option(None, "--progress/--no-progress"),
+    progress: Optional[bool] = typer.Option(None, "--progress/--no-progress", help="Progress bar with total and ETA "
+                                            "(default: on when stderr is a terminal)."),
 ) -> None:
     """Export pooled graph embeddings (one row per input; NaN rows for inputs that failed)."""
-    from harmony_mol.bundle import BundleError
-    from harmony_mol.predict import Predictor
+    Predictor, BundleError = _import_predictor()
 
     if (model is None) == (encoder is None):
         raise typer.BadParameter("give exactly one of --model or --encoder")
@@ -110,8 +122,30 @@ def speed_predict_cmd(
         typer.echo(f"{k:<22} {v:,.1f}" if isinstance(v, float) else f"{k:<22} {v}")
 
 
+def speed_startup_cmd(
+    model: Optional[Path] = typer.Option(None, "--model", "-m", help="Bundle to time (default: a fresh "
+                                         "default-size model)."),
+    repeats: int = typer.Option(3, "--repeats", help="Runs of each command; the best is reported."),
+    as_json: bool = typer.Option(False, "--json", help="Print the figures as JSON."),
+) -> None:
+    """CPU seconds of `harmony predict` on one SMILES against `python -c "import torch"` (the floor)."""
+    from harmony_mol.speed.startup import measure_startup
+
+    try:
+        res = measure_startup(model=model, repeats=repeats)
+    except (ValueError, RuntimeError, OSError) as exc:
+        _fail(exc)
+        return
+    if as_json:
+        typer.echo(json.dumps(res))
+        return
+    for k, v in res.items():
+        typer.echo(f"{k:<28} {v:.2f}" if isinstance(v, float) else f"{k:<28} {v}")
+
+
 def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:
-    """Add ``harmony predict``, ``harmony embed`` and ``harmony speed predict``."""
+    """Add ``harmony predict``, ``harmony embed``, ``harmony speed predict`` and ``harmony speed startup``."""
     app.command("predict")(predict_cmd)
     app.command("embed")(embed_cmd)
     groups["speed"].command("predict")(speed_predict_cmd)
+    groups["speed"].command("startup")(speed_startup_cmd)

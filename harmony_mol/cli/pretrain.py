@@ -18,9 +18,12 @@ from harmony_mol.cli.errors import user_errors
 
 
 def pretrain_cmd(
-    config: Optional[Path] = typer.Option(None, "--config", "-c", help="YAML PretrainConfig (configs/pretrain/*.yaml)."),
+    config: Optional[Path] = typer.Option(None, "--config", "-c", help="YAML PretrainConfig (configs/pretrain/*.yaml; "
+                                          "default: the built-in PretrainConfig: epochs 10, batch_size 256, "
+                                          "optim.lr 5e-4, masking prob 0.25, device auto, out_dir runs/pretrain)."),
     resume: bool = typer.Option(False, "--resume", help="Continue exactly from <out_dir>/last.pt."),
-    overrides: Optional[list[str]] = typer.Argument(None, help="Config overrides key.sub=value, e.g. optim.lr=1e-3."),
+    overrides: Optional[list[str]] = typer.Argument(None, help="Config overrides key.sub=value, e.g. optim.lr=1e-3 "
+                                                    "or dataset=runs/datasets/x (the dataset has no default)."),
 ) -> None:
     """Self-supervised HarmonyGNN pretraining on a featurized dataset; prints the encoder checkpoint path.
 

@@ -1,17 +1,18 @@
 """``harmony quickstart``: run the Prefect quickstart pipeline (``python -m flows.pipeline``).
 
-The CLI never imports ``flows`` (it sits above the CLI in the layering); it starts the flow module
-in a child process with the same interpreter and passes its exit code through.
+The CLI never imports ``flows`` (it sits above the CLI in the layering); the command replaces this
+process with the flow module (``os.execv``, same interpreter), so one SIGTERM or Ctrl-C stops the whole
+run and the exit code is the flow's.
 """
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 from typing import Optional
 
 import typer
+
+from harmony_mol.cli.serve import exec_module
 
 
 def quickstart_cmd(
@@ -20,16 +21,15 @@ def quickstart_cmd(
     config: Optional[Path] = typer.Option(None, "--config", "-c", help="Pipeline YAML (default configs/quickstart.yaml)."),
     overrides: Optional[list[str]] = typer.Argument(None, help="a.b=value overrides of the pipeline YAML."),
 ) -> None:
-    """Featurize the bundled data, pretrain a small encoder, fine-tune, predict and print test metrics."""
-    cmd = [sys.executable, "-m", "flows.pipeline"]
+    """Featurize the bundled data, pretrain a small encoder, fine-tune, predict held-out rows, print test metrics."""
+    args: list[str] = []
     if config is not None:
-        cmd += ["--config", str(config)]
+        args += ["--config", str(config)]
     if crystal:
-        cmd.append("--crystal")
+        args.append("--crystal")
     if out is not None:
-        cmd += ["--out", str(out)]
-    cmd += list(overrides or [])
-    raise typer.Exit(code=subprocess.call(cmd))
+        args += ["--out", str(out)]
+    exec_module("flows.pipeline", args + list(overrides or []))
 
 
 def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:

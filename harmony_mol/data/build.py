@@ -172,7 +172,8 @@ def _featurize_into(tmp: Path, cfg: FeaturizeConfig, plans: list[Any], spec: Fea
             dup_w.writerow(["row", "row_id", "input", "first_row_id", "file"])
         try:
             chunks = iter_inputs(plans, cfg, stats, dup_w)
-            for result in _run_chunks(chunks, spec_dict, cfg.workers, show, stats):
+            total = _count_rows(plans) if show else None
+            for result in _run_chunks(chunks, spec_dict, cfg.workers, show, stats, total):
                 for row_id, local_row, item_id, source, reason, fname in result["rejected"]:
                     rej_w.writerow([local_row + 1, row_id, item_id, source, reason, fname])
                     stats["rejected"] += 1
@@ -192,17 +193,33 @@ def _featurize_into(tmp: Path, cfg: FeaturizeConfig, plans: list[Any], spec: Fea
     return stats
 
 
+def _count_rows(plans: list[Any]) -> int | None:
+    """Rows of all inputs, counted in one cheap pass (the progress bar's total, hence its ETA); ``None``
+    when an input cannot be counted without parsing it."""
+    from featurizers.readers import count_items
+
+    counts = [count_items(p.path, p.kind) for p in plans]
+    return None if any(c is None for c in counts) else sum(int(c) for c in counts)
+
+
 def _run_chunks(chunks: Iterator[list[Any]], spec_dict: dict[str, Any], workers: int, show: bool,
-                stats: dict[str, Any]) -> Iterator[dict[str, Any]]:
+                stats: dict[str, Any], total: int | None = None) -> Iterator[dict[str, Any]]:
     """Featurize chunks in order, in-process or with a bounded window of in-flight pool tasks."""
     from tqdm.auto import tqdm
 
-    bar = tqdm(unit=" rows", disable=not show, smoothing=0.1, dynamic_ncols=True, desc="featurize")
+    bar = tqdm(total=total, unit=" rows", disable=not show, smoothing=0.1, dynamic_ncols=True, desc="featurize")
+    counted = {"dups": 0}
+
+    def advance(n: int) -> None:  # rows dropped by --dedupe are rows of the total too
+        dups = int(stats.get("duplicates", 0))
+        bar.update(n + dups - counted["dups"])
+        counted["dups"] = dups
+
     try:
         if workers == 1:
             for chunk in chunks:
                 res = featurize_chunk(spec_dict, len(stats["target_names"]), chunk)
-                bar.update(len(chunk))
+                advance(len(chunk))
                 yield res
             return
         ctx = pool_context()
@@ -215,12 +232,12 @@ def _run_chunks(chunks: Iterator[list[Any]], spec_dict: dict[str, Any], workers:
                 while len(pending) >= window:
                     n, fut = pending.popleft()
                     res = fut.get()
-                    bar.update(n)
+                    advance(n)
                     yield res
             while pending:
                 n, fut = pending.popleft()
                 res = fut.get()
-                bar.update(n)
+                advance(n)
                 yield res
     finally:
         bar.close()

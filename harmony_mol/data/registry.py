@@ -147,6 +147,30 @@ DATASETS: dict[str, DatasetEntry] = {e.name: e for e in [
          notes="placeholder labels"),
 ]}
 
+#: Units of the registry's regression targets (label column -> unit), for plot axes.
+TARGET_UNITS: dict[str, str] = {
+    "expt": "kcal/mol", "calc": "kcal/mol",  # FreeSolv hydration free energy
+    "measured log solubility in mols per litre": "log10(mol/L)",  # ESOL
+    "exp": "logD",  # Lipophilicity (octanol/water logD at pH 7.4)
+    "heat_ref": "eV/atom", "heat_all": "eV/atom", "energy_per_atom": "eV/atom", "e_form": "eV/atom",
+    "formation_energy_per_atom": "eV/atom", "dir_gap": "eV", "ind_gap": "eV", "optb88vdw_bandgap": "eV",
+}
+
+
+def target_unit(name: str) -> str | None:
+    """Unit of a target column: :data:`TARGET_UNITS`, or one written at the end of the name in ``(...)``
+    or ``[...]`` (``"gap [eV]"``); ``None`` when unknown."""
+    if name in TARGET_UNITS:
+        return TARGET_UNITS[name]
+    text = name.strip()
+    for open_, close in (("(", ")"), ("[", "]")):
+        if text.endswith(close) and open_ in text:
+            unit = text[text.rindex(open_) + 1:-1].strip()
+            if unit:
+                return unit
+    return None
+
+
 #: Names that expand to several datasets (read one after the other).
 GROUPS: dict[str, tuple[str, ...]] = {
     "pretrain-corpus": ("zinc-decoys", "chembl-deepchem", "moses-zinc"),

@@ -137,17 +137,34 @@ def save_split(split: Split, path: str | Path, row_ids: Sequence[int]) -> None:
 
 
 def load_split(path: str | Path, dataset: Any) -> Split:
-    """Read a split file and map its row ids to indices of ``dataset`` (rows now missing are dropped, logged)."""
-    obj = json.loads(Path(path).read_text())
-    if obj.get("format") != SPLIT_FORMAT:
+    """Read a split file and map its row ids to indices of ``dataset``.
+
+    Rows now missing (rejected by the featurizer, or removed) are dropped and logged; their number per part
+    is in ``meta["dropped"]``.
+
+    Raises:
+        ValueError: not a ``harmony-split/1`` file, or a part is missing.
+    """
+    try:
+        obj = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"{path}: not a split file ({exc})") from None
+    if not isinstance(obj, dict) or obj.get("format") != SPLIT_FORMAT:
+        obj = obj if isinstance(obj, dict) else {}
         raise ValueError(f"{path}: not a split file (format {obj.get('format')!r}, expected {SPLIT_FORMAT})")
+    absent = [name for name in ("train", "valid", "test") if not isinstance(obj.get(name), list)]
+    if absent:
+        raise ValueError(f"{path}: split file lacks the list(s) {absent} of 0-based data-row ids")
     pos = {r: i for i, r in enumerate(dataset.row_ids)}
-    parts, missing = [], 0
+    parts, dropped = [], {}
     for name in ("train", "valid", "test"):
         idx = [pos[r] for r in obj[name] if r in pos]
-        missing += len(obj[name]) - len(idx)
+        dropped[name] = len(obj[name]) - len(idx)
         parts.append(sorted(idx))
-    if missing:
-        logger.warning("%s: %d row ids of the split are not in %s (rejected or removed); dropped",
-                       path, missing, getattr(dataset, "path", "the dataset"))
-    return Split(*parts, meta=dict(obj.get("meta", {})))
+    if any(dropped.values()):
+        logger.warning("%s: %d row ids of the split are not in %s (rejected or removed); dropped "
+                       "(train %d, valid %d, test %d)", path, sum(dropped.values()),
+                       getattr(dataset, "path", "the dataset"), dropped["train"], dropped["valid"], dropped["test"])
+    # ``dropped`` counts, per part, the split's row ids that are not in the dataset (rows the featurizer
+    # rejected): a test metric over fewer rows than the file names must say so.
+    return Split(*parts, meta={**dict(obj.get("meta", {})), "dropped": dropped})

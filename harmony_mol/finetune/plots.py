@@ -39,13 +39,17 @@ def parity_plot(y_true: np.ndarray, y_pred: np.ndarray, target_names: Sequence[s
         keep = ~np.isnan(y_true[:, k])
         yt, yp = y_true[keep, k], y_pred[keep, k]
         ax.scatter(yt, yp, s=8, alpha=0.6)
+        unit = target_unit(name)
+        suffix = f" ({unit})" if unit else ""
         if yt.size:
             lo, hi = float(min(yt.min(), yp.min())), float(max(yt.max(), yp.max()))
             ax.plot([lo, hi], [lo, hi], "k--", lw=1)
             rmse = float(np.sqrt(np.mean((yt - yp) ** 2)))
-            ax.set_title(f"{name} (RMSE {rmse:.3g}, n={yt.size})", fontsize=9)
-        ax.set_xlabel("true")
-        ax.set_ylabel("predicted")
+            ss_tot = float(np.sum((yt - yt.mean()) ** 2))
+            r2 = f"{1.0 - float(np.sum((yt - yp) ** 2)) / ss_tot:.3f}" if ss_tot > 0 else "n/a"
+            ax.set_title(f"{name}\nR² {r2}, RMSE {rmse:.3g}{' ' + unit if unit else ''}, n={yt.size}", fontsize=9)
+        ax.set_xlabel(f"true{suffix}")
+        ax.set_ylabel(f"predicted{suffix}")
     for k in range(t, rows * cols):
         axes[k // cols][k % cols].axis("off")
     if title:
@@ -78,15 +82,41 @@ def roc_plot(y_true: np.ndarray, y_score: np.ndarray, target_names: Sequence[str
     return _save(fig, path)
 
 
-def learning_curves(histories: dict[int, list[dict[str, float]]], metric: str, path: Path) -> Path:
-    """Train loss and validation ``metric`` per epoch, one line per replicate seed."""
+def target_unit(name: str) -> str | None:
+    """The unit of a target column when known: from :data:`harmony_mol.data.registry.TARGET_UNITS`, or
+    written in the name itself (``"logS (mol/L)"``, ``"gap [eV]"``)."""
+    from harmony_mol.data.registry import target_unit as _unit
+
+    return _unit(name)
+
+
+def learning_curves(histories: dict[int, list[dict[str, float]]], metric: str, path: Path,
+                    selected: dict[int, int] | None = None) -> Path:
+    """Train loss and validation ``metric`` per epoch, one line per replicate seed.
+
+    Epoch ticks are integers; ``selected`` (``{seed: epoch}``, the epoch whose weights were kept) is marked
+    on both panels.
+    """
+    from matplotlib.ticker import MaxNLocator
+
     plt = _pyplot()
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(10, 4))
     for seed, hist in histories.items():
         ep = [h["epoch"] for h in hist]
-        a1.plot(ep, [h["train_loss"] for h in hist], label=f"seed {seed}")
-        vals = [h.get("val_metric") for h in hist]
-        a2.plot(ep, [np.nan if v is None else v for v in vals], label=f"seed {seed}")
+        loss = [h["train_loss"] for h in hist]
+        vals = [np.nan if h.get("val_metric") is None else h["val_metric"] for h in hist]
+        line = a1.plot(ep, loss, marker="." if len(ep) < 30 else None, label=f"seed {seed}")[0]
+        a2.plot(ep, vals, marker="." if len(ep) < 30 else None, color=line.get_color(), label=f"seed {seed}")
+        best = (selected or {}).get(seed)
+        if best is not None and best in ep:
+            k = ep.index(best)
+            for ax, ys in ((a1, loss), (a2, vals)):
+                ax.axvline(best, color=line.get_color(), ls=":", lw=1)
+                ax.plot([best], [ys[k]], marker="*", ms=12, color=line.get_color(), ls="none",
+                        label=f"selected epoch {best} (seed {seed})" if ax is a2 else None)
+    for ax in (a1, a2):
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    a2.legend(fontsize=7)
     a1.set_xlabel("epoch")
     a1.set_ylabel("train loss")
     a1.set_yscale("log")

@@ -5,7 +5,8 @@ output repeats the input columns exactly and appends the predictions and an ``er
 Crystal CSVs with a CIF-string column are echoed the same way. ``.smi`` files (``SMILES [name]``
 per line) give columns ``smiles``, ``name``. Other inputs (SDF,
 CIF folders, POSCAR/extxyz files, JSON lines) go through ``featurizers.readers.read_items`` and
-give ``row_id``, ``id`` columns. Output is written to a temp file and renamed at the end.
+give ``row_id``, ``id`` columns plus the measured values they carry (an ``id_prop.csv`` folder's
+``target``, ``target_1``, ... or its header names). Output is written to a temp file and renamed at the end.
 """
 
 from __future__ import annotations
@@ -151,13 +152,17 @@ def iter_input_frames(path: Path, kind: str, smiles_column: str | None, chunk_si
         kw["smiles_column"] = smiles_column
     if cif_column is not None:
         kw["cif_column"] = cif_column
-    _, items = read_items(path, kind, **kw)
+    names, items = read_items(path, kind, **kw)
     while True:
         block = list(itertools.islice(items, chunk_size))
         if not block:
             return
-        yield pd.DataFrame({"row_id": [it.row_id for it in block], "id": [it.item_id for it in block]}), \
-            [it.payload for it in block]
+        df = pd.DataFrame({"row_id": [it.row_id for it in block], "id": [it.item_id for it in block]})
+        # the measured values of an id_prop.csv folder (or JSON lines / extxyz keys) are input columns too
+        for k, name in enumerate(names):
+            if name not in df.columns:
+                df[name] = [it.targets[k] if k < len(it.targets) else np.nan for it in block]
+        yield df, [it.payload for it in block]
 
 
 def output_columns(target_names: list[str], ensemble: bool) -> list[str]:
@@ -178,12 +183,20 @@ def check_no_clash(input_columns: list[str], added: list[str], path: Path) -> No
                          "(input columns are never overwritten)")
 
 
-def _progress(enabled: bool | None, unit: str) -> Any:
-    from tqdm import tqdm
+def _progress(enabled: bool | None, unit: str, src: Path, kind: str, desc: str) -> Any:
+    """A tqdm bar with a total (hence an ETA): the input's rows are counted in one cheap pass first,
+    only when the bar is shown (see :func:`featurizers.readers.count_items`)."""
+    from tqdm.auto import tqdm
 
     from harmony_mol.utils.log import progress_enabled
 
-    return tqdm(unit=unit, disable=not progress_enabled(enabled), smoothing=0.1)
+    show = progress_enabled(enabled)
+    total = None
+    if show:
+        from featurizers.readers import count_items
+
+        total = count_items(src, kind)
+    return tqdm(total=total, unit=f" {unit}s", disable=not show, smoothing=0.1, dynamic_ncols=True, desc=desc)
 
 
 def check_output_path(src: Path, out: Path) -> None:
@@ -217,7 +230,7 @@ def predict_file(predictor: Any, input_path: str | Path, output_path: str | Path
     n_rows = n_failed = 0
     check_output_path(src, out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    bar = _progress(progress, "row")
+    bar = _progress(progress, "row", src, predictor.kind, "predict")
     added = output_columns(predictor.target_names, predictor.is_ensemble)
     with atomic_open(out, "w", encoding="utf-8", newline="") as fh:
         header = True
@@ -272,7 +285,7 @@ def embed_file(predictor: Any, input_path: str | Path, output_path: str | Path, 
             yield pl
 
     embs, metas, n_failed = [], [], 0
-    bar = _progress(progress, "row")
+    bar = _progress(progress, "row", src, predictor.kind, "embed")
     for ch in featurize_stream(payloads(), predictor.bundle.featurizer_spec, predictor.workers):
         df = frames.pop(0).copy()
         emb, errs = predictor.embed_chunk(ch)

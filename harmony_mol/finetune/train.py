@@ -24,6 +24,10 @@ from harmony_mol.finetune.loss import (
 )
 from harmony_mol.finetune.metrics import HIGHER_IS_BETTER, headline
 from harmony_mol.finetune.model import PropertyModel, build_model
+from harmony_mol.finetune.outputs import (
+    describe_encoder, describe_split, encoder_source, resolve_split_method, split_info, write_splits,
+    write_test_predictions,
+)
 from harmony_mol.utils.io import atomic_write_json
 from harmony_mol.utils.seed import seed_everything
 
@@ -112,6 +116,7 @@ def _train_one(
     sign = 1.0 if HIGHER_IS_BETTER.get(metric, False) else -1.0
     best, best_state, best_epoch, bad = -math.inf, None, -1, 0
     history: list[dict[str, float]] = []
+    bar = _epoch_bar(cfg, seed)
     for epoch in range(o.epochs):
         frozen = o.freeze_encoder or epoch < o.unfreeze_after or mult == 0.0
         _set_encoder_trainable(model, not frozen)
@@ -145,9 +150,13 @@ def _train_one(
             bad += 1
         logger.info("seed %d epoch %d: train loss %.4f, valid %s %s", seed, epoch + 1, history[-1]["train_loss"],
                     metric, "n/a" if val is None else f"{val:.4f}")
+        bar.set_postfix_str(f"loss {history[-1]['train_loss']:.4f}, valid {metric} "
+                            f"{'n/a' if val is None else f'{val:.4f}'}, best epoch {best_epoch}", refresh=False)
+        bar.update(1)
         if o.patience and bad >= o.patience:
             logger.info("seed %d: early stop at epoch %d (best epoch %d)", seed, epoch + 1, best_epoch)
             break
+    bar.close()
     model.load_state_dict(best_state)
     metrics, arrays = split_metrics(model, tensors, split, tasks, task_type, scaler, target_names,
                                     o.eval_batch_size, device)
@@ -155,6 +164,16 @@ def _train_one(
     metrics["best_epoch"] = best_epoch
     meta = {"encoder_config": enc_cfg, "input_dims": dims, "head_config": head_cfg, "arrays": arrays}
     return model, scaler, split, history, metrics, meta
+
+
+def _epoch_bar(cfg: FinetuneConfig, seed: int) -> Any:
+    """Per-epoch progress (total = max epochs, so an ETA) with the loss and the validation metric."""
+    from tqdm.auto import tqdm
+
+    from harmony_mol.utils.log import progress_enabled
+
+    return tqdm(total=cfg.optim.epochs, desc=f"fine-tune seed {seed}", unit=" epoch",
+                disable=not progress_enabled(cfg.progress), dynamic_ncols=True, leave=True)
 
 
 def _check_finite(seed: int, metric: str, metrics: dict[str, Any], arrays: dict[str, Any],
@@ -192,8 +211,10 @@ def _summary(per_seed: dict[int, dict[str, Any]], metric_names: list[str]) -> di
 def finetune(cfg: FinetuneConfig) -> FinetuneResult:
     """Fine-tune one model per seed on ``cfg.data.input`` and write one ensemble bundle.
 
-    Writes ``<out_dir>/<name>/``: ``model.pt`` (bundle), ``metrics.json``, ``config.yaml``,
-    ``history.json`` and ``plots/`` (parity or ROC per seed on the test split, learning curves).
+    Writes ``<out_dir>/<name>/``: ``model.pt`` (bundle), ``splits.json`` (the split used, as data-row ids),
+    ``test_predictions.csv``, ``metrics.json`` (with the encoder source and the split used), ``config.yaml``
+    (the split method really used), ``history.json`` and ``plots/`` (parity or ROC per seed on the test
+    split, learning curves).
 
     Raises:
         ValueError: bad targets, a featurizer-spec mismatch with the pretrained encoder, empty splits.
@@ -211,6 +232,12 @@ def finetune(cfg: FinetuneConfig) -> FinetuneResult:
 
         spec = dict(load_checkpoint(cfg.model.pretrained)["featurizer_spec"])
     ds = resolve_dataset(cfg, spec)
+    requested_split = cfg.split.method
+    cfg = resolve_split_method(cfg, ds.spec.kind)
+    enc_src = encoder_source(cfg)
+    logger.info("encoder: %s", describe_encoder(enc_src))
+    split_desc = split_info(cfg, requested_split, ds)
+    logger.info("split: %s", describe_split(split_desc))
     tasks = select_targets(list(ds.target_names), cfg.data.target_columns)
     target_names = [ds.target_names[i] for i in tasks]
     tensors = ds.tensors()
@@ -226,18 +253,19 @@ def finetune(cfg: FinetuneConfig) -> FinetuneResult:
     dump_config(cfg, out_dir / "config.yaml")
     row_ids = tensors["row_id"].tolist()
 
-    members, per_seed, histories, arrays = [], {}, {}, {}
+    members, per_seed, histories, arrays, splits = [], {}, {}, {}, {}
     meta: dict[str, Any] = {}
     for seed in cfg.seeds:
         model, scaler, split, hist, m, meta = _train_one(cfg, seed, ds, tensors, tasks, task_type, target_names,
                                                          metric, device)
-        per_seed[seed], histories[seed], arrays[seed] = m, hist, meta.pop("arrays")
+        per_seed[seed], histories[seed], arrays[seed], splits[seed] = m, hist, meta.pop("arrays"), split
         split_rows = {k: [row_ids[i] for i in v] for k, v in split.items()}
         members.append(ModelBundle.member_from_model(model, scaler, seed, split_rows, m))
     names = ["roc_auc", "pr_auc"] if task_type == "classification" else ["rmse", "mae", "r2"]
     metrics = {"task_type": task_type, "metric": metric, "target_names": target_names, "seeds": list(cfg.seeds),
-               "dataset": str(cfg.data.input), "n_graphs": len(ds), "per_seed": {str(s): v for s, v in per_seed.items()},
-               "summary": _summary(per_seed, names)}
+               "dataset": str(cfg.data.input), "n_graphs": len(ds), "encoder": enc_src, "split": split_desc,
+               "n_test_dropped": int(split_desc.get("n_test_dropped", 0)),
+               "per_seed": {str(s): v for s, v in per_seed.items()}, "summary": _summary(per_seed, names)}
     bundle = ModelBundle(
         encoder_config=meta["encoder_config"], input_dims=meta["input_dims"], featurizer_spec=ds.spec.to_dict(),
         readout=cfg.model.readout, head_config=meta["head_config"], task_type=task_type, target_names=target_names,
@@ -245,17 +273,21 @@ def finetune(cfg: FinetuneConfig) -> FinetuneResult:
                                           "dataset_path": str(ds.path) if hasattr(ds, "path") else ""},
         metrics=metrics["summary"],
     )
+    write_splits(out_dir / "splits.json", splits, row_ids, {k: v for k, v in split_desc.items() if k != "seed"})
+    write_test_predictions(out_dir / "test_predictions.csv", ds, row_ids, target_names, splits, arrays)
     bundle_path = save_bundle(bundle, out_dir / "model.pt")
     metrics["wall_s"] = time.perf_counter() - t0
     atomic_write_json(out_dir / "metrics.json", metrics)
     atomic_write_json(out_dir / "history.json", {str(s): h for s, h in histories.items()})
     if cfg.plots:
-        _plots(out_dir / "plots", task_type, target_names, arrays, histories, metric)
+        _plots(out_dir / "plots", task_type, target_names, arrays, histories, metric,
+               {s: int(m["best_epoch"]) for s, m in per_seed.items()})
     logger.info("fine-tuning done in %.1f s: %s", metrics["wall_s"], json.dumps(metrics["summary"].get("test", {})))
     return FinetuneResult(bundle_path, metrics, tuple(cfg.seeds), metrics["wall_s"], out_dir)
 
 
-def _plots(d: Path, task_type: str, names: list[str], arrays: dict[int, dict], histories: dict, metric: str) -> None:
+def _plots(d: Path, task_type: str, names: list[str], arrays: dict[int, dict], histories: dict, metric: str,
+           selected: dict[int, int]) -> None:
     from harmony_mol.finetune import plots
 
     try:
@@ -266,6 +298,6 @@ def _plots(d: Path, task_type: str, names: list[str], arrays: dict[int, dict], h
                 plots.parity_plot(yt, yp, names, d / f"parity_{split}_seed{seed}.png", title=f"{split}, seed {seed}")
             else:
                 plots.roc_plot(yt, yp, names, d / f"roc_{split}_seed{seed}.png", title=f"{split}, seed {seed}")
-        plots.learning_curves(histories, metric, d / "learning_curves.png")
+        plots.learning_curves(histories, metric, d / "learning_curves.png", selected)
     except Exception as exc:  # noqa: BLE001 - plots must never lose a trained model
         logger.warning("could not write plots in %s: %s", d, exc)

@@ -125,3 +125,49 @@ def test_non_finite_model_is_not_saved(tmp_path: Path, monkeypatch: pytest.Monke
     with pytest.raises(ValueError, match="non-finite"):
         train_mod.finetune(cfg)
     assert not list(tmp_path.rglob("model.pt"))
+
+
+def test_declared_sizes_are_checked_against_the_tensors_before_building(tmp_path: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch,
+                                                                        tiny_regression: TinyDataset) -> None:
+    """Issue 14 item 9: a bundle (or encoder checkpoint) declaring hidden size 2,000,000 is refused in well
+    under a second with one line, before any model is built (it used to reach 2.4 GB RSS, then ask for 16 TB)."""
+    import resource
+    import time
+
+    from typer.testing import CliRunner
+
+    from harmony_mol.checkpoint import load_encoder, save_checkpoint
+    from harmony_mol.cli import app
+
+    _patch(monkeypatch, tiny_regression)
+    res = train_mod.finetune(_cfg(tmp_path, optim={"epochs": 1, "batch_size": 8}))
+    raw = torch.load(res.bundle_path, weights_only=True)
+    raw["encoder_config"]["hidden_dim"] = 2_000_000
+    bad = tmp_path / "huge.pt"
+    torch.save(raw, bad)
+    rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    t0 = time.perf_counter()
+    with pytest.raises(BundleError, match=r"huge\.pt: member 0 encoder weight .* declares \[.*2000000"):
+        load_bundle(bad)
+    assert time.perf_counter() - t0 < 1.0
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss0 < 100_000  # KiB: nothing was allocated
+    raw["encoder_config"]["hidden_dim"] = TINY_ENCODER["hidden_dim"]
+    raw["head_config"]["hidden_dim"] = 7  # head weights are 16 wide
+    torch.save(raw, bad)
+    with pytest.raises(BundleError, match="member 0 head weight"):
+        load_bundle(bad)
+    inp = tmp_path / "in.csv"
+    inp.write_text("smiles\nCCO\n")
+    out = CliRunner().invoke(app, ["predict", "-m", str(bad), "-i", str(inp), "-o", str(tmp_path / "p.csv")])
+    assert out.exit_code == 1 and out.output.startswith("error: ") and len(out.output.strip().splitlines()) == 1
+
+    b = load_bundle(res.bundle_path)
+    enc = tmp_path / "enc.pt"
+    save_checkpoint(enc, {"encoder_config": {**b.encoder_config, "hidden_dim": 2_000_000},
+                          "input_dims": b.input_dims, "featurizer_spec": b.featurizer_spec,
+                          "student": b.members[0].encoder})
+    t0 = time.perf_counter()
+    with pytest.raises(ValueError, match=r"enc\.pt: student weight .* declares"):
+        load_encoder(enc)
+    assert time.perf_counter() - t0 < 1.0

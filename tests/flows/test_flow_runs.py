@@ -62,9 +62,9 @@ def test_pipeline_flow_end_to_end(tmp_path: Path, tiny_csv: Path) -> None:
             "featurize": {"inputs": [str(tiny_csv)], "target_columns": ["target"], "progress": False},
             "pretrain": {"encoder": {"hidden_dim": 16, "wgcn_hidden": 16, "mlp_hidden": 16, "heads": 2},
                          "batch_size": 16, "epochs": 1, "device": "cpu", "log_every": 1, "progress": False},
-            "finetune": {"name": "tiny", "split": {"method": "random"}, "seeds": [0], "plots": False,
+            "finetune": {"name": "tiny", "split": {"method": "random"}, "seeds": [0], "plots": True,
                          "optim": {"epochs": 2, "batch_size": 16}, "progress": False},
-            "predict_input": str(tiny_csv),
+            "predict_heldout": True,
         },
     }
     path = tmp_path / "pipeline.yaml"
@@ -79,8 +79,14 @@ def test_pipeline_flow_end_to_end(tmp_path: Path, tiny_csv: Path) -> None:
     summary = json.loads((tmp_path / "run" / "molecule" / "summary.json").read_text())
     assert summary["bundle"] == out["bundle"]
     assert "| test | rmse |" in Path(out["summary_path"]).read_text()
-    preds = Path(out["predictions"]).read_text().splitlines()
-    assert len(preds) == 1 + 42  # one row per input row, rejected rows kept
+    # predictions are for the held-out test rows (never trained on), beside their measured values
+    import pandas as pd
+
+    preds = pd.read_csv(out["predictions"])
+    tp = pd.read_csv(Path(out["plots"]).parent / "test_predictions.csv")
+    assert Path(out["predictions"]).parent == tmp_path / "run" / "molecule"
+    assert preds["smiles"].tolist() == tp["input"].tolist() and len(preds) == len(tp) > 0
+    assert preds["target"].tolist() == tp["target"].tolist() and preds["target_pred"].notna().all()
     # artifacts of the run: summary markdown, metrics table, rejected-rows table
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
@@ -91,6 +97,7 @@ def test_pipeline_flow_end_to_end(tmp_path: Path, tiny_csv: Path) -> None:
     by_key = {a.key: a for a in arts}
     assert set(by_key) == set(keys)
     assert by_key["pipeline-molecule"].type == "markdown" and "| test | rmse |" in by_key["pipeline-molecule"].data
+    assert "](data:image/png;base64," in by_key["pipeline-molecule"].data  # the plots themselves, not paths
     assert "unclosed ring" in str(by_key["rejected-molecule"].data)
 
 
