@@ -2,7 +2,9 @@
 
 Each dataset's outcome is written to ``<out>/records/<dataset>.json`` as soon as it finishes (so datasets
 can run in separate processes, and a killed run keeps what it finished); the report is then rebuilt
-from every JSON file present in ``<out>/records``.
+from every JSON file present in ``<out>/records``. After the HarmonyGNN run, the reference models named in
+``cfg.baselines`` (:mod:`harmony_mol.nodes.baselines`) run on the same probe and splits; their rows go to the
+record's ``baseline_rows`` (the record is rewritten after each one).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any
 import torch
 
 from harmony_mol.config import config_to_dict, load_config
+from harmony_mol.nodes.baselines import run_baselines
 from harmony_mol.nodes.config import NodeRunConfig
 from harmony_mol.nodes.datasets import DatasetUnavailable, load_node_dataset
 from harmony_mol.nodes.report import write_report
@@ -31,7 +34,8 @@ DEFAULT_DATASETS: tuple[str, ...] = ("cornell", "texas", "wisconsin", "actor", "
 
 #: Overrides applied by ``--quick`` (CI smoke test: 1 split, a few epochs).
 QUICK: dict[str, Any] = {"epochs": 6, "eval_every": 3, "warmup": 2, "mask_warmup": 3, "probe_epochs": 50,
-                         "splits": 1, "seeds": [0]}
+                         "splits": 1, "seeds": [0], "supervised.epochs": 6, "graphmae.epochs": 6,
+                         "graphmae.eval_every": 3, "graphmae.hidden": 64}
 
 
 def load_run_config(dataset: str, config_dir: Path | None, quick: bool = False,
@@ -66,17 +70,29 @@ def run_one(dataset: str, out: Path, config_dir: Path | None, quick: bool = Fals
         return None
     t0 = time.perf_counter()
     results, curves = run_dataset(cfg, ds)
+    wall = time.perf_counter() - t0
+    raw = raw_feature_probe(cfg, ds)
     record = {
         "dataset": dataset, "config_file": where, "config": config_to_dict(cfg),
         "encoder_config": encoder_config(cfg).to_dict(), "summary": summarize(results),
         "splits": result_dicts(results), "curves": curves, "quick": quick,
         "dataset_meta": {k: v for k, v in ds.meta.items()}, "num_splits_available": ds.num_splits,
-        "wall_seconds": time.perf_counter() - t0, "hardware": hardware(), "git_commit": git_commit(),
-        "versions": versions(), "raw_probe": raw_feature_probe(cfg, ds),
+        "wall_seconds": wall, "hardware": hardware(), "git_commit": git_commit(),
+        "versions": versions(), "raw_probe": {k: raw[k] for k in ("mean", "std", "n")},
+        "baseline_rows": list(raw["rows"]) if "raw-features" in cfg.baselines else [],
+        "baseline_seconds": {},
     }
     runs = out / "records"
     runs.mkdir(parents=True, exist_ok=True)
+    # written after the HarmonyGNN run and again after each baseline, so a killed run keeps what it finished
     atomic_write_json(runs / f"{dataset}.json", record)
+    for name in cfg.baselines:
+        if name == "raw-features":
+            continue
+        rows, secs = run_baselines(cfg, ds, [name])
+        record["baseline_rows"] += rows
+        record["baseline_seconds"].update(secs)
+        atomic_write_json(runs / f"{dataset}.json", record)
     return record
 
 
@@ -106,14 +122,18 @@ def run_benchmark(datasets: list[str], out: Path, config_dir: Path | None, quick
 def rebuild_report(out: Path, command: str = "") -> Path:
     """Rewrite ``report.md``/CSV/plot from the stored runs (no pretraining).
 
-    Records written before the raw-feature reference existed get it computed now (probes only) and saved.
+    Records written before the raw-feature reference or the baseline rows existed get the raw-feature
+    probe computed now (probes only, cheap) and saved; the trained baselines (random-init, supervised,
+    graphmae) are only produced by a full run and show as missing in the report.
     """
     for path in sorted((out / "records").glob("*.json")):
         rec = json.loads(path.read_text())
-        if "raw_probe" not in rec:
+        if "raw_probe" not in rec or "baseline_rows" not in rec:
             cfg = load_config(NodeRunConfig, None, [f"{k}={json.dumps(v)}" for k, v in rec["config"].items()])
             ds = load_node_dataset(rec["dataset"], to_undirected=cfg.to_undirected)
-            rec["raw_probe"] = raw_feature_probe(cfg, ds)
+            raw = raw_feature_probe(cfg, ds)
+            rec["raw_probe"] = {k: raw[k] for k in ("mean", "std", "n")}
+            rec.setdefault("baseline_rows", raw["rows"])
             atomic_write_json(path, rec)
     return write_report(out, load_runs(out), command=command)
 

@@ -12,6 +12,10 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 
+#: Reference rows the node report can show beside HarmonyGNN (``harmony_mol.nodes.baselines``).
+BASELINES: tuple[str, ...] = ("random-init", "raw-features", "supervised", "graphmae")
+
+
 @dataclass(frozen=True)
 class NodeRunConfig:
     """One dataset's SSL pretraining + linear-probe protocol.
@@ -29,6 +33,20 @@ class NodeRunConfig:
         teacher_mode: ``"train"`` (code: dropout + batch statistics) or ``"eval"``.
         copy_buffers: copy BatchNorm buffers student -> teacher after each EMA step (code: False).
         loss: ``"l2"`` (paper), ``"mse"``, ``"sce"``, ``"byol"``.
+        loss_nodes: ``"all"`` (paper) or ``"masked"``: which nodes the loss averages over
+            (same name and meaning as ``objective.loss_nodes`` of ``harmony pretrain``).
+        masked_weight: weight of masked relative to unmasked nodes when ``loss_nodes="all"`` (1 = paper).
+        target_norm: ``"none"`` (paper), ``"layer"`` (data2vec-style per-node standardisation of the
+            teacher's output) or ``"batch"`` (per-feature standardisation over the nodes).
+        predictor: a small MLP on the student's output before the loss (BYOL/BGRL; the method has none).
+        predictor_hidden: its hidden width.
+        latent_weight: weight of the teacher-student latent loss (1 = the method; 0 with ``recon_weight`` > 0
+            leaves reconstruction alone, an ablation).
+        recon_weight: weight of an added GraphMAE-style term that rebuilds the masked nodes' input features
+            from the student's embedding (:mod:`harmony_mol.ssl.reconstruction`; 0 = off, the method).
+        recon_alpha: exponent of its scaled cosine error.
+        feature_norm: ``"none"`` (official code) or ``"row"``: divide every node's features by their sum
+            (row-normalised bag-of-words, what PyG's ``NormalizeFeatures`` and the SSL baselines use).
         lr, weight_decay, epochs, warmup: Adam + linear warm-up + cosine, one full-batch step per epoch.
         eval_every: probe every this many epochs (and at the last epoch).
         probe_lr, probe_weight_decay, probe_epochs: the logistic-regression probe.
@@ -36,6 +54,10 @@ class NodeRunConfig:
         seeds: pretraining seeds per split (Planetoid has one public split: use several seeds).
         pretrain_per_split: ``True`` = a fresh model per split (code); ``False`` = one pretraining per
             seed shared by all splits (labels are never used in pretraining; S times cheaper).
+        baselines: reference rows run beside HarmonyGNN on the same probe and splits (names in
+            :data:`BASELINES`; see :mod:`harmony_mol.nodes.baselines`).
+        graphmae: overrides of :class:`~harmony_mol.nodes.graphmae.GraphMAEConfig` (``encoder``, ``epochs``, ...).
+        supervised: overrides of :class:`~harmony_mol.nodes.baselines.SupervisedConfig` (``lr``, ``epochs``, ...).
     """
 
     dataset: str
@@ -51,6 +73,15 @@ class NodeRunConfig:
     teacher_mode: Literal["train", "eval"] = "eval"
     copy_buffers: bool = True
     loss: Literal["l2", "mse", "sce", "byol"] = "l2"
+    loss_nodes: Literal["all", "masked"] = "all"
+    masked_weight: float = 1.0
+    target_norm: Literal["none", "layer", "batch"] = "none"
+    predictor: bool = False
+    predictor_hidden: int = 512
+    latent_weight: float = 1.0
+    recon_weight: float = 0.0
+    recon_alpha: float = 3.0
+    feature_norm: Literal["none", "row"] = "none"
     lr: float = 1e-3
     weight_decay: float = 1e-4
     epochs: int = 300
@@ -62,6 +93,9 @@ class NodeRunConfig:
     splits: int = 0
     seeds: tuple[int, ...] = (0,)
     pretrain_per_split: bool = True
+    baselines: tuple[str, ...] = ("random-init", "raw-features", "supervised", "graphmae")
+    graphmae: dict[str, Any] = field(default_factory=dict)
+    supervised: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not 0.0 < self.mask_ratio < 1.0:
@@ -76,5 +110,31 @@ class NodeRunConfig:
             raise ValueError(f"momentum must be in [0, 1], got {self.momentum}")
         if not self.seeds:
             raise ValueError("seeds must list at least one seed")
+        if self.recon_weight < 0 or self.recon_alpha <= 0 or self.latent_weight < 0:
+            raise ValueError("recon_weight and latent_weight must be >= 0 and recon_alpha > 0")
+        if self.recon_weight == 0 and self.latent_weight == 0:
+            raise ValueError("latent_weight and recon_weight are both 0: nothing to train")
+        if self.masked_weight <= 0 or self.predictor_hidden < 1:
+            raise ValueError("masked_weight must be > 0 and predictor_hidden >= 1")
         if self.splits < 0:
             raise ValueError(f"splits must be >= 0, got {self.splits}")
+        unknown = sorted(set(self.baselines) - set(BASELINES))
+        if unknown:
+            raise ValueError(f"unknown baseline(s) {', '.join(unknown)}; valid: {', '.join(BASELINES)}")
+        _check_keys("graphmae", self.graphmae)
+        _check_keys("supervised", self.supervised)
+
+
+def _check_keys(name: str, over: dict[str, Any]) -> None:
+    """Fail at load time on a bad ``graphmae``/``supervised`` override (not after the SSL run)."""
+    import dataclasses
+
+    if name == "graphmae":
+        from harmony_mol.nodes.graphmae import GraphMAEConfig as cls
+    else:
+        from harmony_mol.nodes.baselines import SupervisedConfig as cls  # type: ignore[assignment]
+    valid = {f.name for f in dataclasses.fields(cls)}
+    bad = sorted(set(over) - valid)
+    if bad:
+        raise ValueError(f"unknown {name} key(s) {', '.join(bad)}; valid: {', '.join(sorted(valid))}")
+    cls(**over)  # its own value checks (e.g. graphmae encoder gat|gcn)

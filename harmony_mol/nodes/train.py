@@ -26,8 +26,10 @@ from harmony_mol.nn.inputs import InputDims
 from harmony_mol.nodes.config import NodeRunConfig
 from harmony_mol.nodes.datasets import NodeDataset
 from harmony_mol.nodes.probe import linear_probe
+from harmony_mol.ssl.diagnostics import effective_rank, masked_unmasked_stats, view_contributions
 from harmony_mol.ssl.masking import make_mask, node_difficulty
-from harmony_mol.ssl.objective import ssl_loss
+from harmony_mol.ssl.objective import Predictor, normalize_target, ssl_loss
+from harmony_mol.ssl.reconstruction import FeatureDecoder, sce_reconstruction_loss
 from harmony_mol.ssl.teacher import ema_update, make_teacher
 from harmony_mol.utils.seed import seed_everything
 
@@ -57,14 +59,33 @@ def encoder_config(cfg: NodeRunConfig) -> EncoderConfig:
     return base(**over)
 
 
-def graph_record(ds: NodeDataset) -> Data:
-    """The dataset as the encoder's input record (raw float features, no categorical columns).
+def prepare_features(x: torch.Tensor, kind: str = "none") -> torch.Tensor:
+    """Node features as the encoders and probes see them (``NodeRunConfig.feature_norm``).
+
+    ``row``: each row divided by its sum (rows summing to 0 are left at 0), as PyG's
+    ``NormalizeFeatures`` does for the Planetoid bag-of-words; ``none``: unchanged.
+
+    Shapes:
+        x: ``[N, F]`` -> ``[N, F]`` float32.
+    """
+    if kind == "none":
+        return x.float()
+    if kind == "row":
+        x = x.float()
+        rows = x.sum(1, keepdim=True)
+        return x / torch.where(rows == 0, torch.ones_like(rows), rows)
+    raise ValueError(f"unknown feature_norm {kind!r}; use none or row")
+
+
+def graph_record(ds: NodeDataset, feature_norm: str = "none") -> Data:
+    """The dataset as the encoder's input record (float features, no categorical columns).
 
     Shapes:
         x_feat [N, F] float32; edge_index [2, E]; x [N, 0] and edge_attr [E, 0] int64; edge_feat [E, 0].
     """
     n, e = ds.num_nodes, ds.edge_index.shape[1]
-    return Data(x=torch.zeros(n, 0, dtype=torch.long), x_feat=ds.x, edge_index=ds.edge_index,
+    return Data(x=torch.zeros(n, 0, dtype=torch.long), x_feat=prepare_features(ds.x, feature_norm),
+                edge_index=ds.edge_index,
                 edge_attr=torch.zeros(e, 0, dtype=torch.long), edge_feat=torch.zeros(e, 0), num_nodes=n)
 
 
@@ -87,12 +108,21 @@ class _Pretrainer:
                          edge_float_dim=0)
         self.student = HarmonyEncoder(encoder_config(cfg), dims, num_edges=int(data.edge_index.shape[1])).to(device)
         self.teacher = make_teacher(self.student)
-        self.opt = torch.optim.Adam(self.student.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+        d = self.student.out_dim
+        self.predictor = Predictor(d, cfg.predictor_hidden).to(device) if cfg.predictor else None
+        self.decoder = (FeatureDecoder(d, int(data.x_feat.shape[1])).to(device) if cfg.recon_weight > 0
+                        else None)
+        params = list(self.student.parameters())
+        for extra in (self.predictor, self.decoder):
+            if extra is not None:
+                params += list(extra.parameters())
+        self.opt = torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
         self.sched = torch.optim.lr_scheduler.LambdaLR(
             self.opt, lambda e: _lr_factor(e, cfg.warmup, cfg.epochs))
         self.gen = torch.Generator().manual_seed(seed + 7919)
         self.batch = torch.zeros(data.num_nodes, dtype=torch.long, device=device)
         self.difficulty: torch.Tensor | None = None
+        self.last_stats: dict[str, float] = {}
 
     def step(self, epoch: int) -> float:
         """One full-batch SSL step (epoch counted from 1); returns the loss."""
@@ -112,14 +142,22 @@ class _Pretrainer:
         mask = make_mask(strategy, self.batch, cfg.mask_ratio, cfg.exploit, difficulty, self.gen,
                          num_graphs=1)
         self.opt.zero_grad(set_to_none=True)
-        s = self.student(self.data, node_mask=mask)
+        z = self.student(self.data, node_mask=mask)
+        s = self.predictor(z) if self.predictor is not None else z
         if t is None:
             with torch.no_grad():
                 t = self.teacher(self.data)
-        loss, _ = ssl_loss(s, t, None, kind=cfg.loss)
+        t = normalize_target(t, cfg.target_norm)
+        loss, _ = ssl_loss(s, t, None, kind=cfg.loss, mask=mask, masked_weight=cfg.masked_weight,
+                           loss_nodes=cfg.loss_nodes)
+        loss = cfg.latent_weight * loss
+        if self.decoder is not None:  # GraphMAE-style anchor on the masked nodes' own features
+            recon = self.decoder(z, self.data.edge_index, mask)
+            loss = loss + cfg.recon_weight * sce_reconstruction_loss(recon, self.data.x_feat, mask, cfg.recon_alpha)
         loss.backward()
         self.opt.step()
         ema_update(self.teacher, self.student, cfg.momentum, copy_buffers=cfg.copy_buffers)
+        self.last_stats = masked_unmasked_stats(s, t, mask)
         self.difficulty = node_difficulty(s, t)
         self.sched.step()
         return float(loss.detach())
@@ -159,7 +197,7 @@ def run_dataset(cfg: NodeRunConfig, ds: NodeDataset, device: str | torch.device 
     """
     n_splits = ds.num_splits if cfg.splits == 0 else min(cfg.splits, ds.num_splits)
     dev = torch.device(device) if device is not None else torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    data = graph_record(ds)
+    data = graph_record(ds, cfg.feature_norm)
     y = ds.y.to(dev)
     masks = [m.to(dev) for m in (ds.train_masks, ds.val_masks, ds.test_masks)]
     eval_at = set(_eval_epochs(cfg))
@@ -176,6 +214,8 @@ def run_dataset(cfg: NodeRunConfig, ds: NodeDataset, device: str | torch.device 
                 if epoch not in eval_at:
                     continue
                 z = run.embed()
+                diag = {"eff_rank": effective_rank(z), **run.last_stats,
+                        **{f"view_{k}": v for k, v in view_contributions(run.student, run.data).items()}}
                 for s in group:
                     pr = linear_probe(z, y, masks[0][s], masks[1][s], masks[2][s],
                                       ds.num_classes, cfg.probe_lr, cfg.probe_weight_decay,
@@ -183,7 +223,7 @@ def run_dataset(cfg: NodeRunConfig, ds: NodeDataset, device: str | torch.device 
                     curves[s].append((epoch, pr.val_acc, pr.test_acc))
                     rows.append({"dataset": ds.name, "seed": seed, "split": s, "epoch": epoch, "loss": loss,
                                  "val_acc": pr.val_acc, "test_acc": pr.test_acc,
-                                 "emb_std": float(z.std(0).mean())})
+                                 "emb_std": float(z.std(0).mean()), **diag})
                 logger.debug("%s seed %d splits %s epoch %d loss %.4f", ds.name, seed, group, epoch, loss)
             secs = time.perf_counter() - t0
             for s in group:
@@ -195,18 +235,25 @@ def run_dataset(cfg: NodeRunConfig, ds: NodeDataset, device: str | torch.device 
     return results, rows
 
 
-def raw_feature_probe(cfg: NodeRunConfig, ds: NodeDataset) -> dict[str, float]:
-    """Reference without pretraining: the same probe on the raw input features, per split.
+def raw_feature_probe(cfg: NodeRunConfig, ds: NodeDataset) -> dict[str, Any]:
+    """Reference without pretraining: the same probe on the raw input features, per split (probe seed 0).
 
     Returns:
-        {"mean", "std", "n"} of the val-selected test accuracy in percent.
+        {"mean", "std", "n"} of the val-selected test accuracy in percent, and "rows": one dict per split
+        (dataset, split, seed, model="raw-features", val_acc, val_selected_test, test_max, epoch; accuracies
+        in [0, 1]; no training epochs, so test_max = val_selected_test and epoch = 0).
     """
     n_splits = ds.num_splits if cfg.splits == 0 else min(cfg.splits, ds.num_splits)
-    accs = [linear_probe(ds.x, ds.y, ds.train_masks[s], ds.val_masks[s], ds.test_masks[s], ds.num_classes,
-                         cfg.probe_lr, cfg.probe_weight_decay, cfg.probe_epochs, seed=0).test_acc
-            for s in range(n_splits)]
-    t = torch.tensor(accs, dtype=torch.float64) * 100
-    return {"mean": float(t.mean()), "std": float(t.std()) if t.numel() > 1 else 0.0, "n": len(accs)}
+    x = prepare_features(ds.x, cfg.feature_norm)
+    rows = []
+    for s in range(n_splits):
+        pr = linear_probe(x, ds.y, ds.train_masks[s], ds.val_masks[s], ds.test_masks[s], ds.num_classes,
+                          cfg.probe_lr, cfg.probe_weight_decay, cfg.probe_epochs, seed=0)
+        rows.append({"dataset": ds.name, "split": s, "seed": 0, "model": "raw-features", "val_acc": pr.val_acc,
+                     "val_selected_test": pr.test_acc, "test_max": pr.test_acc, "epoch": 0})
+    t = torch.tensor([r["val_selected_test"] for r in rows], dtype=torch.float64) * 100
+    return {"mean": float(t.mean()), "std": float(t.std()) if t.numel() > 1 else 0.0, "n": len(rows),
+            "rows": rows}
 
 
 def summarize(results: list[SplitResult]) -> dict[str, float]:

@@ -60,6 +60,10 @@ class ObjectiveConfig:
         loss: ``l2`` (paper), ``mse`` (code; l2 / d), ``sce`` (GraphMAE) or ``byol``.
         sce_alpha: Exponent of ``sce``.
         masked_weight: Weight of masked nodes relative to unmasked ones (1 = paper).
+        loss_nodes: ``all`` (paper: every node) or ``masked`` (masked nodes only; the unmasked nodes see
+            the teacher's own input, so their term can be solved by copying it).
+        target_norm: Normalise the teacher's output before the loss: ``none`` (paper), ``layer`` (per node,
+            data2vec) or ``batch`` (per feature over the batch's nodes).
         predictor: Add a small MLP on the student output (off: the method has none).
         predictor_hidden: Hidden width of that MLP.
         ema_momentum: EMA momentum (constant) or the start of the cosine ramp.
@@ -75,6 +79,8 @@ class ObjectiveConfig:
     loss: Literal["l2", "mse", "sce", "byol"] = "l2"
     sce_alpha: float = 2.0
     masked_weight: float = 1.0
+    loss_nodes: Literal["all", "masked"] = "all"
+    target_norm: Literal["none", "layer", "batch"] = "none"
     predictor: bool = False
     predictor_hidden: int = 512
     ema_momentum: float = 0.99

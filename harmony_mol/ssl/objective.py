@@ -19,11 +19,41 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch_geometric.nn import global_mean_pool
 
+from harmony_mol.ssl.diagnostics import effective_rank
+
 logger = logging.getLogger(__name__)
 
-__all__ = ["LOSSES", "per_node_loss", "graph_mean", "ssl_loss", "graph_level_loss", "Predictor", "collapse_stats"]
+__all__ = ["LOSSES", "TARGET_NORMS", "LOSS_NODES", "per_node_loss", "normalize_target", "graph_mean", "ssl_loss",
+           "graph_level_loss", "Predictor", "collapse_stats"]
 
 LOSSES = ("l2", "mse", "sce", "byol")
+#: Normalisation of the teacher's output before it is used as the target (``target_norm``).
+TARGET_NORMS = ("none", "layer", "batch")
+#: Which nodes the node-level loss averages over (``loss_nodes``).
+LOSS_NODES = ("all", "masked")
+
+
+def normalize_target(teacher: Tensor, kind: str = "none") -> Tensor:
+    """Normalise the teacher's embeddings before they become the student's target.
+
+    ``layer``: per node, zero mean and unit variance over the ``d`` features, no affine parameters
+    (data2vec, Baevski et al. 2022, normalises its teacher targets this way). ``batch``: per feature, zero
+    mean and unit variance over all nodes of the batch (a molecule alone has too few atoms for per-graph
+    statistics). ``none``: as is (the paper and the official code).
+
+    Shapes:
+        teacher: ``[N, d]``; returns ``[N, d]`` float32 (detached).
+    """
+    t = teacher.detach().float()
+    if kind == "none":
+        return t
+    if kind == "layer":
+        return F.layer_norm(t, t.shape[-1:])
+    if kind == "batch":
+        if t.size(0) < 2:
+            return t - t.mean(0, keepdim=True)
+        return (t - t.mean(0, keepdim=True)) / t.std(0, unbiased=False, keepdim=True).clamp(min=1e-6)
+    raise ValueError(f"unknown target_norm {kind!r}; use one of {TARGET_NORMS}")
 
 
 def per_node_loss(student: Tensor, teacher: Tensor, kind: str = "l2", alpha: float = 2.0) -> Tensor:
@@ -65,17 +95,26 @@ def graph_mean(values: Tensor, batch: Tensor | None, num_graphs: int | None = No
 
 def ssl_loss(student: Tensor, teacher: Tensor, batch: Tensor | None, kind: str = "l2",
              alpha: float = 2.0, mask: Tensor | None = None, masked_weight: float = 1.0,
-             num_graphs: int | None = None) -> tuple[Tensor, Tensor]:
-    """Per-graph-averaged loss over all nodes, and the per-node losses (detached).
+             num_graphs: int | None = None, loss_nodes: str = "all") -> tuple[Tensor, Tensor]:
+    """Per-graph-averaged loss over the chosen nodes, and the per-node losses of all nodes (detached).
 
-    ``masked_weight`` > 1 up-weights masked nodes (default 1 = all nodes equal, as in the paper).
+    ``loss_nodes="all"`` (paper) averages over every node, with ``masked_weight`` > 1 up-weighting masked
+    ones; ``"masked"`` averages over masked nodes only (the unmasked nodes' input is the teacher's input,
+    so their term can be solved by copying it through the linear and MLP tokens; GraphMAE and data2vec
+    score masked positions only). Graphs with no masked node then contribute nothing.
 
     Shapes:
         student, teacher: ``[N, d]``; batch, mask: ``[N]``; returns ``(scalar, [N])``.
     """
+    if loss_nodes not in LOSS_NODES:
+        raise ValueError(f"unknown loss_nodes {loss_nodes!r}; use one of {LOSS_NODES}")
     node = per_node_loss(student, teacher, kind, alpha)
     weight = None
-    if mask is not None and masked_weight != 1.0:
+    if loss_nodes == "masked":
+        if mask is None:
+            raise ValueError("loss_nodes='masked' needs the node mask")
+        weight = mask.to(node.dtype)
+    elif mask is not None and masked_weight != 1.0:
         weight = torch.where(mask, torch.full_like(node, masked_weight), torch.ones_like(node))
     return graph_mean(node, batch, num_graphs, weight), node.detach()
 
@@ -112,10 +151,8 @@ class Predictor(nn.Module):
 
 @torch.no_grad()
 def collapse_stats(emb: Tensor, max_rows: int = 2048) -> dict[str, float]:
-    """Per-dimension std (mean over dims) and an effective-rank proxy of embeddings.
-
-    Effective rank = exp(entropy of the normalised singular values) of the centred embeddings
-    (1 = fully collapsed, d = isotropic), on at most ``max_rows`` rows.
+    """Per-dimension std (mean over dims) and the effective rank
+    (:func:`harmony_mol.ssl.diagnostics.effective_rank`) of embeddings, on at most ``max_rows`` rows.
 
     Shapes:
         emb: ``[N, d]``.
@@ -124,12 +161,8 @@ def collapse_stats(emb: Tensor, max_rows: int = 2048) -> dict[str, float]:
     if e.size(0) > max_rows:
         e = e[:: max(1, e.size(0) // max_rows)][:max_rows]
     std = float(e.std(dim=0, unbiased=False).mean()) if e.size(0) > 1 else 0.0
-    c = e - e.mean(0, keepdim=True)
     try:
-        sv = torch.linalg.svdvals(c.cpu())
+        rank = effective_rank(e, max_rows)
     except RuntimeError:  # pragma: no cover - degenerate input
-        return {"teacher_std": std, "teacher_rank": float("nan")}
-    p = sv / sv.sum().clamp(min=1e-12)
-    p = p[p > 0]
-    rank = float(torch.exp(-(p * p.log()).sum())) if p.numel() else 0.0
+        rank = float("nan")
     return {"teacher_std": std, "teacher_rank": rank}

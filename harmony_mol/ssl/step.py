@@ -20,7 +20,7 @@ from torch import Tensor, nn
 from harmony_mol.ssl.config import PretrainConfig
 from harmony_mol.ssl.difficulty import DifficultyBuffer
 from harmony_mol.ssl.masking import make_mask, node_difficulty, random_mask
-from harmony_mol.ssl.objective import collapse_stats, graph_level_loss, ssl_loss
+from harmony_mol.ssl.objective import collapse_stats, graph_level_loss, normalize_target, ssl_loss
 from harmony_mol.ssl.teacher import ema_update, momentum_at
 from harmony_mol.trainer import autocast, clip_gradients
 
@@ -126,7 +126,7 @@ class SSLStepper:
         self.student_fwd.train()
         self.teacher.train(o.teacher_mode == "train")
         with torch.no_grad():
-            t = self._embed(self.teacher, batch).float()
+            t = normalize_target(self._embed(self.teacher, batch), o.target_norm)
         mask = self.choose_mask(batch, t, step, warm)
         edge_mask = None
         if self.cfg.masking.mask_edges:  # bonds touching a masked atom (AttrMasking style)
@@ -136,7 +136,7 @@ class SSLStepper:
             with autocast(self.device, self.cfg.bf16):
                 s = self.predictor_fwd(s)
         loss, _ = ssl_loss(s.float(), t, batch.batch, o.loss, o.sce_alpha, mask, o.masked_weight,
-                           int(batch.num_graphs))
+                           int(batch.num_graphs), loss_nodes=o.loss_nodes)
         if o.graph_weight > 0:
             loss = loss + o.graph_weight * graph_level_loss(s.float(), t, batch.batch, o.loss, o.sce_alpha,
                                                             int(batch.num_graphs))

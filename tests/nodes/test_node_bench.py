@@ -25,3 +25,17 @@ def test_quick_texas_cli_writes_report(shared_data, tmp_path, monkeypatch) -> No
     assert 0.0 <= rec["splits"][0]["test_at_val"] <= 1.0
     lines = (out / "results.csv").read_text().splitlines()
     assert lines[0].startswith("dataset,") and lines[1].startswith("texas,")
+    assert lines[0] == "dataset,split,seed,model,val_acc_pct,val_selected_test_pct,test_max_pct,epoch"
+    models = [line.split(",")[3] for line in lines[1:]]
+    assert sorted(models) == sorted(["harmony", "random-init", "raw-features", "supervised", "graphmae"])
+    assert (out / "summary.csv").read_text().startswith("dataset,")
+    assert {r["model"] for r in rec["baseline_rows"]} == set(rec["config"]["baselines"])
+
+    # --report-only still works on a record written before the baselines existed (raw-features recomputed)
+    del rec["baseline_rows"], rec["raw_probe"]
+    (out / "records" / "texas.json").write_text(json.dumps(rec))
+    res = CliRunner().invoke(app, ["benchmark", "nodes", "--report-only", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    models = [line.split(",")[3] for line in (out / "results.csv").read_text().splitlines()[1:]]
+    assert sorted(models) == ["harmony", "raw-features"]
+    assert "| texas (quick) |" in (out / "report.md").read_text()

@@ -163,6 +163,10 @@ def test_speed_pretrain_reports_both_models_and_loaders(shared_data: Path) -> No
      "objective.loss": "byol", "objective.ema_schedule": "cosine"},
     {"masking.strategy": "prob", "masking.difficulty_source": "code", "objective.teacher_mode": "train",
      "objective.copy_buffers": False, "objective.loss": "mse", "loader": "pyg"},
+    {"objective.loss_nodes": "masked", "objective.target_norm": "layer", "objective.predictor": True,
+     "objective.predictor_hidden": 16, "masking.difficulty_source": "unmasked"},
+    {"objective.loss_nodes": "masked", "objective.target_norm": "batch", "objective.loss": "sce",
+     "masking.strategy": "random"},
 ])
 def test_pretrain_switches_run(mols64: Path, tmp_path: Path, over: dict) -> None:
     out = tmp_path / "run"

@@ -1,0 +1,245 @@
+"""Reference rows of the node report: floor, ceiling and positive control on the same probe and splits.
+
+Every function here returns one row per (split, seed) with the keys of :data:`ROW_KEYS` (accuracies in
+[0, 1]), like the HarmonyGNN rows of :func:`~harmony_mol.nodes.train.run_dataset`:
+
+* ``random-init``: the HarmonyGNN encoder of the run (same config, same seed scheme as ``_Pretrainer``),
+  **no** pretraining step, eval mode, unmasked input -> linear probe. The floor SSL must clear.
+* ``raw-features``: the probe on the input features (:func:`~harmony_mol.nodes.train.raw_feature_probe`).
+* ``supervised``: the same encoder plus a ``Linear`` head trained end to end with cross-entropy on the
+  train mask (Adam); the training epoch is chosen on validation. The ceiling.
+* ``graphmae``: GraphMAE (:mod:`harmony_mol.nodes.graphmae`, GAT or GCN encoder) pretrained without
+  labels; the pretraining epoch is chosen on validation with the same probe. The positive control.
+
+All of them see the features the HarmonyGNN run gets (``cfg.feature_norm``) and its edges. Seeds follow
+:func:`~harmony_mol.nodes.train.run_dataset`: model seed ``seed * 1000 + split`` (``+ 0`` for label-free
+models shared by all splits when ``pretrain_per_split`` is false), probe seed ``seed``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch_geometric.data import Data
+
+from harmony_mol.nn.encoder import HarmonyEncoder
+from harmony_mol.nn.inputs import InputDims
+from harmony_mol.nodes.config import BASELINES, NodeRunConfig
+from harmony_mol.nodes.datasets import NodeDataset
+from harmony_mol.nodes.graphmae import GraphMAE, GraphMAEConfig, cosine_factor
+from harmony_mol.nodes.probe import linear_probe
+from harmony_mol.nodes.train import _select, encoder_config, graph_record, prepare_features, raw_feature_probe
+from harmony_mol.utils.seed import seed_everything
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["ROW_KEYS", "SupervisedConfig", "build_encoder", "random_init_rows", "supervised_rows",
+           "graphmae_rows", "run_baselines"]
+
+#: Keys of every per-(split, seed) row (HarmonyGNN rows are converted to the same keys by the report).
+ROW_KEYS: tuple[str, ...] = ("dataset", "split", "seed", "model", "val_acc", "val_selected_test", "test_max",
+                             "epoch")
+
+
+@dataclass(frozen=True)
+class SupervisedConfig:
+    """End-to-end supervised training of the HarmonyGNN encoder + a linear head (``NodeRunConfig.supervised``).
+
+    Args:
+        lr, weight_decay, epochs: Adam settings, one full-batch step per epoch (GCN defaults: 0.01, 5e-4, 200).
+        dropout: Dropout on the embeddings before the head; ``None`` = the encoder config's ``dropout``
+            (the encoder applies its own dropout inside as configured).
+    """
+
+    lr: float = 0.01
+    weight_decay: float = 5e-4
+    epochs: int = 200
+    dropout: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.epochs < 1 or self.lr <= 0 or self.weight_decay < 0:
+            raise ValueError("supervised epochs must be >= 1, lr > 0 and weight_decay >= 0")
+        if self.dropout is not None and not 0.0 <= self.dropout < 1.0:
+            raise ValueError(f"supervised dropout must be in [0, 1), got {self.dropout}")
+
+
+def _row(ds: NodeDataset, split: int, seed: int, model: str, val: float, test: float, test_max: float,
+         epoch: int) -> dict[str, Any]:
+    return {"dataset": ds.name, "split": split, "seed": seed, "model": model, "val_acc": val,
+            "val_selected_test": test, "test_max": test_max, "epoch": epoch}
+
+
+def _splits_and_groups(cfg: NodeRunConfig, ds: NodeDataset) -> tuple[int, list[list[int]]]:
+    """Split count and the label-free model groups, exactly as ``run_dataset`` forms them."""
+    n = ds.num_splits if cfg.splits == 0 else min(cfg.splits, ds.num_splits)
+    return n, [[s] for s in range(n)] if cfg.pretrain_per_split else [list(range(n))]
+
+
+def _device(device: str | torch.device | None) -> torch.device:
+    if device is not None:
+        return torch.device(device)
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def _features(cfg: NodeRunConfig) -> str:
+    return getattr(cfg, "feature_norm", "none")
+
+
+def build_encoder(cfg: NodeRunConfig, data: Data, seed: int, device: torch.device | str = "cpu") -> HarmonyEncoder:
+    """The HarmonyGNN student exactly as ``_Pretrainer`` initialises it (``seed_everything(seed)`` first)."""
+    seed_everything(seed)
+    dims = InputDims(atom_cat_dims=(), atom_float_dim=int(data.x_feat.shape[1]), bond_cat_dims=(),
+                     edge_float_dim=0)
+    return HarmonyEncoder(encoder_config(cfg), dims, num_edges=int(data.edge_index.shape[1])).to(device)
+
+
+def _masks(ds: NodeDataset, dev: torch.device) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    return ds.train_masks.to(dev), ds.val_masks.to(dev), ds.test_masks.to(dev)
+
+
+def random_init_rows(cfg: NodeRunConfig, ds: NodeDataset, device: str | torch.device | None = None
+                     ) -> list[dict[str, Any]]:
+    """Floor: probe on the untrained HarmonyGNN encoder (eval mode, unmasked input); ``epoch`` is 0."""
+    dev = _device(device)
+    data = graph_record(ds, _features(cfg)).to(dev)
+    y = ds.y.to(dev)
+    tr, va, te = _masks(ds, dev)
+    _, groups = _splits_and_groups(cfg, ds)
+    rows = []
+    for seed in cfg.seeds:
+        for group in groups:
+            enc = build_encoder(cfg, data, seed * 1000 + group[0], dev)
+            enc.eval()
+            with torch.no_grad():
+                z = enc(data)
+            for s in group:
+                pr = linear_probe(z, y, tr[s], va[s], te[s], ds.num_classes, cfg.probe_lr,
+                                  cfg.probe_weight_decay, cfg.probe_epochs, seed=seed)
+                rows.append(_row(ds, s, seed, "random-init", pr.val_acc, pr.test_acc, pr.test_acc, 0))
+    return rows
+
+
+def supervised_rows(cfg: NodeRunConfig, ds: NodeDataset, device: str | torch.device | None = None
+                    ) -> list[dict[str, Any]]:
+    """Ceiling: the encoder + ``Linear`` head trained with CE on each split's train mask, epoch chosen on val."""
+    scfg = SupervisedConfig(**cfg.supervised)
+    p_drop = encoder_config(cfg).dropout if scfg.dropout is None else scfg.dropout
+    dev = _device(device)
+    data = graph_record(ds, _features(cfg)).to(dev)
+    y = ds.y.to(dev)
+    tr, va, te = _masks(ds, dev)
+    n_splits, _ = _splits_and_groups(cfg, ds)
+    rows = []
+    for seed in cfg.seeds:
+        for s in range(n_splits):
+            enc = build_encoder(cfg, data, seed * 1000 + s, dev)
+            head = nn.Linear(enc.out_dim, ds.num_classes).to(dev)
+            params = list(enc.parameters()) + list(head.parameters())
+            opt = torch.optim.Adam(params, lr=scfg.lr, weight_decay=scfg.weight_decay)
+            curve: list[tuple[int, float, float]] = []
+            for epoch in range(1, scfg.epochs + 1):
+                enc.train()
+                head.train()
+                opt.zero_grad(set_to_none=True)
+                logits = head(F.dropout(enc(data), p_drop, training=True))
+                F.cross_entropy(logits[tr[s]], y[tr[s]]).backward()
+                opt.step()
+                enc.eval()
+                head.eval()
+                with torch.no_grad():
+                    pred = head(enc(data)).argmax(1)
+                curve.append((epoch, _acc(pred, y, va[s]), _acc(pred, y, te[s])))
+            res = _select(s, seed, curve, 0.0)
+            rows.append(_row(ds, s, seed, "supervised", res.val_acc, res.test_at_val, res.test_max, res.epoch_val))
+            logger.info("%s split %d seed %d supervised: test %.2f at val-selected epoch %d",
+                        ds.name, s, seed, 100 * res.test_at_val, res.epoch_val)
+    return rows
+
+
+def _acc(pred: torch.Tensor, y: torch.Tensor, mask: torch.Tensor) -> float:
+    n = int(mask.sum())
+    return float((pred[mask] == y[mask]).sum()) / n if n else float("nan")
+
+
+def graphmae_rows(cfg: NodeRunConfig, ds: NodeDataset, device: str | torch.device | None = None
+                  ) -> list[dict[str, Any]]:
+    """Positive control: GraphMAE pretraining, probe every ``eval_every`` epochs, epoch chosen on val."""
+    gcfg = GraphMAEConfig(**cfg.graphmae)
+    every = gcfg.eval_every or cfg.eval_every
+    eval_at = set(range(every, gcfg.epochs + 1, every)) | {gcfg.epochs}
+    dev = _device(device)
+    x = prepare_features(ds.x, _features(cfg)).to(dev)
+    ei = ds.edge_index.to(dev)
+    y = ds.y.to(dev)
+    tr, va, te = _masks(ds, dev)
+    _, groups = _splits_and_groups(cfg, ds)
+    rows = []
+    for seed in (cfg.seeds[: gcfg.max_seeds] if gcfg.max_seeds > 0 else cfg.seeds):
+        for group in groups:
+            model_seed = seed * 1000 + group[0]
+            seed_everything(model_seed)
+            model = GraphMAE(int(x.shape[1]), gcfg).to(dev)
+            opt = torch.optim.Adam(model.parameters(), lr=gcfg.lr, weight_decay=gcfg.weight_decay)
+            sched = (torch.optim.lr_scheduler.LambdaLR(opt, lambda e: cosine_factor(e, gcfg.epochs))
+                     if gcfg.cosine else None)
+            gen = torch.Generator().manual_seed(model_seed + 7919)
+            curves: dict[int, list[tuple[int, float, float]]] = {s: [] for s in group}
+            for epoch in range(1, gcfg.epochs + 1):
+                model.train()
+                opt.zero_grad(set_to_none=True)
+                loss = model.loss(x, ei, gen)
+                loss.backward()
+                opt.step()
+                if sched is not None:
+                    sched.step()
+                if epoch not in eval_at:
+                    continue
+                z = model.embed(x, ei)
+                for s in group:
+                    pr = linear_probe(z, y, tr[s], va[s], te[s], ds.num_classes, cfg.probe_lr,
+                                      cfg.probe_weight_decay, cfg.probe_epochs, seed=seed)
+                    curves[s].append((epoch, pr.val_acc, pr.test_acc))
+                logger.debug("%s graphmae seed %d epoch %d loss %.4f val %.4f test %.4f (split %d)", ds.name,
+                             seed, epoch, loss.item(), pr.val_acc, pr.test_acc, group[-1])
+            for s in group:
+                res = _select(s, seed, curves[s], 0.0)
+                rows.append(_row(ds, s, seed, "graphmae", res.val_acc, res.test_at_val, res.test_max,
+                                 res.epoch_val))
+                logger.info("%s split %d seed %d graphmae (%s): test %.2f at val-selected epoch %d",
+                            ds.name, s, seed, gcfg.encoder, 100 * res.test_at_val, res.epoch_val)
+    return rows
+
+
+def run_baselines(cfg: NodeRunConfig, ds: NodeDataset, names: tuple[str, ...] | list[str] | None = None,
+                  device: str | torch.device | None = None) -> tuple[list[dict[str, Any]], dict[str, float]]:
+    """Run the requested baselines (default ``cfg.baselines``).
+
+    Returns:
+        (rows of every baseline, wall seconds per baseline).
+
+    Raises:
+        ValueError: an unknown baseline name.
+    """
+    names = tuple(cfg.baselines if names is None else names)
+    unknown = sorted(set(names) - set(BASELINES))
+    if unknown:
+        raise ValueError(f"unknown baseline(s) {', '.join(unknown)}; valid: {', '.join(BASELINES)}")
+    runners = {
+        "random-init": lambda: random_init_rows(cfg, ds, device),
+        "raw-features": lambda: raw_feature_probe(cfg, ds)["rows"],
+        "supervised": lambda: supervised_rows(cfg, ds, device),
+        "graphmae": lambda: graphmae_rows(cfg, ds, device),
+    }
+    rows: list[dict[str, Any]] = []
+    seconds: dict[str, float] = {}
+    for name in names:
+        t0 = time.perf_counter()
+        rows += runners[name]()
+        seconds[name] = time.perf_counter() - t0
+    return rows, seconds
