@@ -3,7 +3,7 @@
 Format (``kind="encoder"``, contract 5)::
 
     {format_version, kind, encoder_config, input_dims, featurizer_spec, pretrain_config,
-     student, teacher, predictor, optimizer, scheduler, step, epoch, rng, state, versions}
+     student, teacher, predictor, recon_head, optimizer, scheduler, step, epoch, rng, state, versions}
 
 ``last.pt`` (resume) and ``encoder.pt`` (final) share the format; ``state`` holds loop extras
 (loader position, mask generator, difficulty buffer, loss history). Everything is written
@@ -114,7 +114,7 @@ def load_encoder(path: str | Path, which: str = "student",
     enc = build_encoder(ckpt["encoder_config"], ckpt["input_dims"])
     enc.load_state_dict(state)
     enc.eval()
-    heavy = {"student", "teacher", "predictor", "optimizer", "scheduler", "rng", "state"}
+    heavy = {"student", "teacher", "predictor", "recon_head", "optimizer", "scheduler", "rng", "state"}
     meta = {k: v for k, v in ckpt.items() if k not in heavy}
     return enc, meta
 

@@ -37,13 +37,14 @@ def nodes_cmd(
         run_benchmark(names, out, config_dir, quick=quick, overrides=list(set_ or []), command=command,
                       threads=threads)
     rows: list[dict[str, Any]] = summary_rows(load_runs(out))
-    typer.echo(f"{'dataset':<20} {'ours (val-sel.)':>16} {'code rule':>16} {'+Diffi':>7} {'+Prob':>7} "
-               f"{'strongest baseline':>24}")
+    refs = ("random_init", "raw_features", "supervised", "graphmae")
+    typer.echo(f"{'dataset':<20} {'ours (val-sel.)':>16} {'code rule':>16} " + " ".join(f"{k:>12}" for k in refs)
+               + f" {'+Prob':>7}")
     for r in rows:
-        paper = " ".join("      –" if v is None else f"{v:>7.2f}" for v in (r["paper_diffi"], r["paper_prob"]))
-        base = "–" if r["baseline_acc"] is None else f"{r['baseline']} {r['baseline_acc']:.2f}"
+        cells = " ".join("           –" if r.get(f"{k}_mean") is None else f"{r[f'{k}_mean']:>12.2f}" for k in refs)
+        paper = "      –" if r["paper_prob"] is None else f"{r['paper_prob']:>7.2f}"
         typer.echo(f"{r['dataset']:<20} {r['ours_val_selected_mean']:>8.2f} ± {r['ours_val_selected_std']:<5.2f} "
-                   f"{r['ours_test_max_mean']:>8.2f} ± {r['ours_test_max_std']:<5.2f} {paper} {base:>24}")
+                   f"{r['ours_test_max_mean']:>8.2f} ± {r['ours_test_max_std']:<5.2f} {cells} {paper}")
     typer.echo(f"report: {out / 'report.md'}")
 
 

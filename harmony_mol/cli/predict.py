@@ -16,6 +16,15 @@ def _fail(exc: Exception) -> None:
     raise typer.Exit(code=1) from exc
 
 
+def _echo_figures(res: dict, as_json: bool, width: int, float_fmt: str) -> None:
+    """Print a speed benchmark's figures, as JSON or one aligned ``name value`` line each."""
+    if as_json:
+        typer.echo(json.dumps(res))
+        return
+    for k, v in res.items():
+        typer.echo(f"{k:<{width}} {v:{float_fmt}}" if isinstance(v, float) else f"{k:<{width}} {v}")
+
+
 def _import_predictor() -> tuple[type, type]:
     """``(Predictor, BundleError)``, importing only what inference needs (see :mod:`harmony_mol.utils.imports`)."""
     from harmony_mol.utils.imports import defer_imports, link_deferred
@@ -115,11 +124,7 @@ def speed_predict_cmd(
     except (ValueError, FileNotFoundError) as exc:
         _fail(exc)
         return
-    if as_json:
-        typer.echo(json.dumps(res))
-        return
-    for k, v in res.items():
-        typer.echo(f"{k:<22} {v:,.1f}" if isinstance(v, float) else f"{k:<22} {v}")
+    _echo_figures(res, as_json, width=22, float_fmt=",.1f")
 
 
 def speed_startup_cmd(
@@ -136,11 +141,7 @@ def speed_startup_cmd(
     except (ValueError, RuntimeError, OSError) as exc:
         _fail(exc)
         return
-    if as_json:
-        typer.echo(json.dumps(res))
-        return
-    for k, v in res.items():
-        typer.echo(f"{k:<28} {v:.2f}" if isinstance(v, float) else f"{k:<28} {v}")
+    _echo_figures(res, as_json, width=28, float_fmt=".2f")
 
 
 def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:

@@ -103,13 +103,17 @@ def _masks(ds: NodeDataset, dev: torch.device) -> tuple[torch.Tensor, torch.Tens
     return ds.train_masks.to(dev), ds.val_masks.to(dev), ds.test_masks.to(dev)
 
 
+def _on_device(cfg: NodeRunConfig, ds: NodeDataset, device: str | torch.device | None
+               ) -> tuple[torch.device, Data, torch.Tensor, tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
+    """(device, the encoder's input record, labels, (train, val, test) masks), all on the device."""
+    dev = _device(device)
+    return dev, graph_record(ds, _features(cfg)).to(dev), ds.y.to(dev), _masks(ds, dev)
+
+
 def random_init_rows(cfg: NodeRunConfig, ds: NodeDataset, device: str | torch.device | None = None
                      ) -> list[dict[str, Any]]:
     """Floor: probe on the untrained HarmonyGNN encoder (eval mode, unmasked input); ``epoch`` is 0."""
-    dev = _device(device)
-    data = graph_record(ds, _features(cfg)).to(dev)
-    y = ds.y.to(dev)
-    tr, va, te = _masks(ds, dev)
+    dev, data, y, (tr, va, te) = _on_device(cfg, ds, device)
     _, groups = _splits_and_groups(cfg, ds)
     rows = []
     for seed in cfg.seeds:
@@ -130,10 +134,7 @@ def supervised_rows(cfg: NodeRunConfig, ds: NodeDataset, device: str | torch.dev
     """Ceiling: the encoder + ``Linear`` head trained with CE on each split's train mask, epoch chosen on val."""
     scfg = SupervisedConfig(**cfg.supervised)
     p_drop = encoder_config(cfg).dropout if scfg.dropout is None else scfg.dropout
-    dev = _device(device)
-    data = graph_record(ds, _features(cfg)).to(dev)
-    y = ds.y.to(dev)
-    tr, va, te = _masks(ds, dev)
+    dev, data, y, (tr, va, te) = _on_device(cfg, ds, device)
     n_splits, _ = _splits_and_groups(cfg, ds)
     rows = []
     for seed in cfg.seeds:

@@ -89,7 +89,22 @@ def cosine_factor(epoch: int, total: int) -> float:
     return 0.5 * (1.0 + math.cos(math.pi * epoch / total))
 
 
-class GCNEncoder(nn.Module):
+class _ConvStack(nn.Module):
+    """Shared forward of the encoders: dropout -> conv -> PReLU per layer (``convs``/``acts`` set by the subclass)."""
+
+    convs: nn.ModuleList
+    acts: nn.ModuleList
+    dropout: float
+
+    def forward(self, x: Tensor, edge_index: Tensor) -> Tensor:
+        h = x
+        for conv, act in zip(self.convs, self.acts):
+            h = F.dropout(h, self.dropout, self.training)
+            h = act(conv(h, edge_index))
+        return h
+
+
+class GCNEncoder(_ConvStack):
     """Plain GCN stack (PyG ``GCNConv``, sym-normalised with self-loops) with PReLU and dropout.
 
     Shapes:
@@ -103,15 +118,8 @@ class GCNEncoder(nn.Module):
         self.acts = nn.ModuleList(nn.PReLU() for _ in range(layers))
         self.dropout = dropout
 
-    def forward(self, x: Tensor, edge_index: Tensor) -> Tensor:
-        h = x
-        for conv, act in zip(self.convs, self.acts):
-            h = F.dropout(h, self.dropout, self.training)
-            h = act(conv(h, edge_index))
-        return h
 
-
-class GATEncoder(nn.Module):
+class GATEncoder(_ConvStack):
     """GraphMAE's GAT encoder: ``layers`` PyG ``GATConv`` with concatenated heads, PReLU after every layer.
 
     Shapes:
@@ -128,13 +136,6 @@ class GATEncoder(nn.Module):
             for a in dims[:-1])
         self.acts = nn.ModuleList(nn.PReLU() for _ in range(layers))
         self.dropout = dropout
-
-    def forward(self, x: Tensor, edge_index: Tensor) -> Tensor:
-        h = x
-        for conv, act in zip(self.convs, self.acts):
-            h = F.dropout(h, self.dropout, self.training)
-            h = act(conv(h, edge_index))
-        return h
 
 
 class _GATDecoder(nn.Module):

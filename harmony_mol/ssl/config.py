@@ -71,6 +71,10 @@ class ObjectiveConfig:
         ema_schedule: ``constant`` (code) or ``cosine``.
         copy_buffers: Copy BatchNorm buffers to the teacher after each update (code: no).
         teacher_mode: ``eval`` (no dropout, running BN stats) or ``train`` (code).
+        recon_weight: Weight of an added attribute-masking term (Hu et al., ICLR 2020): a linear head on the
+            student's output names the element (first categorical atom column) of every masked atom, with
+            cross-entropy (0 = off, as in the paper). The node mode's ``recon_weight`` is the same idea for
+            raw feature vectors (GraphMAE's scaled cosine error).
         graph_weight: Weight of the optional graph-level JEPA term (method §8.6): the student's mean-pooled
             embedding of each graph regressed on the teacher's with the same loss, added to the node loss
             (0 = off, as in the paper).
@@ -89,8 +93,11 @@ class ObjectiveConfig:
     copy_buffers: bool = True
     teacher_mode: Literal["eval", "train"] = "eval"
     graph_weight: float = 0.0
+    recon_weight: float = 0.0
 
     def __post_init__(self) -> None:
+        if self.recon_weight < 0:
+            raise ValueError(f"objective.recon_weight must be >= 0, got {self.recon_weight}")
         if self.graph_weight < 0:
             raise ValueError(f"objective.graph_weight must be >= 0, got {self.graph_weight}")
 

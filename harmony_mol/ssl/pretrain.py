@@ -47,7 +47,16 @@ def _build(cfg: PretrainConfig, data: EpochData, device: torch.device, total_ste
     teacher = make_teacher(student)
     o = cfg.objective
     predictor = Predictor(student.out_dim, o.predictor_hidden).to(device) if o.predictor else None
-    params = list(student.parameters()) + (list(predictor.parameters()) if predictor else [])
+    recon_head = None
+    if o.recon_weight > 0:
+        if not dims.atom_cat_dims:
+            raise ValueError("objective.recon_weight needs records with a categorical element column (molecules, "
+                             "crystals); these records have none")
+        recon_head = torch.nn.Linear(student.out_dim, dims.atom_cat_dims[0]).to(device)
+    params = list(student.parameters())
+    for extra in (predictor, recon_head):
+        if extra is not None:
+            params += list(extra.parameters())
     opt = torch.optim.AdamW(params, lr=cfg.optim.lr, weight_decay=cfg.optim.weight_decay,
                             betas=tuple(cfg.optim.betas))
     sched = make_scheduler(opt, total_steps, cfg.optim.warmup_steps, cfg.optim.min_lr_factor)
@@ -56,12 +65,13 @@ def _build(cfg: PretrainConfig, data: EpochData, device: torch.device, total_ste
     if m.strategy != "random" and m.difficulty_source in ("buffer", "code"):
         buffer = DifficultyBuffer(data.node_ptr, device)
     gen = torch.Generator().manual_seed(cfg.seed + 12345 + 1_000_003 * ctx.rank)  # own mask stream per rank
-    st = SSLStepper(cfg, student, teacher, predictor, opt, sched, device, total_steps, buffer, gen)
+    st = SSLStepper(cfg, student, teacher, predictor, opt, sched, device, total_steps, buffer, gen, recon_head)
     if ctx.enabled:
         find = cfg.distributed.find_unused_parameters
         has_bufs = any(b.is_floating_point() for b in student.buffers())
         st.attach_ddp(ddp.wrap_ddp(student, find), ddp.wrap_ddp(predictor, find) if predictor else None,
-                      ddp.sync_buffers if has_bufs else None)
+                      ddp.sync_buffers if has_bufs else None,
+                      ddp.wrap_ddp(recon_head, find) if recon_head is not None else None)
         if buffer is not None:
             buffer.track_updates()
         seed_everything(cfg.seed + 7919 * (ctx.rank + 1), cfg.deterministic)  # own dropout stream per rank

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 
 from harmony_mol.ssl.config import PretrainConfig
@@ -50,27 +51,32 @@ class SSLStepper:
         total_steps: Length of the run (EMA cosine ramp).
         buffer: Per-atom difficulty store (None for ``random`` / ``unmasked``).
         mask_generator: CPU generator driving every mask draw (saved for exact resume).
+        recon_head: ``Linear(d, n_elements)`` of the attribute-masking term (``objective.recon_weight``), or None.
     """
 
     def __init__(self, cfg: PretrainConfig, student: nn.Module, teacher: nn.Module,
                  predictor: nn.Module | None, optimizer: torch.optim.Optimizer,
                  scheduler: Any, device: torch.device, total_steps: int,
-                 buffer: DifficultyBuffer | None, mask_generator: torch.Generator) -> None:
+                 buffer: DifficultyBuffer | None, mask_generator: torch.Generator,
+                 recon_head: nn.Module | None = None) -> None:
         self.cfg = cfg
         self.student, self.teacher, self.predictor = student, teacher, predictor
         self.optimizer, self.scheduler = optimizer, scheduler
         self.device, self.total_steps = device, total_steps
         self.buffer, self.gen = buffer, mask_generator
         self.params = [p for p in student.parameters() if p.requires_grad]
-        if predictor is not None:
-            self.params += [p for p in predictor.parameters() if p.requires_grad]
+        self.recon_head = recon_head
+        for extra in (predictor, recon_head):
+            if extra is not None:
+                self.params += [p for p in extra.parameters() if p.requires_grad]
         # modules the trained forward pass goes through (DDP wrappers under torchrun, see attach_ddp)
         self.student_fwd: nn.Module = student
         self.predictor_fwd: nn.Module | None = predictor
+        self.recon_fwd: nn.Module | None = recon_head
         self.buffer_sync: Callable[[nn.Module], None] | None = None
 
     def attach_ddp(self, student_fwd: nn.Module, predictor_fwd: nn.Module | None,
-                   buffer_sync: Callable[[nn.Module], None] | None) -> None:
+                   buffer_sync: Callable[[nn.Module], None] | None, recon_fwd: nn.Module | None = None) -> None:
         """Route the trained forward pass through DDP wrappers (gradients averaged over ranks).
 
         ``buffer_sync`` (if given) makes the student's buffers equal on every rank before each EMA
@@ -78,6 +84,7 @@ class SSLStepper:
         using the plain modules.
         """
         self.student_fwd, self.predictor_fwd, self.buffer_sync = student_fwd, predictor_fwd, buffer_sync
+        self.recon_fwd = recon_fwd if recon_fwd is not None else self.recon_head
 
     # ------------------------------------------------------------------------------------
     def _embed(self, module: nn.Module, batch: Any, node_mask: Tensor | None = None,
@@ -132,11 +139,16 @@ class SSLStepper:
         if self.cfg.masking.mask_edges:  # bonds touching a masked atom (AttrMasking style)
             edge_mask = mask[batch.edge_index[0]] | mask[batch.edge_index[1]]
         s = self._embed(self.student_fwd, batch, node_mask=mask, edge_mask=edge_mask)
+        z = s  # the encoder's own output (the attribute-masking head reads it, not the predictor's)
         if self.predictor_fwd is not None:
             with autocast(self.device, self.cfg.bf16):
                 s = self.predictor_fwd(s)
         loss, _ = ssl_loss(s.float(), t, batch.batch, o.loss, o.sce_alpha, mask, o.masked_weight,
                            int(batch.num_graphs), loss_nodes=o.loss_nodes)
+        if self.recon_fwd is not None and bool(mask.any()):
+            # Hu et al. (ICLR 2020) attribute masking: name the element of every masked atom
+            logits = self.recon_fwd(z.float()[mask])
+            loss = loss + o.recon_weight * F.cross_entropy(logits, batch.x[mask, 0].long())
         if o.graph_weight > 0:
             loss = loss + o.graph_weight * graph_level_loss(s.float(), t, batch.batch, o.loss, o.sce_alpha,
                                                             int(batch.num_graphs))

@@ -17,6 +17,7 @@ def test_quick_texas_cli_writes_report(shared_data, tmp_path, monkeypatch) -> No
                                    "--set", "encoder={hidden_dim: 32, wgcn_hidden: 32, mlp_hidden: 32}"])
     assert res.exit_code == 0, res.output
     assert "texas" in res.output and "92.45" in res.output  # ours printed beside the paper's +Prob
+    assert "random_init" in res.output and "graphmae" in res.output  # and beside the reference rows
     report = (out / "report.md").read_text()
     assert "| texas (quick) |" in report and "val-selected" in report and "Git commit" in report
     assert (out / "accuracy.png").stat().st_size > 1000

@@ -167,6 +167,7 @@ def test_speed_pretrain_reports_both_models_and_loaders(shared_data: Path) -> No
      "objective.predictor_hidden": 16, "masking.difficulty_source": "unmasked"},
     {"objective.loss_nodes": "masked", "objective.target_norm": "batch", "objective.loss": "sce",
      "masking.strategy": "random"},
+    {"objective.recon_weight": 1.0, "masking.strategy": "random"},
 ])
 def test_pretrain_switches_run(mols64: Path, tmp_path: Path, over: dict) -> None:
     out = tmp_path / "run"
@@ -175,6 +176,7 @@ def test_pretrain_switches_run(mols64: Path, tmp_path: Path, over: dict) -> None
     assert len(losses) == 5 and all(v == v and v >= 0 for v in losses)
     ckpt = load_checkpoint(path)
     assert (ckpt["predictor"] is not None) == bool(over.get("objective.predictor", False))
+    assert (ckpt.get("recon_head") is not None) == bool(over.get("objective.recon_weight", 0))
     assert (ckpt["state"]["difficulty"] is not None) == (over.get("masking.difficulty_source") == "code")
 
 
