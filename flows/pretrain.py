@@ -22,7 +22,7 @@ from prefect import flow, task
 
 from flows.common import cli_logging, publish_markdown, publish_table, retry_on_io
 from harmony_mol.config import config_from_dict, config_to_dict, load_config, parse_overrides
-from harmony_mol.pipeline import acquire_run_lock, next_max_steps, plots_markdown, release_run_lock
+from harmony_mol.pipeline import acquire_run_lock, next_max_steps, plots_markdown
 from harmony_mol.ssl.config import PretrainConfig
 from harmony_mol.ssl.launch import run_torchrun
 from harmony_mol.ssl.pretrain import pretrain
@@ -43,7 +43,7 @@ def pretrain_task(config: dict[str, Any], resume: bool = True, nproc: int = 1) -
             return str(run_torchrun(cfg, nproc, resume))
         return str(pretrain(cfg, resume=resume))
     finally:
-        release_run_lock(lock)
+        lock.release()
 
 
 def resolve_pretrain_config(config_path: str | None = None, overrides: list[str] | None = None,

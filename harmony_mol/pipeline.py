@@ -21,18 +21,21 @@ import json
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from harmony_mol.config import config_from_dict, load_config
 from harmony_mol.data.config import FeaturizeConfig
 from harmony_mol.finetune.config import FinetuneConfig
 from harmony_mol.ssl.config import PretrainConfig
-from harmony_mol.utils.io import atomic_write_text, pid_file_owner, release_pid_file, try_pid_file
+from harmony_mol.utils.io import atomic_write_text, try_lock
+
+if TYPE_CHECKING:
+    from filelock import FileLock
 
 logger = logging.getLogger(__name__)
 
 __all__ = ["DeployConfig", "PipelineConfig", "deployment_parameters", "PipelineVariant", "StageConfigs", "acquire_run_lock", "heldout_table", "load_pipeline", "metrics_rows", "plots_markdown", "write_heldout",
-           "next_max_steps", "release_run_lock", "stage_configs", "summary_markdown", "write_summary"]
+           "next_max_steps", "stage_configs", "summary_markdown", "write_summary"]
 
 Kind = Literal["molecule", "crystal"]
 
@@ -319,24 +322,20 @@ def write_summary(root: Path, markdown: str, payload: dict[str, Any]) -> Path:
 
 
 # ---------------------------------------------------------------------------------- run lock
-def acquire_run_lock(out_dir: str | Path) -> Path:
-    """Take ``<out_dir>/.run.lock`` (O_EXCL); a stale lock (dead pid) is replaced.
+def acquire_run_lock(out_dir: str | Path) -> FileLock:
+    """Lock ``<out_dir>/.run.lock`` (see :func:`~harmony_mol.utils.io.try_lock`); ``.release()`` it when done.
 
-    Used by scheduled pretraining so that two overlapping runs never write the same ``last.pt``.
+    Used by scheduled pretraining so that two overlapping runs never write the same ``last.pt``. The OS
+    frees the lock of a killed run.
 
     Raises:
-        RuntimeError: another live process holds the lock (the message names it).
+        RuntimeError: another process holds the lock.
     """
-    lock = Path(out_dir) / ".run.lock"
-    if not try_pid_file(lock):
-        raise RuntimeError(f"another run (pid {pid_file_owner(lock)}) is already using {out_dir}; refusing to "
-                           f"start an overlapping run (lock file {lock})")
+    path = Path(out_dir) / ".run.lock"
+    if (lock := try_lock(path)) is None:
+        raise RuntimeError(f"another run is already using {out_dir}; refusing to start an overlapping run "
+                           f"(lock file {path})")
     return lock
-
-
-def release_run_lock(lock: Path) -> None:
-    """Remove a lock taken by :func:`acquire_run_lock` (only if this process holds it)."""
-    release_pid_file(lock)
 
 
 def next_max_steps(out_dir: str | Path, steps_per_run: int) -> int:

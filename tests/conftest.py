@@ -51,3 +51,27 @@ def shared_data() -> Path:
 @pytest.fixture(scope="session")
 def repo_root() -> Path:
     return REPO
+
+
+_HOLD = ("import sys, time\nfrom harmony_mol.utils.io import try_lock\n"
+         "lock = try_lock(sys.argv[1])\nprint('held' if lock else 'busy', flush=True)\ntime.sleep(600)\n")
+
+
+@pytest.fixture
+def lock_holder():
+    """Start a process that takes :func:`~harmony_mol.utils.io.try_lock` on a path and keeps it until killed."""
+    import subprocess
+    import sys
+
+    procs: list[subprocess.Popen] = []
+
+    def start(path: Path) -> subprocess.Popen:
+        proc = subprocess.Popen([sys.executable, "-c", _HOLD, str(path)], stdout=subprocess.PIPE, text=True, cwd=REPO)
+        procs.append(proc)
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "held"
+        return proc
+
+    yield start
+    for proc in procs:
+        proc.kill()
+        proc.wait()

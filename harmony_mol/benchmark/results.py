@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import contextlib
 import csv
-import fcntl
 import hashlib
 import io
 import json
 import logging
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from filelock import FileLock
+
 from harmony_mol.benchmark.config import BenchmarkConfig
 from harmony_mol.config import config_to_dict
-from harmony_mol.utils.io import atomic_write_text, release_pid_file, try_pid_file
+from harmony_mol.utils.io import atomic_write_text, try_lock
 
 logger = logging.getLogger(__name__)
 
@@ -51,8 +50,8 @@ class ResultStore:
     """Rows of one suite's ``results.csv`` made with ``settings`` (failed cells are listed and re-run).
 
     Several processes may run the same suite at once (each with ``threads: 1`` on its own core): every
-    write re-reads the file under an ``fcntl`` lock and merges, and :meth:`claim` hands each cell to one
-    process through a pid file in ``claims_dir`` (a claim left by a killed process is taken over).
+    write re-reads the file under a ``filelock`` lock and merges, and :meth:`claim` hands each cell to one
+    process through a lock in ``claims_dir`` (the OS frees the claims of a killed process, so they are taken over).
     """
 
     def __init__(self, path: Path, settings: str, resume: bool = True, claims_dir: Path | None = None) -> None:
@@ -60,23 +59,16 @@ class ResultStore:
         self.settings = settings
         self.claims_dir = Path(claims_dir) if claims_dir is not None else None
         self.rows: list[dict[str, Any]] = []
-        with self._locked():
+        self._claims: dict[tuple[str, str, str, int, str], FileLock] = {}
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = FileLock(self.path.parent / f".{self.path.name}.lock")
+        with self._lock:
             if not resume:
                 self._write([])  # start over
             old = self._read()
         self._adopt(old)
         if len(self.rows) < len(old):
             logger.warning("%s: dropping %d row(s) made with other settings", self.path, len(old) - len(self.rows))
-
-    @contextlib.contextmanager
-    def _locked(self) -> Iterator[None]:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.path.parent / f".{self.path.name}.lock", "a") as fh:
-            fcntl.flock(fh, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(fh, fcntl.LOCK_UN)
 
     def _read(self) -> list[dict[str, Any]]:
         if not self.path.is_file():
@@ -108,22 +100,27 @@ class ResultStore:
 
     def _claim_path(self, key: tuple[str, str, str, int, str]) -> Path:
         assert self.claims_dir is not None
-        return self.claims_dir / ("__".join(map(str, key)) + ".pid")
+        return self.claims_dir / ("__".join(map(str, key)) + ".lock")
 
     def claim(self, key: tuple[str, str, str, int, str], checkpoint: str = "") -> bool:
         """True when this process should run ``key``: not done (by anyone) and not being run by another process."""
         if self.has(key, checkpoint):  # finished rows never disappear: no need to re-read the file
             return False
-        with self._locked():
+        with self._lock:
             self._merge_from_disk()
             if self.has(key, checkpoint):
                 return False
-            return self.claims_dir is None or try_pid_file(self._claim_path(key))
+            if self.claims_dir is None:
+                return True
+            lock = try_lock(self._claim_path(key))  # None: another process (or store) holds the claim
+            if lock is not None:
+                self._claims[key] = lock
+            return lock is not None
 
     def add(self, row: dict[str, Any]) -> None:
         """Append ``row``, merge what other processes wrote, and rewrite the file atomically."""
         row = {**row, "settings": self.settings}
-        with self._locked():
+        with self._lock:
             self._merge_from_disk()
             if not row.get("error"):  # a success replaces an earlier failure of the same cell
                 self.rows = [r for r in self.rows if not (r.get("error") and _key(r) == _key(row))]
@@ -131,8 +128,8 @@ class ResultStore:
             if not row.get("error"):
                 self._done[_key(row)] = str(row.get("checkpoint") or "")
             self._write(self.rows)
-        if self.claims_dir is not None:
-            release_pid_file(self._claim_path(_key(row)))
+        if (claim := self._claims.pop(_key(row), None)) is not None:
+            claim.release()
 
     @property
     def calls_path(self) -> Path:
@@ -141,7 +138,7 @@ class ResultStore:
 
     def log_call(self, event: dict[str, Any]) -> None:
         """Append one call event (command, commit, pid, cell counts...) to :attr:`calls_path` atomically."""
-        with self._locked():
+        with self._lock:
             old = self.calls_path.read_text() if self.calls_path.is_file() else ""
             atomic_write_text(self.calls_path, old + json.dumps({**event, "settings": self.settings},
                                                                  sort_keys=True, default=str) + "\n")
@@ -162,6 +159,6 @@ class ResultStore:
 
     def refresh(self) -> list[dict[str, Any]]:
         """All rows with our settings, including those other processes finished meanwhile."""
-        with self._locked():
+        with self._lock:
             self._merge_from_disk()
         return self.rows

@@ -1,4 +1,4 @@
-"""Atomic writes and content hashing.
+"""Atomic writes, content hashing and file locks.
 
 Every file the project writes goes through these helpers: write to a temporary sibling, flush,
 then ``os.replace`` into place, so a crash leaves either the previous good file or nothing.
@@ -15,7 +15,10 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from filelock import FileLock
 
 logger = logging.getLogger(__name__)
 
@@ -87,43 +90,23 @@ def pid_alive(pid: int) -> bool:
     return True
 
 
-def pid_file_owner(path: str | Path) -> int:
-    """The pid written in ``path`` (0 if the file is missing or unreadable)."""
-    try:
-        return int(Path(path).read_text().strip() or "0")
-    except (OSError, ValueError):
-        return 0
+def try_lock(path: str | Path) -> FileLock | None:
+    """Take the OS lock (``filelock.FileLock``) on ``path`` without waiting; ``None`` while it is held.
 
-
-def try_pid_file(path: str | Path) -> bool:
-    """Create ``path`` holding this process's pid, exclusively (``O_EXCL``).
-
-    A file left by a process that is gone is taken over (with a warning). Returns False when a live
-    process (this one included) holds it. The building block of run locks and of benchmark cell claims.
+    The holder may be another process or another lock object of this one. The OS drops the lock when
+    its process dies, so the lock of a killed run is free at once. Release it with ``.release()``; the
+    (empty) lock file stays, as filelock keeps it so that waiters never split across two files.
     """
+    from filelock import FileLock, Timeout  # imported here: 50 ms that `harmony predict` does not need
+
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    for _ in range(2):
-        try:
-            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-        except FileExistsError:
-            pid = pid_file_owner(path)
-            if pid and pid_alive(pid):
-                return False
-            logger.warning("removing stale %s (pid %s is gone)", path, pid)
-            path.unlink(missing_ok=True)
-            continue
-        with os.fdopen(fd, "w") as fh:
-            fh.write(str(os.getpid()))
-        return True
-    return False
-
-
-def release_pid_file(path: str | Path) -> None:
-    """Remove ``path`` if this process wrote it (see :func:`try_pid_file`)."""
-    path = Path(path)
-    if pid_file_owner(path) == os.getpid():
-        path.unlink(missing_ok=True)
+    lock = FileLock(path)
+    try:
+        lock.acquire(blocking=False)
+    except Timeout:
+        return None
+    return lock
 
 
 def remove_stale_partials(final: str | Path) -> list[Path]:

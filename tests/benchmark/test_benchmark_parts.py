@@ -94,10 +94,7 @@ def test_result_store_resumes_only_same_settings(tmp_path: Path) -> None:
     assert ResultStore(path, "other").rows == []
 
 
-def test_result_store_shares_cells_between_processes(tmp_path: Path) -> None:
-    import subprocess
-    import sys
-
+def test_result_store_shares_cells_between_processes(tmp_path: Path, lock_holder) -> None:
     path, claims = tmp_path / "results.csv", tmp_path / "claims"
     a, b = ResultStore(path, "h", claims_dir=claims), ResultStore(path, "h", claims_dir=claims)
     k0, k1 = ("bbbp", "-", "scaffold", 0, "rf"), ("bbbp", "-", "scaffold", 1, "rf")
@@ -107,20 +104,20 @@ def test_result_store_shares_cells_between_processes(tmp_path: Path) -> None:
     b.add({**row, "seed": 1, "test": 0.7})
     a.add({**row, "seed": 0, "test": 0.8})  # merges b's row instead of overwriting it
     assert sorted(r["seed"] for r in ResultStore(path, "h").rows) == [0, 1]
-    assert not list(claims.iterdir())  # claims released
     assert not b.claim(k0) and {r["seed"] for r in b.refresh()} == {0, 1}
     # a failed cell is re-run and its success replaces the failure row
     k2 = ("bbbp", "-", "scaffold", 2, "rf")
     assert a.claim(k2)
     a.add({**row, "seed": 2, "test": None, "error": "boom"})
-    assert b.claim(k2)
+    assert b.claim(k2)  # a released its claim with the row
     b.add({**row, "seed": 2, "test": 0.75})
     assert [r["test"] for r in a.refresh() if r["seed"] == 2] == [0.75]
-    # a claim left by a killed process is taken over
-    dead = subprocess.Popen([sys.executable, "-c", "pass"])
-    dead.wait()
+    # a cell claimed by another process is left to it, and taken over once that process is killed
     k3 = ("bbbp", "-", "scaffold", 3, "rf")
-    b._claim_path(k3).write_text(str(dead.pid))
+    holder = lock_holder(b._claim_path(k3))
+    assert not a.claim(k3)
+    holder.kill()
+    holder.wait()
     assert a.claim(k3)
     # call log: a start and its end merge into one call; another settings hash is not listed
     a.log_call({"pid": 1, "call": "t0", "command": "harmony benchmark x"})
@@ -129,6 +126,28 @@ def test_result_store_shares_cells_between_processes(tmp_path: Path) -> None:
     ResultStore(path, "other").log_call({"pid": 3, "call": "t3"})
     calls = sorted(a.calls(), key=lambda c: c["pid"])
     assert [(c["pid"], c.get("cells_run")) for c in calls] == [(1, 3), (2, None)]
+
+
+_WORKER = """import sys, time
+from pathlib import Path
+from harmony_mol.benchmark.results import ResultStore
+st = ResultStore(Path(sys.argv[1]), "h", claims_dir=Path(sys.argv[2]))
+for seed in range(30):
+    if st.claim(("bbbp", "-", "scaffold", seed, "rf")):
+        time.sleep(0.02)  # a cell takes a while, so the two workers overlap
+        st.add({"dataset": "bbbp", "preset": "-", "split": "scaffold", "seed": seed, "model": "rf", "test": 0.5})
+"""
+
+
+def test_result_store_two_worker_processes_run_each_cell_once(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    path, claims = tmp_path / "results.csv", tmp_path / "claims"
+    procs = [subprocess.Popen([sys.executable, "-c", _WORKER, str(path), str(claims)]) for _ in range(2)]
+    assert [p.wait(timeout=120) for p in procs] == [0, 0]
+    rows = ResultStore(path, "h").rows
+    assert sorted(r["seed"] for r in rows) == list(range(30))  # every cell once, no row lost in the merges
 
 
 def test_gin_encoder_shapes_and_rebuild() -> None:

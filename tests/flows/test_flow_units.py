@@ -3,9 +3,6 @@ deployment object, benchmark suite dispatch."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -17,7 +14,6 @@ from harmony_mol.pipeline import (
     acquire_run_lock,
     deployment_parameters,
     metrics_rows,
-    release_run_lock,
     stage_configs,
     summary_markdown,
 )
@@ -75,19 +71,19 @@ def test_summary_markdown_and_rows() -> None:
     assert "| test | rmse | 1.235 |" in md and "/m/model.pt" in md and "/p.csv" in md and "2 rejected" in md
 
 
-def test_run_lock_refuses_overlap_and_replaces_stale(tmp_path: Path) -> None:
+def test_run_lock_refuses_overlap_and_is_freed_when_holder_dies(tmp_path: Path, lock_holder) -> None:
     lock = acquire_run_lock(tmp_path)
     with pytest.raises(RuntimeError, match="overlapping"):
         acquire_run_lock(tmp_path)
-    release_run_lock(lock)
-    assert not lock.exists()
-    # a lock left by a process that is gone is replaced
-    dead = subprocess.Popen([sys.executable, "-c", "pass"])
-    dead.wait()
-    lock.write_text(str(dead.pid))
-    lock2 = acquire_run_lock(tmp_path)
-    assert lock2.read_text() == str(os.getpid())
-    release_run_lock(lock2)
+    lock.release()
+    acquire_run_lock(tmp_path).release()
+    # a run in another process holds it until that process is killed
+    holder = lock_holder(tmp_path / ".run.lock")
+    with pytest.raises(RuntimeError, match="already using"):
+        acquire_run_lock(tmp_path)
+    holder.kill()
+    holder.wait()
+    acquire_run_lock(tmp_path).release()
 
 
 def test_pretrain_task_refuses_when_locked(tmp_path: Path) -> None:
@@ -98,7 +94,7 @@ def test_pretrain_task_refuses_when_locked(tmp_path: Path) -> None:
         with pytest.raises(RuntimeError, match="already using"):
             pretrain_task.fn({"dataset": str(tmp_path / "nope"), "out_dir": str(tmp_path / "pt")})
     finally:
-        release_run_lock(lock)
+        lock.release()
 
 
 def test_retry_only_on_transient_io() -> None:

@@ -17,6 +17,7 @@ def test_pretrain_task_launches_torchrun_and_resumes(tmp_path: Path, monkeypatch
     from harmony_mol.data.build import build_dataset
     from harmony_mol.data.config import FeaturizeConfig
     from harmony_mol.ssl.launch import run_torchrun, torchrun_command
+    from harmony_mol.utils.io import try_lock
 
     info = build_dataset(FeaturizeConfig(inputs=(str(write_tiny_csv(tmp_path / "t.csv", bad_rows=False)),),
                                          output=tmp_path / "ds", kind="molecule", smiles_column="smiles",
@@ -25,7 +26,7 @@ def test_pretrain_task_launches_torchrun_and_resumes(tmp_path: Path, monkeypatch
     locked: list[bool] = []
 
     def launch(cfg, nproc, resume):  # the real launch, with a timeout so a hang cannot stall the suite
-        locked.append((Path(cfg.out_dir) / ".run.lock").is_file())
+        locked.append(try_lock(Path(cfg.out_dir) / ".run.lock") is None)  # held by the flow
         return run_torchrun(cfg, nproc, resume, timeout_s=240)
 
     monkeypatch.setenv("OMP_NUM_THREADS", "1")
@@ -34,7 +35,8 @@ def test_pretrain_task_launches_torchrun_and_resumes(tmp_path: Path, monkeypatch
               "progress": False, "log_every": 1, "checkpoint_every": 2,
               "encoder": {"hidden_dim": 16, "wgcn_hidden": 16, "mlp_hidden": 16, "heads": 2}}
     path = fp.pretrain_task.fn(config, resume=True, nproc=2)
-    assert locked == [True] and not (out / ".run.lock").exists()
+    assert locked == [True] and (free := try_lock(out / ".run.lock")) is not None  # freed after the run
+    free.release()
     ckpt = load_checkpoint(path)
     assert ckpt["step"] == 3 and ckpt["state"]["world_size"] == 2
     assert len((out / "loss.csv").read_text().splitlines()) == 1 + 3
