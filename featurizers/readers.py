@@ -89,22 +89,20 @@ def parse_target(value: Any, column: str, row_id: int) -> float:
     if value is None:
         return math.nan
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        out = float(value)
-        if math.isinf(out):
-            raise FeaturizationError(f"non-finite target {out} in column {column!r}", row_id)
-        return out
-    text = str(value).strip()
-    if text.lower() in _MISSING:
-        return math.nan
-    try:
-        out = float(text)
-    except ValueError:
-        raise FeaturizationError(f"non-numeric target {printable(text[:40])!r} in column {column!r}", row_id) from None
+        out, shown = float(value), str(float(value))
+    else:
+        text = str(value).strip()
+        if text.lower() in _MISSING:
+            return math.nan
+        try:
+            out = float(text)
+        except ValueError:
+            raise FeaturizationError(f"non-numeric target {printable(text[:40])!r} in column {column!r}",
+                                     row_id) from None
+        shown = repr(text[:40])
     if math.isinf(out):
-        raise FeaturizationError(f"non-finite target {text[:40]!r} in column {column!r}", row_id)
-    if math.isnan(out):  # "nan", "-nan", "NaN" spelled any other way: missing, as the markers above
-        return math.nan
-    return out
+        raise FeaturizationError(f"non-finite target {shown} in column {column!r}", row_id)
+    return out  # a NaN ("nan", "-nan", float nan) is missing, as the markers above
 
 
 def _pick(header: Sequence[str], wanted: str | None, candidates: Sequence[str], what: str, path: Path) -> str | None:

@@ -28,13 +28,12 @@ import torch.nn.functional as F
 from torch import nn
 from torch_geometric.data import Data
 
-from harmony_mol.nn.encoder import HarmonyEncoder
-from harmony_mol.nn.inputs import InputDims
 from harmony_mol.nodes.config import BASELINES, NodeRunConfig
 from harmony_mol.nodes.datasets import NodeDataset
 from harmony_mol.nodes.graphmae import GraphMAE, GraphMAEConfig, cosine_factor
 from harmony_mol.nodes.probe import linear_probe
-from harmony_mol.nodes.train import _select, encoder_config, graph_record, prepare_features, raw_feature_probe
+from harmony_mol.nodes.train import (_select, build_encoder, encoder_config, graph_record, prepare_features,
+                                     raw_feature_probe, resolve_device)
 from harmony_mol.utils.seed import seed_everything
 
 logger = logging.getLogger(__name__)
@@ -81,24 +80,6 @@ def _splits_and_groups(cfg: NodeRunConfig, ds: NodeDataset) -> tuple[int, list[l
     return n, [[s] for s in range(n)] if cfg.pretrain_per_split else [list(range(n))]
 
 
-def _device(device: str | torch.device | None) -> torch.device:
-    if device is not None:
-        return torch.device(device)
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-
-
-def _features(cfg: NodeRunConfig) -> str:
-    return getattr(cfg, "feature_norm", "none")
-
-
-def build_encoder(cfg: NodeRunConfig, data: Data, seed: int, device: torch.device | str = "cpu") -> HarmonyEncoder:
-    """The HarmonyGNN student exactly as ``_Pretrainer`` initialises it (``seed_everything(seed)`` first)."""
-    seed_everything(seed)
-    dims = InputDims(atom_cat_dims=(), atom_float_dim=int(data.x_feat.shape[1]), bond_cat_dims=(),
-                     edge_float_dim=0)
-    return HarmonyEncoder(encoder_config(cfg), dims, num_edges=int(data.edge_index.shape[1])).to(device)
-
-
 def _masks(ds: NodeDataset, dev: torch.device) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     return ds.train_masks.to(dev), ds.val_masks.to(dev), ds.test_masks.to(dev)
 
@@ -106,8 +87,8 @@ def _masks(ds: NodeDataset, dev: torch.device) -> tuple[torch.Tensor, torch.Tens
 def _on_device(cfg: NodeRunConfig, ds: NodeDataset, device: str | torch.device | None
                ) -> tuple[torch.device, Data, torch.Tensor, tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
     """(device, the encoder's input record, labels, (train, val, test) masks), all on the device."""
-    dev = _device(device)
-    return dev, graph_record(ds, _features(cfg)).to(dev), ds.y.to(dev), _masks(ds, dev)
+    dev = resolve_device(device)
+    return dev, graph_record(ds, cfg.feature_norm).to(dev), ds.y.to(dev), _masks(ds, dev)
 
 
 def random_init_rows(cfg: NodeRunConfig, ds: NodeDataset, device: str | torch.device | None = None
@@ -174,8 +155,8 @@ def graphmae_rows(cfg: NodeRunConfig, ds: NodeDataset, device: str | torch.devic
     gcfg = GraphMAEConfig(**cfg.graphmae)
     every = gcfg.eval_every or cfg.eval_every
     eval_at = set(range(every, gcfg.epochs + 1, every)) | {gcfg.epochs}
-    dev = _device(device)
-    x = prepare_features(ds.x, _features(cfg)).to(dev)
+    dev = resolve_device(device)
+    x = prepare_features(ds.x, cfg.feature_norm).to(dev)
     ei = ds.edge_index.to(dev)
     y = ds.y.to(dev)
     tr, va, te = _masks(ds, dev)

@@ -97,16 +97,29 @@ def _lr_factor(epoch: int, warmup: int, total: int) -> float:
     return 0.5 * (1.0 + math.cos(math.pi * min(epoch - warmup, span) / span))
 
 
+def resolve_device(device: str | torch.device | None) -> torch.device:
+    """``device`` as given, else CUDA when available, else CPU."""
+    if device is not None:
+        return torch.device(device)
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def build_encoder(cfg: NodeRunConfig, data: Data, seed: int, device: torch.device | str = "cpu") -> HarmonyEncoder:
+    """The run's HarmonyGNN student, freshly initialised after ``seed_everything(seed)`` (the SSL run, the
+    random-init floor and the supervised ceiling all start from it)."""
+    seed_everything(seed)
+    dims = InputDims(atom_cat_dims=(), atom_float_dim=int(data.x_feat.shape[1]), bond_cat_dims=(),
+                     edge_float_dim=0)
+    return HarmonyEncoder(encoder_config(cfg), dims, num_edges=int(data.edge_index.shape[1])).to(device)
+
+
 class _Pretrainer:
     """Student/teacher pair, optimiser and difficulty state for one transductive pretraining run."""
 
     def __init__(self, cfg: NodeRunConfig, data: Data, seed: int, device: torch.device) -> None:
         self.cfg = cfg
         self.data = data.to(device)
-        seed_everything(seed)
-        dims = InputDims(atom_cat_dims=(), atom_float_dim=int(data.x_feat.shape[1]), bond_cat_dims=(),
-                         edge_float_dim=0)
-        self.student = HarmonyEncoder(encoder_config(cfg), dims, num_edges=int(data.edge_index.shape[1])).to(device)
+        self.student = build_encoder(cfg, self.data, seed, device)
         self.teacher = make_teacher(self.student)
         d = self.student.out_dim
         self.predictor = Predictor(d, cfg.predictor_hidden).to(device) if cfg.predictor else None
@@ -196,7 +209,7 @@ def run_dataset(cfg: NodeRunConfig, ds: NodeDataset, device: str | torch.device 
         (per-(split, seed) results, loss/accuracy curve rows for logging and plots).
     """
     n_splits = ds.num_splits if cfg.splits == 0 else min(cfg.splits, ds.num_splits)
-    dev = torch.device(device) if device is not None else torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    dev = resolve_device(device)
     data = graph_record(ds, cfg.feature_norm)
     y = ds.y.to(dev)
     masks = [m.to(dev) for m in (ds.train_masks, ds.val_masks, ds.test_masks)]
