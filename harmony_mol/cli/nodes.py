@@ -25,17 +25,19 @@ def nodes_cmd(
 ) -> None:
     """Pretrain + linear-probe on each dataset; print ours beside the paper; write report.md/CSV/PNG."""
     from harmony_mol.nodes.bench import DEFAULT_DATASETS, rebuild_report, run_benchmark, load_runs
+    from harmony_mol.cli.errors import user_errors
     from harmony_mol.nodes.report import summary_rows
 
     command = "harmony " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     if out is None:
         out = Path("data/results/nodes/quick") if quick else Path("data/results/nodes")
-    if report_only:
-        rebuild_report(out, command=command)
-    else:
-        names = [d.strip() for d in datasets.split(",") if d.strip()] if datasets else list(DEFAULT_DATASETS)
-        run_benchmark(names, out, config_dir, quick=quick, overrides=list(set_ or []), command=command,
-                      threads=threads)
+    with user_errors():  # a wrong --set key or value, or an unreadable record: one line, no traceback
+        if report_only:
+            rebuild_report(out, command=command)
+        else:
+            names = [d.strip() for d in datasets.split(",") if d.strip()] if datasets else list(DEFAULT_DATASETS)
+            run_benchmark(names, out, config_dir, quick=quick, overrides=list(set_ or []), command=command,
+                          threads=threads)
     rows: list[dict[str, Any]] = summary_rows(load_runs(out))
     refs = ("random_init", "raw_features", "supervised", "graphmae")
     typer.echo(f"{'dataset':<20} {'ours (val-sel.)':>16} {'code rule':>16} " + " ".join(f"{k:>12}" for k in refs)

@@ -40,3 +40,11 @@ def test_quick_texas_cli_writes_report(shared_data, tmp_path, monkeypatch) -> No
     models = [line.split(",")[3] for line in (out / "results.csv").read_text().splitlines()[1:]]
     assert sorted(models) == ["harmony", "raw-features"]
     assert "| texas (quick) |" in (out / "report.md").read_text()
+
+
+def test_misspelled_override_is_one_line(shared_data, tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("HARMONY_DATA_DIR", str(shared_data))
+    res = CliRunner().invoke(app, ["benchmark", "nodes", "--datasets", "texas", "--quick", "--out", str(tmp_path / "n"),
+                                   "--set", "recon_weigth=1"])
+    assert res.exit_code == 1
+    assert "unknown key(s) recon_weigth" in res.output and "Traceback" not in res.output
