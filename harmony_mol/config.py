@@ -1,20 +1,29 @@
 """Strict loading of stage configs (frozen dataclasses) from YAML files and ``a.b=value`` overrides.
 
-Every stage has one config dataclass (defined next to the stage). :func:`load_config` builds it
-from a YAML mapping, rejects unknown keys with a message naming the file, the key and the valid
-keys, and checks value types. :func:`config_to_dict` turns a config back into plain JSON-able data,
-which is what checkpoints and reports store.
+Every stage has one config dataclass (defined next to the stage). :func:`load_config` reads a YAML
+mapping, applies the overrides and lets pydantic v2 validate the data against the dataclass in strict
+JSON mode with unknown keys forbidden: an ``int`` field takes only integers, a ``float`` field integers
+or floats (``1`` becomes ``1.0``; the string ``"1e-3"`` that YAML 1.1 reads is refused), lists become
+tuples, strings become paths, a ``Literal`` takes only its values, a union of dataclasses picks its
+member by the tag field (e.g. ``arch``) and every ``__post_init__`` check runs while the config is built.
+Every problem becomes one :class:`ConfigError` line naming the file and the dotted key.
+:func:`config_to_dict` turns a config back into plain JSON-able data, which is what checkpoints and
+reports store.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
+import json
+import os
 import types
-import typing
 from pathlib import Path
-from typing import Any, Literal, TypeVar, Union, get_args, get_origin, get_type_hints
+from typing import Any, TypeVar, Union, get_args, get_origin, get_type_hints
 
 import yaml
+from pydantic import TypeAdapter, ValidationError
+from pydantic_core import to_jsonable_python
 
 T = TypeVar("T")
 
@@ -33,10 +42,13 @@ def load_config(
     """Build ``cls`` from a YAML file plus overrides.
 
     Args:
-        cls: A dataclass type (nested dataclasses allowed).
+        cls: A dataclass type (nested dataclasses and unions of them allowed).
         path: YAML file; ``None`` starts from the dataclass defaults.
         overrides: ``{"optim.lr": 1e-3}`` or ``["optim.lr=1e-3"]`` (values parsed as YAML scalars).
         section: Read only this top-level key of the YAML file (e.g. ``pretrain`` in a pipeline file).
+
+    Returns:
+        The validated config.
 
     Raises:
         ConfigError: unknown key, wrong type, missing required value, or unreadable file.
@@ -59,28 +71,36 @@ def load_config(
         raw = loaded
     for key, value in parse_overrides(overrides).items():
         _set_dotted(raw, key, value)
-    return _build(cls, raw, where, prefix="")
+    return config_from_dict(cls, raw, where)
 
 
 def config_to_dict(cfg: Any) -> dict[str, Any]:
     """Plain-data view of a config (Paths become strings, tuples lists) for checkpoints and reports."""
-    def conv(v: Any) -> Any:
-        if dataclasses.is_dataclass(v) and not isinstance(v, type):
-            return {f.name: conv(getattr(v, f.name)) for f in dataclasses.fields(v)}
-        if isinstance(v, Path):
-            return str(v)
-        if isinstance(v, (list, tuple)):
-            return [conv(x) for x in v]
-        if isinstance(v, dict):
-            return {str(k): conv(x) for k, x in v.items()}
-        return v
-
-    return conv(cfg)
+    return to_jsonable_python(cfg)
 
 
 def config_from_dict(cls: type[T], data: dict[str, Any], where: str = "<dict>") -> T:
-    """Inverse of :func:`config_to_dict` (strict, like :func:`load_config`)."""
-    return _build(cls, dict(data), where, prefix="")
+    """Build ``cls`` from plain data, strictly; the inverse of :func:`config_to_dict`.
+
+    Args:
+        cls: A dataclass type.
+        data: JSON-like data (``Path`` values are taken as their strings).
+        where: What the data came from, the start of every error message.
+
+    Returns:
+        The validated config.
+
+    Raises:
+        ConfigError: unknown key, wrong type, missing required value or a failed ``__post_init__`` check.
+    """
+    try:
+        text = json.dumps(data, default=os.fspath)  # configs are JSON data: validate them as JSON
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{where}: not plain config data: {exc}") from exc
+    try:
+        return _adapter(cls).validate_json(text, strict=True, extra="forbid")
+    except ValidationError as exc:
+        raise ConfigError(f"{where}: {_describe(cls, exc)}") from exc
 
 
 def dump_config(cfg: Any, path: str | Path) -> None:
@@ -90,7 +110,6 @@ def dump_config(cfg: Any, path: str | Path) -> None:
     atomic_write_text(Path(path), yaml.safe_dump(config_to_dict(cfg), sort_keys=False))
 
 
-# --------------------------------------------------------------------------------------------
 def parse_overrides(overrides: dict[str, Any] | list[str] | None) -> dict[str, Any]:
     """``["optim.lr=1e-3", ...]`` (values parsed as YAML) or a dict, as ``{dotted key: value}``.
 
@@ -124,91 +143,58 @@ def _set_dotted(raw: dict[str, Any], key: str, value: Any) -> None:
     node[parts[-1]] = value
 
 
-def _build(cls: type[T], raw: Any, where: str, prefix: str) -> T:
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{where}: {prefix or 'config'} must be a mapping, got {type(raw).__name__}")
-    hints = get_type_hints(cls)
-    fields = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
-    unknown = sorted(set(raw) - set(fields))
-    if unknown:
-        raise ConfigError(
-            f"{where}: unknown key(s) {', '.join(prefix + k for k in unknown)}; "
-            f"valid keys here: {', '.join(sorted(fields))}"
-        )
-    kwargs: dict[str, Any] = {}
-    for name, f in fields.items():
-        if name not in raw:
-            if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:  # type: ignore[misc]
-                raise ConfigError(f"{where}: missing required key {prefix + name}")
+@functools.cache
+def _adapter(cls: type[T]) -> TypeAdapter[T]:
+    return TypeAdapter(cls)
+
+
+def _describe(cls: type, exc: ValidationError) -> str:
+    """All of pydantic's errors as one line; unknown keys of one section together, with its valid keys.
+
+    A union of dataclasses reports every member it tried; the members whose tag field (a one-value
+    ``Literal`` such as ``arch``) refused the input are left out when another member remains.
+    """
+    located = [(err, *_locate(cls, err["loc"])) for err in exc.errors()]
+    refused = {member for err, _, _, member, hint in located if err["type"] == "literal_error"
+               and member == err["loc"][:-1] and len(get_args(hint)) == 1}
+    unknown: dict[str, list[str]] = {}  # "; valid keys here: ..." -> unknown dotted keys
+    parts: list[str] = []
+    for err, key, owner, _, _ in [item for item in located if item[3] not in refused] or located:
+        if err["type"] == "unexpected_keyword_argument":
+            names = sorted(f.name for f in dataclasses.fields(owner)) if owner else []
+            valid = f"; valid keys here: {', '.join(names)}" if names else ""
+            unknown.setdefault(valid, []).append(key)
+        elif err["type"] == "missing":
+            parts.append(f"missing required key {key}")
+        elif err["type"] == "value_error":  # a __post_init__ check: its message names the key
+            parts.append(str(err.get("ctx", {}).get("error", err["msg"])))
+        else:
+            parts.append(f"{key or 'config'}: {err['msg']}, got {err['input']!r}")
+    parts[:0] = [f"unknown key(s) {', '.join(keys)}{valid}" for valid, keys in unknown.items()]
+    return "; ".join(dict.fromkeys(parts))
+
+
+def _locate(cls: type, loc: tuple[int | str, ...]) -> tuple[str, Any, tuple[int | str, ...] | None, Any]:
+    """Dotted key of an error location, the dataclass holding its last part, the union member, the type.
+
+    pydantic puts the member's tag (or class name) after a field that holds a union of dataclasses;
+    the tag is no key of the config: it only selects the member, whose location (up to the tag) is
+    returned third (``None`` outside unions). Last comes the declared type of the key.
+    """
+    names: list[str] = []
+    owner: Any = None
+    member: tuple[int | str, ...] | None = None
+    tp: Any = cls
+    for i, part in enumerate(loc):
+        options = [a for a in get_args(tp) if dataclasses.is_dataclass(a)] \
+            if get_origin(tp) in (Union, types.UnionType) else []
+        if len(options) > 1:
+            tp = next((m for m in options if part == m.__name__
+                       or part in [f.default for f in dataclasses.fields(m)]), None)
+            member = loc[: i + 1]
             continue
-        kwargs[name] = _coerce(hints[name], raw[name], where, prefix + name)
-    try:
-        return cls(**kwargs)
-    except (TypeError, ValueError) as exc:
-        raise ConfigError(f"{where}: {exc}") from exc
-
-
-def _coerce(tp: Any, value: Any, where: str, key: str) -> Any:  # noqa: C901 - a type switch
-    origin = get_origin(tp)
-    if tp is Any:
-        return value
-    if origin in (Union, types.UnionType):
-        args = get_args(tp)
-        if value is None and type(None) in args:
-            return None
-        errors = []
-        for arg in args:
-            if arg is type(None):
-                continue
-            try:
-                return _coerce(arg, value, where, key)
-            except ConfigError as exc:
-                errors.append(str(exc))
-        raise ConfigError(f"{where}: {key}={value!r} does not match {tp}")
-    if origin is Literal:
-        if value not in get_args(tp):
-            raise ConfigError(f"{where}: {key}={value!r} must be one of {list(get_args(tp))}")
-        return value
-    if dataclasses.is_dataclass(tp):
-        return _build(tp, value if value is not None else {}, where, key + ".")
-    if origin in (list, tuple) or tp in (list, tuple):
-        if not isinstance(value, (list, tuple)):
-            raise ConfigError(f"{where}: {key} must be a list, got {value!r}")
-        args = get_args(tp)
-        if origin is tuple and args and args[-1] is not Ellipsis:
-            if len(args) != len(value):
-                raise ConfigError(f"{where}: {key} must have {len(args)} items")
-            return tuple(_coerce(a, v, where, f"{key}[{i}]") for i, (a, v) in enumerate(zip(args, value)))
-        inner = args[0] if args else Any
-        items = [_coerce(inner, v, where, f"{key}[{i}]") for i, v in enumerate(value)]
-        return tuple(items) if (origin is tuple or tp is tuple) else items
-    if origin is dict or tp is dict:
-        if not isinstance(value, dict):
-            raise ConfigError(f"{where}: {key} must be a mapping, got {value!r}")
-        return dict(value)
-    if tp is Path:
-        if not isinstance(value, (str, Path)):
-            raise ConfigError(f"{where}: {key} must be a path string, got {value!r}")
-        return Path(value)
-    if tp is bool:
-        if not isinstance(value, bool):
-            raise ConfigError(f"{where}: {key} must be true/false, got {value!r}")
-        return value
-    if tp is int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ConfigError(f"{where}: {key} must be an integer, got {value!r}")
-        return value
-    if tp is float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ConfigError(f"{where}: {key} must be a number, got {value!r}")
-        return float(value)
-    if tp is str:
-        if not isinstance(value, str):
-            raise ConfigError(f"{where}: {key} must be a string, got {value!r}")
-        return value
-    if isinstance(tp, type) and isinstance(value, tp):
-        return value
-    raise ConfigError(f"{where}: {key}={value!r} is not a valid {getattr(tp, '__name__', tp)}")
-
-
-_ = typing  # keep typing imported for forward references in get_type_hints
+        tp = options[0] if options else tp
+        owner = tp if dataclasses.is_dataclass(tp) else None
+        tp = get_type_hints(tp).get(str(part)) if owner is not None else None
+        names.append(f"[{part}]" if isinstance(part, int) else f".{part}")
+    return "".join(names).lstrip("."), owner, member, tp
