@@ -1,9 +1,10 @@
 """Configuration of a node-classification reproduction run (``configs/nodes/<dataset>.yaml``).
 
-Every paper-vs-code disagreement (method §9) is a switch: the encoder preset (``code`` / ``paper``)
-plus ``encoder`` overrides of :class:`~harmony_mol.nn.encoder_config.EncoderConfig` (``edge_gate``,
-``adj_norm``, ``readout``, ``mask_token_init``, ``norm_style``, ...), ``teacher_mode`` (code: ``train``),
-``copy_buffers`` (code: ``False``), ``loss`` (paper ``l2``; code ``mse``/``sce``/``byol``).
+Every place where the H3GNNs paper (ICLR 2026) and its official code disagree is a switch: the
+encoder preset (``code`` / ``paper``) plus ``encoder`` overrides of
+:class:`~harmony_mol.nn.encoder_config.EncoderConfig` (``edge_gate``, ``adj_norm``, ``readout``,
+``mask_token_init``, ``norm_style``, ...), ``teacher_mode`` (code: ``train``), ``copy_buffers``
+(code: ``False``), ``loss`` (paper ``l2``; code ``mse``/``sce``/``byol``).
 """
 
 from __future__ import annotations
@@ -127,14 +128,10 @@ class NodeRunConfig:
 
 def _check_keys(name: str, over: dict[str, Any]) -> None:
     """Fail at load time on a bad ``graphmae``/``supervised`` override (not after the SSL run)."""
-    import dataclasses
+    from harmony_mol.config import config_from_dict
 
     if name == "graphmae":
         from harmony_mol.nodes.graphmae import GraphMAEConfig as cls
     else:
         from harmony_mol.nodes.baselines import SupervisedConfig as cls  # type: ignore[assignment]
-    valid = {f.name for f in dataclasses.fields(cls)}
-    bad = sorted(set(over) - valid)
-    if bad:
-        raise ValueError(f"unknown {name} key(s) {', '.join(bad)}; valid: {', '.join(sorted(valid))}")
-    cls(**over)  # its own value checks (e.g. graphmae encoder gat|gcn)
+    config_from_dict(cls, over, where=name)  # its keys, types and own value checks (e.g. encoder gat|gcn)
