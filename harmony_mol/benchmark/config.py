@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-logger = logging.getLogger(__name__)
+from harmony_mol.config import load_config, parse_overrides
 
 SUITES = ("moleculenet-hu", "regression", "crystals")
 MODELS = ("harmony-pretrained", "harmony-scratch", "gin", "rf", "chemprop", "dummy")
@@ -165,14 +164,14 @@ def quick_overrides(suite: str) -> dict[str, Any]:
 def benchmark_config(suite: str, path: str | Path | None = None, overrides: list[str] | None = None,
                      quick: bool = False, datasets: list[str] | None = None,
                      out_dir: str | Path | None = None) -> BenchmarkConfig:
-    """The run config of ``suite`` as the CLI and the flow build it: the YAML file, then the ``--quick``
-    preset, then ``key=value`` overrides, then explicit datasets / report folder.
+    """The run config of ``suite`` as the CLI and the flow build it.
+
+    Layers, last wins: the YAML file, the ``--quick`` preset, ``key=value`` overrides, then explicit
+    datasets / report folder.
 
     Raises:
         ConfigError: unknown keys, bad values, an unreadable file.
     """
-    from harmony_mol.config import load_config, parse_overrides
-
     over: dict[str, Any] = quick_overrides(suite) if quick else {}
     over["suite"] = suite
     over.update(parse_overrides(overrides))

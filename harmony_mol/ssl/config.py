@@ -1,9 +1,10 @@
 """``PretrainConfig``: everything ``harmony pretrain`` reads from ``configs/pretrain/*.yaml``.
 
-Defaults follow the spec (method §3, §8.5-8.6): L2 loss over all nodes averaged per graph, EMA
-teacher in eval mode with BatchNorm buffers copied, no predictor, +Prob masking with R = 0.25 and
-r = 0.5 driven by a per-atom difficulty buffer. The official code's behaviours are switches
-(``teacher_mode: train``, ``copy_buffers: false``, ``loss: mse``, ``difficulty_source: code``).
+Defaults follow the teacher-student objective of H3GNNs (ICLR 2026) adapted to batches of graphs:
+L2 loss over all nodes averaged per graph, EMA teacher in eval mode with BatchNorm buffers copied, no
+predictor, +Prob masking with R = 0.25 and r = 0.5 driven by a per-atom difficulty buffer. The official
+code's behaviours are switches (``teacher_mode: train``, ``copy_buffers: false``, ``loss: mse``,
+``difficulty_source: code``).
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ class MaskingConfig:
         warmup_epochs: ... or epochs (the larger of the two wins). Unseen graphs are random anyway.
         min_one: ``prob`` sanity check: every graph with >= 2 nodes gets at least one masked node.
         mask_edges: Also hide the bond features of every edge that touches a masked atom behind a learnable
-            edge mask token (Hu et al. AttrMasking style, method §8.5; turns on ``encoder.edge_mask_token``).
+            edge mask token (Hu et al. AttrMasking style; turns on ``encoder.edge_mask_token``).
     """
 
     strategy: Literal["random", "diffi", "prob"] = "prob"
@@ -75,7 +76,7 @@ class ObjectiveConfig:
             student's output names the element (first categorical atom column) of every masked atom, with
             cross-entropy (0 = off, as in the paper). The node mode's ``recon_weight`` is the same idea for
             raw feature vectors (GraphMAE's scaled cosine error).
-        graph_weight: Weight of the optional graph-level JEPA term (method §8.6): the student's mean-pooled
+        graph_weight: Weight of the optional graph-level JEPA term (not in H3GNNs): the student's mean-pooled
             embedding of each graph regressed on the teacher's with the same loss, added to the node loss
             (0 = off, as in the paper).
     """
