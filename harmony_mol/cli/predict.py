@@ -31,7 +31,7 @@ def _import_predictor() -> tuple[type, type]:
 
     defer_imports()
     from harmony_mol.bundle import BundleError
-    from harmony_mol.predict import Predictor
+    from harmony_mol.predict.api import Predictor
 
     link_deferred()
     return Predictor, BundleError
