@@ -13,11 +13,12 @@ from pathlib import Path
 from typing import Any
 
 from featurizers.errors import FeaturizationError
-from featurizers.readers import STRUCTURE_SUFFIXES, RawItem, parse_target
+from featurizers.items import RawItem, parse_target
 from featurizers.structures import CrystalText, structure_from_atoms
 from featurizers.text import has_undecodable, printable, undecodable_reason
 
 _POSCAR_NAMES = ("POSCAR", "CONTCAR")
+STRUCTURE_SUFFIXES = (".cif", ".vasp", ".poscar", ".extxyz", ".xyz")
 
 
 def text_format(path: Path) -> str | None:

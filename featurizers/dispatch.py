@@ -1,4 +1,4 @@
-"""Featurize a :class:`~featurizers.readers.RawItem` with the featurizer its spec names."""
+"""Featurize a :class:`~featurizers.items.RawItem` with the featurizer its spec names."""
 
 from __future__ import annotations
 
@@ -39,8 +39,6 @@ def featurize_item_np(item: Any, spec: FeaturizerSpec) -> dict[str, np.ndarray]:
     if spec.kind == "molecule":
         from featurizers.molecule import featurize_smiles_np
 
-        if not isinstance(payload, str):
-            raise FeaturizationError(f"expected a SMILES string, got {type(payload).__name__}", item.row_id)
         return featurize_smiles_np(payload, spec, row_id=item.row_id)
     if spec.kind == "crystal":
         from featurizers.crystal import featurize_structure_np

@@ -1,4 +1,4 @@
-"""Streaming readers: input files -> :class:`RawItem` (one per molecule / structure, in input order).
+"""Streaming readers: input files -> :class:`~featurizers.items.RawItem` (one per molecule / structure, in input order).
 
 Molecules: CSV / TSV (optionally ``.gz``; choose the SMILES and target columns), ``.smi`` (``SMILES
 [name]`` per line), SDF (``.sdf`` / ``.sdf.gz``). Crystals: a CIF, POSCAR / CONTCAR / ``.vasp`` file, an
@@ -16,15 +16,15 @@ from __future__ import annotations
 import csv
 import gzip
 import io
-import json
 import logging
 import math
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from featurizers import crystal_readers as cr
 from featurizers.errors import FeaturizationError
+from featurizers.items import RawItem, parse_target
 from featurizers.structures import CrystalText
 from featurizers.text import has_undecodable, printable, undecodable_reason
 
@@ -33,26 +33,6 @@ logger = logging.getLogger(__name__)
 SMILES_COLUMN_NAMES = ("smiles", "canonical_smiles", "smiles_string", "smi", "mol", "molecule")
 CIF_COLUMN_NAMES = ("cif", "structure_cif")
 ID_COLUMN_NAMES = ("id", "material_id", "mol_id", "name", "compound id", "cif_id")
-STRUCTURE_SUFFIXES = (".cif", ".vasp", ".poscar", ".extxyz", ".xyz")
-_MISSING = {"", "nan", "na", "n/a", "none", "null"}
-
-
-@dataclass(frozen=True)
-class RawItem:
-    """One input item before featurization.
-
-    Args:
-        row_id: 0-based index in the input (data rows, header excluded).
-        item_id: Identifier shown in reports (id column, file name, or the row number).
-        payload: SMILES ``str``; :class:`CrystalText`; pymatgen structure ``dict`` or ``Structure``;
-            or a :class:`FeaturizationError` when the item could not even be read.
-        targets: Target values, NaN = missing.
-    """
-
-    row_id: int
-    item_id: str
-    payload: object
-    targets: tuple[float, ...]
 
 
 def _open_text(path: Path) -> IO[str]:
@@ -82,27 +62,6 @@ def detect_kind(path: str | Path) -> str:
             header = [h.strip().lower() for h in next(csv.reader(fh, delimiter="\t" if suf == ".tsv" else ","), [])]
         return "crystal" if any(h in CIF_COLUMN_NAMES for h in header) else "molecule"
     return "crystal"
-
-
-def parse_target(value: Any, column: str, row_id: int) -> float:
-    """One target cell -> float (blank / NaN markers -> NaN); raises :class:`FeaturizationError` otherwise."""
-    if value is None:
-        return math.nan
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        out, shown = float(value), str(float(value))
-    else:
-        text = str(value).strip()
-        if text.lower() in _MISSING:
-            return math.nan
-        try:
-            out = float(text)
-        except ValueError:
-            raise FeaturizationError(f"non-numeric target {printable(text[:40])!r} in column {column!r}",
-                                     row_id) from None
-        shown = repr(text[:40])
-    if math.isinf(out):
-        raise FeaturizationError(f"non-finite target {shown} in column {column!r}", row_id)
-    return out  # a NaN ("nan", "-nan", float nan) is missing, as the markers above
 
 
 def _pick(header: Sequence[str], wanted: str | None, candidates: Sequence[str], what: str, path: Path) -> str | None:
@@ -174,8 +133,6 @@ def read_items(
         if suf in (".sdf", ".sd"):
             return targets, _sdf_items(p, targets, id_column)
         raise ValueError(f"unsupported molecule input {p.name!r} (use .csv, .csv.gz, .tsv, .smi or .sdf)")
-    from featurizers import crystal_readers as cr
-
     if p.is_dir():
         return cr.folder_items(p, target_columns)
     if suf in (".csv", ".tsv", ".txt"):
@@ -305,11 +262,9 @@ def count_items(path: str | Path, kind: str | None = None) -> int | None:
     try:
         kind = kind or detect_kind(p)
         if p.is_dir():
-            from featurizers.crystal_readers import text_format
-
             id_prop = p / "id_prop.csv"
             if not id_prop.is_file():
-                return sum(1 for f in p.iterdir() if f.is_file() and text_format(f) in ("cif", "poscar"))
+                return sum(1 for f in p.iterdir() if f.is_file() and cr.text_format(f) in ("cif", "poscar"))
             with open(id_prop, encoding="utf-8", errors="surrogateescape", newline="") as fh:
                 reader = csv.reader(fh)
                 first = next(reader, [])

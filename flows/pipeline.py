@@ -42,7 +42,7 @@ DEFAULT_CONFIG = Path(__file__).resolve().parents[1] / "configs" / "quickstart.y
 @task(name="predict", retries=1, retry_delay_seconds=5, retry_condition_fn=retry_on_io)
 def predict_task(bundle_path: str, input_path: str, output_path: str) -> str:
     """Predict ``input_path`` with the bundle into ``output_path`` (CSV, one row per input)."""
-    from harmony_mol.predict import Predictor
+    from harmony_mol.predict.api import Predictor
 
     Predictor.load(bundle_path).predict_file(input_path, output_path, progress=False)
     return output_path

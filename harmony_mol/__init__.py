@@ -15,7 +15,7 @@ __version__ = "0.1.0"
 _LAZY = {
     "load_dataset": ("harmony_mol.data.store", "load_dataset"),
     "build_dataset": ("harmony_mol.data.build", "build_dataset"),
-    "Predictor": ("harmony_mol.predict", "Predictor"),
+    "Predictor": ("harmony_mol.predict.api", "Predictor"),
 }
 
 

@@ -24,13 +24,13 @@ from featurizers import FeaturizationError
 from featurizers.crystal import crystal_spec
 from featurizers.dispatch import featurize_item_np
 from featurizers.molecule import featurize_smiles_np, molecule_spec
-from featurizers.readers import RawItem
+from featurizers.items import RawItem
 from featurizers.structures import CrystalText
 from featurizers.text import printable
 from harmony_mol.bundle import ModelBundle
 from harmony_mol.data.build import build_dataset
 from harmony_mol.data.config import FeaturizeConfig
-from harmony_mol.predict import Predictor
+from harmony_mol.predict.api import Predictor
 
 VALID = ["CCO", "CCCO", "c1ccccc1", "Cc1ccccc1", "CC(=O)O", "CCN", "c1ccncc1", "OCCO", "CC(C)O", "CCOCC",
          "c1ccc(O)cc1", "CC(=O)N", "CCCCCC", "C1CCCCC1", "C[C@H](N)C(=O)O", "F/C=C/F", "[Na+].[Cl-]",

@@ -1,5 +1,5 @@
 """Imports point one way only (see the architecture notes in README): this test parses every
-module's imports with ``ast`` and fails on an upward edge."""
+module's imports with ``ast`` and fails on an upward edge or on an import cycle between modules."""
 
 from __future__ import annotations
 
@@ -81,3 +81,49 @@ def test_prefect_only_in_flows() -> None:
             if name == "prefect" or name.startswith("prefect."):
                 bad.append(module)
     assert not bad, f"prefect imported outside flows/: {bad}"
+
+
+def module_edges(modules: set[str], module: str, tree: ast.AST) -> set[str]:
+    """The library modules ``module`` imports, lazy imports inside functions included.
+
+    ``from pkg import name`` counts as importing ``pkg.name`` when that is a module, else ``pkg``.
+    """
+    out: set[str] = set()
+    package = module if (REPO / module.replace(".", "/") / "__init__.py").is_file() else module.rpartition(".")[0]
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            targets = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parts = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join(parts + ([base] if base else []))
+            targets = [f"{base}.{a.name}" if f"{base}.{a.name}" in modules else base for a in node.names]
+        else:
+            continue
+        for name in targets:
+            while name and name not in modules:
+                name = name.rpartition(".")[0]
+            if name and name != module:
+                out.add(name)
+    return out
+
+
+def test_no_import_cycles() -> None:
+    paths = dict(iter_modules())
+    graph = {m: module_edges(set(paths), m, ast.parse(p.read_text())) for m, p in paths.items()}
+    cycles, state = [], {}  # state: 1 = on the current path, 2 = done
+
+    def visit(m: str, path: list[str]) -> None:
+        state[m] = 1
+        for n in sorted(graph[m]):
+            if state.get(n) == 1:
+                cycles.append(" -> ".join(path[path.index(n):] + [n]))
+            elif n not in state:
+                visit(n, path + [n])
+        state[m] = 2
+
+    for m in sorted(graph):
+        if m not in state:
+            visit(m, [m])
+    assert not cycles, "import cycles:\n" + "\n".join(cycles)

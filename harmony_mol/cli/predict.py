@@ -11,6 +11,16 @@ import typer
 from harmony_mol.cli.errors import user_errors
 
 
+#: options shared by ``harmony predict`` and ``harmony embed``
+_BATCH_SIZE = typer.Option(512, "--batch-size", help="Graphs per inference batch.")
+_CHUNK_SIZE = typer.Option(8192, "--chunk-size", help="Rows read per chunk (bounds memory).")
+_WORKERS = typer.Option(1, "--workers", "-w", help="Featurizing processes.")
+_DEVICE = typer.Option("cpu", "--device", help="cpu | cuda | auto.")
+_THREADS = typer.Option(1, "--threads", help="torch threads for inference (0 = torch default).")
+_PROGRESS = typer.Option(None, "--progress/--no-progress", help="Progress bar with total and ETA (default: on when "
+                         "stderr is a terminal).")
+
+
 def _fail(exc: Exception) -> None:
     typer.echo(f"error: {exc}", err=True)
     raise typer.Exit(code=1) from exc
@@ -31,7 +41,7 @@ def _import_predictor() -> tuple[type, type]:
 
     defer_imports()
     from harmony_mol.bundle import BundleError
-    from harmony_mol.predict import Predictor
+    from harmony_mol.predict.api import Predictor
 
     link_deferred()
     return Predictor, BundleError
@@ -45,13 +55,12 @@ def predict_cmd(
     output: Path = typer.Option(..., "--output", "-o", help="Predictions CSV: the input columns, then <target>_pred (<target>_std for ensembles) and error."),
     smiles_column: Optional[str] = typer.Option(None, "--smiles-column", help="SMILES column (default: detected: smiles, canonical_smiles, smiles_string, ...)."),
     cif_column: Optional[str] = typer.Option(None, "--cif-column", help="CIF column of a crystal CSV (default: detected: cif, structure_cif)."),
-    batch_size: int = typer.Option(512, "--batch-size", help="Graphs per inference batch."),
-    chunk_size: int = typer.Option(8192, "--chunk-size", help="Rows read per chunk (bounds memory)."),
-    workers: int = typer.Option(1, "--workers", "-w", help="Featurizing processes."),
-    device: str = typer.Option("cpu", "--device", help="cpu | cuda | auto."),
-    threads: int = typer.Option(1, "--threads", help="torch threads for inference (0 = torch default)."),
-    progress: Optional[bool] = typer.Option(None, "--progress/--no-progress", help="Progress bar with total and ETA "
-                                            "(default: on when stderr is a terminal)."),
+    batch_size: int = _BATCH_SIZE,
+    chunk_size: int = _CHUNK_SIZE,
+    workers: int = _WORKERS,
+    device: str = _DEVICE,
+    threads: int = _THREADS,
+    progress: Optional[bool] = _PROGRESS,
 ) -> None:
     """Predict properties for every input row (failed rows get NaN and an error reason)."""
     Predictor, BundleError = _import_predictor()
@@ -80,13 +89,12 @@ def embed_cmd(
     output: Path = typer.Option(..., "--output", "-o", help="emb.npy (+ .errors.csv), emb.csv or emb.parquet."),
     smiles_column: Optional[str] = typer.Option(None, "--smiles-column", help="SMILES column (default: detected)."),
     cif_column: Optional[str] = typer.Option(None, "--cif-column", help="CIF column (default: detected)."),
-    batch_size: int = typer.Option(512, "--batch-size", help="Graphs per inference batch."),
-    chunk_size: int = typer.Option(8192, "--chunk-size", help="Rows read per chunk (bounds memory)."),
-    workers: int = typer.Option(1, "--workers", "-w", help="Featurizing processes."),
-    device: str = typer.Option("cpu", "--device", help="cpu | cuda | auto."),
-    threads: int = typer.Option(1, "--threads", help="torch threads for inference (0 = torch default)."),
-    progress: Optional[bool] = typer.Option(None, "--progress/--no-progress", help="Progress bar with total and ETA "
-                                            "(default: on when stderr is a terminal)."),
+    device: str = _DEVICE,
+    threads: int = _THREADS,
+    batch_size: int = _BATCH_SIZE,
+    chunk_size: int = _CHUNK_SIZE,
+    workers: int = _WORKERS,
+    progress: Optional[bool] = _PROGRESS,
 ) -> None:
     """Export pooled graph embeddings (one row per input; NaN rows for inputs that failed)."""
     Predictor, BundleError = _import_predictor()

@@ -16,25 +16,28 @@ from __future__ import annotations
 
 import csv
 import gzip
-
+import itertools
 import json
 import logging
 import shutil
 import time
 from collections import deque
 from collections.abc import Iterator
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from featurizers.batch import featurize_many
 from featurizers.errors import REJECTED_COLUMNS
+from featurizers.items import RawItem
+from featurizers.readers import count_items
 from featurizers.schema import FEATURIZER_VERSION, FeaturizerSpec
 from harmony_mol.data.config import FeaturizeConfig
-from harmony_mol.data.inputs import iter_inputs, make_spec, plan_inputs
+from harmony_mol.data.inputs import ChunkItem, iter_inputs, make_spec, plan_inputs, source_text
 from harmony_mol.data.packing import ShardWriter
 from harmony_mol.data.request import request_key
 from harmony_mol.data.store import MANIFEST, STORE_FORMAT_VERSION
-from harmony_mol.data.worker import featurize_chunk, pool_context
 from harmony_mol.utils.io import atomic_directory, check_replaceable, pid_alive, sha256_file, sha256_text
 from harmony_mol.utils.log import progress_enabled
 
@@ -154,38 +157,54 @@ def _cached(out: Path, key: str) -> dict[str, Any] | None:
 
 def _featurize_into(tmp: Path, cfg: FeaturizeConfig, plans: list[Any], spec: FeaturizerSpec) -> dict[str, Any]:
     """Stream items -> (pool) -> shards + index + rejected rows. Returns counts and bookkeeping."""
+    from tqdm.auto import tqdm
+
     writer = ShardWriter(tmp, cfg.shard_size, max_bytes=cfg.shard_max_mb * 2**20)
     stats: dict[str, Any] = {"graphs": 0, "rejected": 0, "duplicates": 0, "rows": 0, "reasons": []}
-    spec_dict = spec.to_dict()
     show = progress_enabled(cfg.progress)
+    bar = tqdm(total=_count_rows(plans) if show else None, unit=" rows", disable=not show, smoothing=0.1,
+               dynamic_ncols=True, desc="featurize")
     with gzip.open(tmp / "index.csv.gz", "wt", newline="", compresslevel=6) as idx_fh, \
-            open(tmp / "rejected.csv", "w", newline="") as rej_fh:
+            open(tmp / "rejected.csv", "w", newline="") as rej_fh, \
+            (open(tmp / "duplicates.csv", "w", newline="") if cfg.dedupe else nullcontext()) as dup_fh:
         idx_w = csv.writer(idx_fh)
         idx_w.writerow(["row_id", "id", "input"])
         rej_w = csv.writer(rej_fh)
         rej_w.writerow([*REJECTED_COLUMNS, "file"])
         dup_w = None
-        dup_fh = None
-        if cfg.dedupe:
-            dup_fh = open(tmp / "duplicates.csv", "w", newline="")
+        if dup_fh is not None:
             dup_w = csv.writer(dup_fh)
             dup_w.writerow(["row", "row_id", "input", "first_row_id", "file"])
+        chunks = iter_inputs(plans, cfg, stats, dup_w)
+        first = next(chunks, None)  # opening the first input names the label columns every item must fill
+        in_flight: deque[list[ChunkItem]] = deque()  # the input chunks featurize_many has taken, in order
+
+        def items() -> Iterator[list[RawItem]]:
+            for chunk in itertools.chain([first] if first else [], chunks):
+                in_flight.append(chunk)
+                yield [item for _, _, item in chunk]
+
+        counted_dups = 0
         try:
-            chunks = iter_inputs(plans, cfg, stats, dup_w)
-            total = _count_rows(plans) if show else None
-            for result in _run_chunks(chunks, spec_dict, cfg.workers, show, stats, total):
-                for row_id, local_row, item_id, source, reason, fname in result["rejected"]:
-                    rej_w.writerow([local_row + 1, row_id, item_id, source, reason, fname])
+            for graphs in featurize_many(items(), spec, cfg.workers, len(stats["target_names"])):
+                chunk = in_flight.popleft()
+                for pos, (local_row, fname, item) in enumerate(chunk):
+                    shown = source_text(spec.kind, item)
+                    reason = graphs.errors.get(pos)
+                    if reason is None:
+                        idx_w.writerow([item.row_id, item.item_id, shown])
+                        continue
+                    rej_w.writerow([local_row + 1, item.row_id, item.item_id, truncate_input(shown), reason, fname])
                     stats["rejected"] += 1
                     if len(stats["reasons"]) < 5:
                         stats["reasons"].append(f"row {local_row + 1} of {fname}: {reason}")
-                for row_id, item_id, source in result["kept"]:
-                    idx_w.writerow([row_id, item_id, source])
-                writer.add(result["block"])
-                stats["graphs"] += len(result["kept"])
+                writer.add(graphs.arrays)
+                stats["graphs"] += len(graphs.kept)
+                # rows dropped by --dedupe are rows of the total too
+                bar.update(len(chunk) + stats["duplicates"] - counted_dups)
+                counted_dups = stats["duplicates"]
         finally:
-            if dup_fh is not None:
-                dup_fh.close()
+            bar.close()
     stats["shards"] = writer.close()
     stats["fields"] = writer.fields
     for line in stats["reasons"]:
@@ -196,63 +215,19 @@ def _featurize_into(tmp: Path, cfg: FeaturizeConfig, plans: list[Any], spec: Fea
 def _count_rows(plans: list[Any]) -> int | None:
     """Rows of all inputs, counted in one cheap pass (the progress bar's total, hence its ETA); ``None``
     when an input cannot be counted without parsing it."""
-    from featurizers.readers import count_items
-
     counts = [count_items(p.path, p.kind) for p in plans]
     return None if any(c is None for c in counts) else sum(int(c) for c in counts)
 
 
-def _run_chunks(chunks: Iterator[list[Any]], spec_dict: dict[str, Any], workers: int, show: bool,
-                stats: dict[str, Any], total: int | None = None) -> Iterator[dict[str, Any]]:
-    """Featurize chunks in order, in-process or with a bounded window of in-flight pool tasks."""
-    from tqdm.auto import tqdm
-
-    bar = tqdm(total=total, unit=" rows", disable=not show, smoothing=0.1, dynamic_ncols=True, desc="featurize")
-    counted = {"dups": 0}
-
-    def advance(n: int) -> None:  # rows dropped by --dedupe are rows of the total too
-        dups = int(stats.get("duplicates", 0))
-        bar.update(n + dups - counted["dups"])
-        counted["dups"] = dups
-
-    try:
-        if workers == 1:
-            for chunk in chunks:
-                res = featurize_chunk(spec_dict, len(stats["target_names"]), chunk)
-                advance(len(chunk))
-                yield res
-            return
-        ctx = pool_context()
-        with ctx.Pool(workers, initializer=_quiet_worker) as pool:
-            pending: deque[Any] = deque()
-            window = 2 * workers
-            for chunk in chunks:
-                pending.append((len(chunk), pool.apply_async(
-                    featurize_chunk, (spec_dict, len(stats["target_names"]), chunk))))
-                while len(pending) >= window:
-                    n, fut = pending.popleft()
-                    res = fut.get()
-                    advance(n)
-                    yield res
-            while pending:
-                n, fut = pending.popleft()
-                res = fut.get()
-                advance(n)
-                yield res
-    finally:
-        bar.close()
+#: inputs longer than this are cut in ``rejected.csv`` (a 1 MB bad row would otherwise be stored whole)
+MAX_SHOWN_INPUT = 1000
 
 
-def _quiet_worker() -> None:
-    import torch
-
-    torch.set_num_threads(1)
-    try:
-        from rdkit import RDLogger
-
-        RDLogger.DisableLog("rdApp.*")
-    except ImportError:  # pragma: no cover - rdkit is a hard dependency
-        pass
+def truncate_input(text: str, limit: int = MAX_SHOWN_INPUT) -> str:
+    """``text`` cut to ``limit`` characters with a marker saying how long it was."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}...[truncated: {len(text):,} characters]"
 
 
 def _check_rejections(tmp: Path, out: Path, stats: dict[str, Any], max_frac: float) -> None:

@@ -18,6 +18,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from featurizers.items import RawItem
 from featurizers.schema import FeaturizerSpec
 from harmony_mol.data.config import FeaturizeConfig
 from harmony_mol.data.registry import ResolvedInput, resolve
@@ -27,8 +28,8 @@ logger = logging.getLogger(__name__)
 _CRYSTAL_SUFFIXES = (".cif", ".vasp", ".poscar", ".extxyz", ".xyz", ".json", ".jsonl", ".json.gz", ".jsonl.gz")
 _MOLECULE_SUFFIXES = (".smi", ".smi.gz", ".sdf", ".sdf.gz", ".smiles")
 
-#: One item sent to a worker: (global row_id, local row, file name, RawItem).
-ChunkItem = tuple[int, int, str, Any]
+#: One input row: (row in its file, file name, RawItem whose ``row_id`` is the global row).
+ChunkItem = tuple[int, str, RawItem]
 
 
 def detect_kind(path: Path) -> str:
@@ -125,7 +126,7 @@ def source_text(kind: str, item: Any) -> str:
 
 def iter_inputs(plans: list[ResolvedInput], cfg: FeaturizeConfig, stats: dict[str, Any],
                 dup_writer: Any) -> Iterator[list[ChunkItem]]:
-    """Yield chunks of ``(row_id, local_row, file name, RawItem)`` across all inputs.
+    """Yield chunks of ``(local_row, file name, RawItem)`` across all inputs (see :data:`ChunkItem`).
 
     Fills ``stats``: ``target_names``, ``offsets`` (row offset and row count per input), ``rows``,
     ``duplicates`` (rows dropped by dedupe, written to ``dup_writer``).
@@ -156,7 +157,7 @@ def iter_inputs(plans: list[ResolvedInput], cfg: FeaturizeConfig, stats: dict[st
                     stats["duplicates"] += 1
                     dup_writer.writerow([int(item.row_id) + 1, row_id, item.payload, first, fname])
                     continue
-            chunk.append((row_id, int(item.row_id), fname, item))
+            chunk.append((int(item.row_id), fname, replace(item, row_id=row_id)))
             if len(chunk) >= cfg.chunk_size:
                 yield chunk
                 chunk = []

@@ -1,12 +1,9 @@
-"""Pack graph records into flat numpy arrays and write them as fixed-size shards.
+"""Write packed blocks of graphs as fixed-size shards.
 
-A *packed block* is a dict of numpy arrays for a run of consecutive graphs:
-``x [N, Cx]``, ``x_feat [N, Fx]``, ``edge_index [2, E]`` (local node ids per graph),
-``edge_attr [E, Ce]``, ``edge_feat [E, Fe]``, ``y [G, T]``, ``row_id [G]``, ``n_nodes [G]``,
-``n_edges [G]`` plus optional extras (node-, edge- or graph-level, see :func:`extra_level`).
-Shards are the same arrays as torch tensors (compact dtypes) with ``node_ptr``/``edge_ptr [G+1]``
-instead of the counts; the shard boundaries depend only on the data and ``shard_size``, never on
-the number of workers.
+A *packed block* is the dict of numpy arrays of a run of consecutive graphs that
+:func:`featurizers.batch.pack_arrays` builds (``GraphChunk.arrays``). Shards are the same arrays
+as torch tensors (compact dtypes) with ``node_ptr``/``edge_ptr [G+1]`` instead of the counts; the
+shard boundaries depend only on the data and ``shard_size``, never on the number of workers.
 """
 
 from __future__ import annotations
@@ -20,81 +17,6 @@ import numpy as np
 import torch
 
 logger = logging.getLogger(__name__)
-
-CORE_FIELDS = ("x", "x_feat", "edge_index", "edge_attr", "edge_feat", "y", "row_id")
-NODE_FIELDS = ("x", "x_feat")
-EDGE_FIELDS = ("edge_attr", "edge_feat")
-_SKIP = set(CORE_FIELDS) | {"num_nodes", "batch", "ptr"}
-
-
-def extra_level(name: str, value: torch.Tensor, n_nodes: int, n_edges: int) -> str | None:
-    """Where an extra field lives: ``edge`` (``edge_*``), ``node`` (``pos`` / ``node_*``) or ``graph``."""
-    if name.startswith("edge_") and value.dim() >= 1 and value.size(0) == n_edges:
-        return "edge"
-    if (name == "pos" or name.startswith("node_")) and value.dim() >= 1 and value.size(0) == n_nodes:
-        return "node"
-    if value.dim() >= 1 and value.size(0) == 1:
-        return "graph"
-    return None
-
-
-def data_to_arrays(data: Any) -> dict[str, np.ndarray]:
-    """The tensor fields of a graph record as numpy arrays (``y``/``row_id`` dropped)."""
-    out = {}
-    for name in data.keys():
-        value = data[name]
-        if name in ("y", "row_id", "batch", "ptr") or not isinstance(value, torch.Tensor):
-            continue
-        out[name] = value.numpy()
-    return out
-
-
-def pack_arrays(arrays: Sequence[dict[str, np.ndarray]], row_ids: Sequence[int],
-                targets: Sequence[Sequence[float]], n_targets: int) -> dict[str, np.ndarray]:
-    """Concatenate per-graph featurizer arrays into one packed block.
-
-    Args:
-        arrays: Per graph ``x, x_feat, edge_index (local), edge_attr, edge_feat`` (+ extras such as
-            ``edge_dist``), e.g. from a ``featurize_*_np`` function.
-        row_ids: Global 0-based input row of each graph.
-        targets: Label values of each graph (``None``/NaN = missing).
-        n_targets: Number of label columns ``T``.
-
-    Returns:
-        The packed block (see module docstring). Extras missing from some graphs are dropped.
-
-    Shapes:
-        G = len(arrays); x ``[N, Cx]`` ... y ``[G, T]``; n_nodes, n_edges, row_id ``[G]``.
-    """
-    if not (len(arrays) == len(row_ids) == len(targets)):
-        raise ValueError("arrays, row_ids and targets differ in length")
-    out: dict[str, np.ndarray] = {}
-    if not arrays:
-        return out
-    g = len(arrays)
-    n_nodes = np.fromiter((a["x"].shape[0] for a in arrays), dtype=np.int64, count=g)
-    n_edges = np.fromiter((a["edge_index"].shape[1] for a in arrays), dtype=np.int64, count=g)
-    for name in ("x", "x_feat", "edge_attr", "edge_feat"):
-        out[name] = np.concatenate([a[name] for a in arrays], axis=0)
-    out["edge_index"] = np.concatenate([a["edge_index"] for a in arrays], axis=1)
-    y = np.full((g, n_targets), np.nan, dtype=np.float32)
-    for i, t in enumerate(targets):
-        if n_targets:
-            y[i] = [np.nan if v is None else float(v) for v in t]
-    out["y"] = y
-    out["row_id"] = np.asarray(row_ids, dtype=np.int64)
-    out["n_nodes"] = n_nodes
-    out["n_edges"] = n_edges
-    first = arrays[0]
-    for name, value in first.items():
-        if name in _SKIP or not all(name in a for a in arrays):
-            continue
-        level = extra_level(name, torch.from_numpy(np.asarray(value)), int(n_nodes[0]), int(n_edges[0]))
-        if level is None:
-            logger.debug("extra field %s has no recognisable level; not stored", name)
-            continue
-        out[f"{level}:{name}"] = np.concatenate([a[name] for a in arrays], axis=0)
-    return out
 
 
 def _slice_block(block: dict[str, np.ndarray], g0: int, g1: int) -> dict[str, np.ndarray]:

@@ -24,7 +24,7 @@ logger = logging.getLogger(__name__)
 
 def read_zinc_smiles(n: int, data: Path | None = None) -> list[str]:
     """First ``n`` SMILES of the shared ZINC samples (or of ``data``: a CSV with a SMILES-like column)."""
-    from harmony_mol.finetune.stream import find_smiles_column
+    from featurizers.readers import SMILES_COLUMN_NAMES, find_column
 
     if data is not None:
         files = [Path(data)]
@@ -41,7 +41,7 @@ def read_zinc_smiles(n: int, data: Path | None = None) -> list[str]:
         opener = gzip.open if f.suffix == ".gz" else open
         with opener(f, "rt", newline="") as fh:
             reader = csv.DictReader(fh)
-            col = find_smiles_column(list(reader.fieldnames or []), None)
+            col = find_column(list(reader.fieldnames or []), None, SMILES_COLUMN_NAMES, "SMILES", "input")
             for row in reader:
                 out.append(row[col])
                 if len(out) >= n:
@@ -79,8 +79,9 @@ def speed_predict(n: int = 10_000, model: Path | None = None, workers: int = 2, 
     Returns:
         A flat dict of figures (molecules/s) plus the settings and hardware.
     """
-    from harmony_mol.finetune.infer import block_to_tensors, featurize_chunk
-    from harmony_mol.predict import Predictor
+    from featurizers.batch import featurize_chunk
+    from featurizers.items import RawItem
+    from harmony_mol.predict.api import Predictor
 
     if n < 1:
         raise ValueError("n must be >= 1")
@@ -92,12 +93,12 @@ def speed_predict(n: int = 10_000, model: Path | None = None, workers: int = 2, 
     warm = smiles[: min(256, n)]
     pred.predict(warm)  # warm-up: pool start-up is part of the run below, JIT/allocator warm-up is not
 
+    items = [RawItem(i, str(i), s, ()) for i, s in enumerate(smiles)]
     t0 = time.perf_counter()
-    ch = featurize_chunk(smiles, pred.bundle.featurizer_spec)
+    graphs = featurize_chunk(items, pred.spec)
     feat_s = time.perf_counter() - t0
-    tensors = block_to_tensors(ch.block)
     t0 = time.perf_counter()
-    pred._predict_tensors(tensors)
+    pred.predict_graphs(graphs)
     if pred.device.type == "cuda":
         torch.cuda.synchronize()
     model_s = time.perf_counter() - t0
@@ -111,7 +112,7 @@ def speed_predict(n: int = 10_000, model: Path | None = None, workers: int = 2, 
         "n": n, "failed": int((df["error"] != "").sum()), "workers": workers, "batch_size": batch_size,
         "device": str(pred.device), "torch_threads": torch.get_num_threads(),
         "model": str(model) if model else f"untrained default (hidden {pred.bundle.encoder_config['hidden_dim']})",
-        "featurize_1proc_per_s": n / feat_s, "model_only_per_s": len(ch.ok) / model_s,
+        "featurize_1proc_per_s": n / feat_s, "model_only_per_s": len(graphs.kept) / model_s,
         "end_to_end_per_s": n / e2e_s, "end_to_end_s": e2e_s,
         "cpu": hw.get("cpu", hw.get("processor", "")) if isinstance(hw, dict) else str(hw),
     }

@@ -5,7 +5,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from harmony_mol.data.packing import ShardWriter, pack_arrays
+from featurizers.batch import pack_arrays
+from featurizers.items import RawItem
+from harmony_mol.data.packing import ShardWriter
 
 
 def _graph(n: int, e: int, seed: int) -> dict[str, np.ndarray]:
@@ -17,7 +19,7 @@ def _graph(n: int, e: int, seed: int) -> dict[str, np.ndarray]:
 
 def _blocks() -> list[dict[str, np.ndarray]]:
     graphs = [_graph(2 + i % 5, 3 * (i % 4), i) for i in range(50)]
-    return [pack_arrays(graphs[i:i + 10], list(range(i, i + 10)), [(float(j),) for j in range(i, i + 10)], 1)
+    return [pack_arrays(graphs[i:i + 10], [RawItem(j, str(j), None, (float(j),)) for j in range(i, i + 10)], 1)
             for i in range(0, 50, 10)]
 
 

@@ -18,15 +18,17 @@ class TinyDataset:
     """Quacks like ``harmony_mol.data.store.GraphDataset`` (spec, inputs, row_ids, target_names, tensors)."""
 
     def __init__(self, smiles: list[str], y: np.ndarray, target_names: list[str], preset: str = "harmony") -> None:
+        from featurizers.batch import featurize_chunk
+        from featurizers.items import RawItem
         from featurizers.molecule import molecule_spec
-        from harmony_mol.finetune.infer import block_to_tensors, featurize_chunk
 
         self.spec = molecule_spec(preset)
-        ch = featurize_chunk(smiles, self.spec.to_dict())
-        if ch.errors:
-            raise ValueError(f"test SMILES failed: {ch.errors}")
-        ch.block["y"] = np.asarray(y, dtype=np.float32).reshape(len(smiles), -1)
-        self._t = block_to_tensors(ch.block)
+        ys = np.asarray(y, dtype=np.float32).reshape(len(smiles), -1)
+        graphs = featurize_chunk([RawItem(i, str(i), s, tuple(ys[i])) for i, s in enumerate(smiles)], self.spec,
+                                 n_targets=ys.shape[1])
+        if graphs.errors:
+            raise ValueError(f"test SMILES failed: {graphs.errors}")
+        self._t = graphs.tensors()
         self.inputs = list(smiles)
         self.target_names = list(target_names)
         self.row_ids = list(range(len(smiles)))

@@ -11,7 +11,7 @@ from harmony_mol.bundle import BundleError, load_bundle, save_bundle
 from harmony_mol.config import load_config
 from harmony_mol.finetune import train as train_mod
 from harmony_mol.finetune.config import FinetuneConfig
-from harmony_mol.predict import Predictor
+from harmony_mol.predict.api import Predictor
 
 from .conftest import SMILES16, TINY_ENCODER, TinyDataset
 

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from harmony_mol.bundle import ModelBundle
-from harmony_mol.predict import Predictor
+from harmony_mol.predict.api import Predictor
 
 from .conftest import TINY_ENCODER
 

@@ -33,7 +33,7 @@ def test_featurize_and_predict_bars_show_a_total_and_an_eta(tmp_path: Path, caps
                                                            tiny_regression: TinyDataset) -> None:
     from harmony_mol.data.build import build_dataset
     from harmony_mol.data.config import FeaturizeConfig
-    from harmony_mol.predict import Predictor
+    from harmony_mol.predict.api import Predictor
 
     src = _write_csv(tmp_path / "m.csv")
     build_dataset(FeaturizeConfig(inputs=(str(src),), output=tmp_path / "ds", target_columns=("y",),
