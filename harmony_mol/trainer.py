@@ -1,7 +1,14 @@
-"""Shared training-loop helpers: device choice, LR schedule, autocast, gradient clipping.
+"""The one training loop of the package: pretraining, fine-tuning, the node mode and its baselines.
 
-Used by pretraining and fine-tuning so both loops behave the same way. Everything here is
-stateless or has a ``state_dict`` for exact resume.
+Runs plug a loss function (forward pass -> 0-d loss) into :func:`fit`, which owns what they share: the
+optimiser step (:class:`Optim`: zero-grad, backward, clipping, LR schedule), periodic evaluation with
+best-epoch selection and early stopping, and the checkpoint hook. One flat loop as in nanoGPT's
+``train.py``, not Lightning (not a dependency): the SSL run's exact mid-epoch resume and collective
+checkpoints under ``torchrun`` take a few plain lines. It lives here, not in a new package, because
+this module already sits below ``ssl``, ``finetune`` and ``nodes`` (tests/test_layering.py).
+
+The loop does not autocast the whole loss function: the SSL step keeps its heads and losses in float32
+(its bf16 numbers on GPU depend on that), so steps wrap their forward passes in :func:`autocast`.
 """
 
 from __future__ import annotations
@@ -9,23 +16,28 @@ from __future__ import annotations
 import contextlib
 import logging
 import math
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import TypeVar
 
 import torch
-from torch import nn
+from torch import Tensor, nn
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["resolve_device", "warmup_cosine", "make_scheduler", "autocast", "clip_gradients"]
+__all__ = ["resolve_device", "warmup_cosine", "make_scheduler", "autocast", "clip_gradients", "Optim",
+           "LoopState", "fit"]
+
+B = TypeVar("B")
 
 
-def resolve_device(name: str = "auto") -> torch.device:
-    """``auto`` -> CUDA when available, else CPU; otherwise ``torch.device(name)``.
+def resolve_device(name: str | torch.device | None = "auto") -> torch.device:
+    """``auto`` or ``None`` -> CUDA when available, else CPU; otherwise ``torch.device(name)``.
 
     Raises:
         ValueError: a CUDA device was asked for but none is available.
     """
-    if name == "auto":
+    if name is None or name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     dev = torch.device(name)
     if dev.type == "cuda" and not torch.cuda.is_available():
@@ -33,23 +45,28 @@ def resolve_device(name: str = "auto") -> torch.device:
     return dev
 
 
-def warmup_cosine(step: int, total_steps: int, warmup_steps: int, min_factor: float = 0.0) -> float:
+def warmup_cosine(step: int, total_steps: int, warmup_steps: int, min_factor: float = 0.0,
+                  angle_first: bool = False) -> float:
     """LR factor: linear warm-up ``(step + 1) / warmup`` then cosine decay to ``min_factor``.
 
     ``step`` counts optimiser steps from 0; the factor applies to the step about to be taken.
+    ``angle_first`` rounds the cosine's angle as ``pi * k / span`` (clamped at ``k = span``), as the
+    node mode and GraphMAE always did, instead of ``pi * (k / span)``: the two differ in the last bit
+    for about a fifth of all (step, warmup, total), and committed numbers depend on each.
     """
     if warmup_steps > 0 and step < warmup_steps:
         return (step + 1) / warmup_steps
     span = max(1, total_steps - warmup_steps)
-    t = min(1.0, (step - warmup_steps) / span)
-    return min_factor + (1.0 - min_factor) * 0.5 * (1.0 + math.cos(math.pi * t))
+    k = step - warmup_steps
+    angle = math.pi * min(k, span) / span if angle_first else math.pi * min(1.0, k / span)
+    return min_factor + (1.0 - min_factor) * 0.5 * (1.0 + math.cos(angle))
 
 
 def make_scheduler(optimizer: torch.optim.Optimizer, total_steps: int, warmup_steps: int,
-                   min_factor: float = 0.0) -> torch.optim.lr_scheduler.LambdaLR:
+                   min_factor: float = 0.0, angle_first: bool = False) -> torch.optim.lr_scheduler.LambdaLR:
     """A per-step ``LambdaLR`` with :func:`warmup_cosine` (its state_dict is resume-safe)."""
     return torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda s: warmup_cosine(s, total_steps, warmup_steps, min_factor)
+        optimizer, lambda s: warmup_cosine(s, total_steps, warmup_steps, min_factor, angle_first)
     )
 
 
@@ -63,11 +80,128 @@ def autocast(device: torch.device, bf16: bool) -> Iterator[None]:
         yield
 
 
-def clip_gradients(params: Iterable[nn.Parameter], max_norm: float) -> float:
-    """Clip the global gradient norm (``max_norm`` <= 0 only measures it); returns the norm."""
+def clip_gradients(params: Iterable[nn.Parameter], max_norm: float) -> None:
+    """Clip the global gradient norm to ``max_norm`` (``<= 0``: off) with ``clip_grad_norm_``."""
     params = [p for p in params if p.grad is not None]
-    if not params:
-        return 0.0
-    if max_norm > 0:
-        return float(torch.nn.utils.clip_grad_norm_(params, max_norm))
-    return float(torch.linalg.vector_norm(torch.stack([p.grad.detach().norm() for p in params])))
+    if params and max_norm > 0:
+        torch.nn.utils.clip_grad_norm_(params, max_norm)
+
+
+@dataclass
+class Optim:
+    """One optimiser step of a run: optimiser, the parameters it clips, LR schedule, clipping norm.
+
+    Attributes:
+        optimizer: Any ``torch.optim`` optimiser.
+        params: The trained parameters (their global gradient norm is clipped).
+        scheduler: Stepped once per optimiser step; ``None`` = constant LR.
+        grad_clip: Max global gradient norm (``<= 0``: no clipping).
+    """
+
+    optimizer: torch.optim.Optimizer
+    params: list[nn.Parameter]
+    scheduler: torch.optim.lr_scheduler.LRScheduler | None = None
+    grad_clip: float = 0.0
+
+    def step(self, loss: Tensor) -> None:
+        """Backpropagate ``loss`` (0-d) and take the step; gradients stay set until the next one."""
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        clip_gradients(self.params, self.grad_clip)
+        self.optimizer.step()
+        if self.scheduler is not None:
+            self.scheduler.step()
+
+
+@dataclass
+class LoopState:
+    """Where a run stands; :func:`fit` advances it and a checkpoint may save it.
+
+    Attributes:
+        step: Optimiser steps taken.
+        epoch: Current epoch, from 0.
+        batch: Batches of ``epoch`` already taken (a resumed run skips them).
+        best: Best evaluation score so far (higher is better).
+        best_epoch: Epoch (from 1) of that score; ``-1`` before the first evaluation.
+        bad: Evaluations since the best one.
+        stopped: Early stopping triggered at this evaluation.
+    """
+
+    step: int = 0
+    epoch: int = 0
+    batch: int = 0
+    best: float = -math.inf
+    best_epoch: int = -1
+    bad: int = 0
+    stopped: bool = False
+
+
+def fit(
+    loss_fn: Callable[[B, LoopState], Tensor],
+    batches: Callable[[LoopState], Iterable[B]],
+    optim: Optim,
+    epochs: int,
+    max_steps: int | None = None,
+    state: LoopState | None = None,
+    after_step: Callable[[B, LoopState], None] | None = None,
+    evaluate: Callable[[LoopState], float | None] | None = None,
+    eval_every: int = 1,
+    after_eval: Callable[[LoopState, bool], None] | None = None,
+    patience: int = 0,
+    checkpoint: Callable[[LoopState], None] | None = None,
+    checkpoint_every: int = 0,
+) -> LoopState:
+    """Train until ``epochs`` epochs or ``max_steps`` optimiser steps, whichever comes first.
+
+    Args:
+        loss_fn: Forward pass of one batch -> 0-d loss (``state.step`` is the step about to be taken).
+        batches: The batches of ``state.epoch`` from ``state.batch`` on; called at each epoch start, so
+            it may also set the epoch's train / eval modes.
+        optim: The optimiser step.
+        epochs: Epochs to run.
+        max_steps: Stop after this many optimiser steps (``None``: no limit).
+        state: Resume from here (default: a fresh run).
+        after_step: Called after every optimiser step (``state.step`` already counts it): EMA, logging.
+        evaluate: Score of the model after an epoch (higher is better; ``None`` = no score to select on).
+        eval_every: Evaluate after every this many epochs and after the last.
+        after_eval: Called after each evaluation with whether it was the best so far.
+        patience: Stop after this many evaluations without a better score (0: never).
+        checkpoint: Saves the run: every ``checkpoint_every`` steps and at each epoch end, but not after
+            the last step (the caller writes its final files itself).
+        checkpoint_every: Steps between checkpoints (0: only at epoch ends).
+
+    Returns:
+        The state at the end (``step``, ``epoch`` of the last step; ``best_epoch`` of the selection).
+    """
+    st = state if state is not None else LoopState()
+    limit = math.inf if max_steps is None else max_steps
+    while st.step < limit and st.epoch < epochs:
+        for batch in batches(st):
+            optim.step(loss_fn(batch, st))
+            st.step += 1
+            st.batch += 1
+            if after_step is not None:
+                after_step(batch, st)
+            if checkpoint is not None and checkpoint_every and st.step % checkpoint_every == 0 and st.step < limit:
+                checkpoint(st)
+            if st.step >= limit:
+                break
+        if evaluate is not None and ((st.epoch + 1) % eval_every == 0 or st.epoch + 1 == epochs):
+            score = evaluate(st)
+            # the first evaluation is always kept, so a run whose score is undefined still selects an epoch
+            improved = score is not None and (score > st.best or st.best_epoch < 0)
+            if improved:
+                st.best, st.best_epoch, st.bad = score, st.epoch + 1, 0
+            else:
+                st.bad += 1
+            st.stopped = bool(patience) and st.bad >= patience
+            if after_eval is not None:
+                after_eval(st, improved)
+            if st.stopped:
+                break
+        if st.step >= limit:
+            break  # the epoch counter stays on the epoch of the last step (checkpoints record it)
+        st.epoch, st.batch = st.epoch + 1, 0
+        if checkpoint is not None:
+            checkpoint(st)
+    return st

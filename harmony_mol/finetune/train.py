@@ -28,6 +28,7 @@ from harmony_mol.finetune.outputs import (
     describe_encoder, describe_split, encoder_source, resolve_split_method, split_info, write_splits,
     write_test_predictions,
 )
+from harmony_mol.trainer import LoopState, Optim, fit, resolve_device
 from harmony_mol.utils.io import atomic_write_json
 from harmony_mol.utils.seed import seed_everything
 
@@ -114,50 +115,57 @@ def _train_one(
     loader = FastGraphLoader(tensors, batch_size=o.batch_size, shuffle=True, seed=seed, device=device,
                              indices=split["train"])
     sign = 1.0 if HIGHER_IS_BETTER.get(metric, False) else -1.0
-    best, best_state, best_epoch, bad = -math.inf, None, -1, 0
+    best_state: dict[str, Any] = {}  # {'state': the model's state_dict at the selected epoch}
     history: list[dict[str, float]] = []
+    sums = [0.0, 0]  # weighted training loss and graphs of the epoch
     bar = _epoch_bar(cfg, seed)
-    for epoch in range(o.epochs):
-        frozen = o.freeze_encoder or epoch < o.unfreeze_after or mult == 0.0
+
+    def batches(loop: LoopState) -> Any:
+        frozen = o.freeze_encoder or loop.epoch < o.unfreeze_after or mult == 0.0
         _set_encoder_trainable(model, not frozen)
         model.train()
         if frozen:
             model.encoder.eval()
-        total, count = 0.0, 0
-        for batch in loader:
-            out = model(batch)
-            y = batch.y[:, cols]
-            if task_type == "classification":
-                loss = masked_bce_with_logits(out, y, pw)
-            else:
-                loss = masked_regression_loss(out, scaler.transform(y), o.loss)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            if o.grad_clip > 0:
-                torch.nn.utils.clip_grad_norm_(model.parameters(), o.grad_clip)
-            opt.step()
-            total += float(loss.detach()) * int(batch.num_graphs)
-            count += int(batch.num_graphs)
+        sums[:] = [0.0, 0]
+        return loader
+
+    def loss_fn(batch: Any, loop: LoopState) -> torch.Tensor:
+        out = model(batch)
+        y = batch.y[:, cols]
+        if task_type == "classification":
+            loss = masked_bce_with_logits(out, y, pw)
+        else:
+            loss = masked_regression_loss(out, scaler.transform(y), o.loss)
+        sums[0] += float(loss.detach()) * int(batch.num_graphs)
+        sums[1] += int(batch.num_graphs)
+        return loss
+
+    def evaluate(loop: LoopState) -> float:
         val_m, _ = split_metrics(model, tensors, {"valid": split["valid"]}, tasks, task_type, scaler, target_names,
                                  o.eval_batch_size, device)
         val = headline(val_m["valid"], metric)
-        history.append({"epoch": epoch + 1, "train_loss": total / max(count, 1), "val_metric": val})
-        score = -math.inf if val is None else sign * val
-        if score > best or best_state is None:
-            best, best_epoch, bad = score, epoch + 1, 0
-            best_state = copy.deepcopy(model.state_dict())
-        else:
-            bad += 1
-        logger.info("seed %d epoch %d: train loss %.4f, valid %s %s", seed, epoch + 1, history[-1]["train_loss"],
-                    metric, "n/a" if val is None else f"{val:.4f}")
-        bar.set_postfix_str(f"loss {history[-1]['train_loss']:.4f}, valid {metric} "
-                            f"{'n/a' if val is None else f'{val:.4f}'}, best epoch {best_epoch}", refresh=False)
+        history.append({"epoch": loop.epoch + 1, "train_loss": sums[0] / max(sums[1], 1), "val_metric": val})
+        return -math.inf if val is None else sign * val
+
+    def after_eval(loop: LoopState, improved: bool) -> None:
+        if improved:
+            best_state["state"] = copy.deepcopy(model.state_dict())
+        val = history[-1]["val_metric"]
+        shown = "n/a" if val is None else f"{val:.4f}"
+        logger.info("seed %d epoch %d: train loss %.4f, valid %s %s", seed, loop.epoch + 1,
+                    history[-1]["train_loss"], metric, shown)
+        bar.set_postfix_str(f"loss {history[-1]['train_loss']:.4f}, valid {metric} {shown}, "
+                            f"best epoch {loop.best_epoch}", refresh=False)
         bar.update(1)
-        if o.patience and bad >= o.patience:
-            logger.info("seed %d: early stop at epoch %d (best epoch %d)", seed, epoch + 1, best_epoch)
-            break
+        if loop.stopped:
+            logger.info("seed %d: early stop at epoch %d (best epoch %d)", seed, loop.epoch + 1, loop.best_epoch)
+
+    # constant LR and no autocast: the fine-tuning numbers of the benchmark suites were made that way
+    optim = Optim(opt, list(model.parameters()), None, o.grad_clip)
+    best_epoch = fit(loss_fn, batches, optim, o.epochs, evaluate=evaluate, after_eval=after_eval,
+                     patience=o.patience).best_epoch
     bar.close()
-    model.load_state_dict(best_state)
+    model.load_state_dict(best_state["state"])
     metrics, arrays = split_metrics(model, tensors, split, tasks, task_type, scaler, target_names,
                                     o.eval_batch_size, device)
     _check_finite(seed, metric, metrics, arrays, history)
@@ -220,7 +228,6 @@ def finetune(cfg: FinetuneConfig) -> FinetuneResult:
         ValueError: bad targets, a featurizer-spec mismatch with the pretrained encoder, empty splits.
     """
     from harmony_mol.config import dump_config
-    from harmony_mol.trainer import resolve_device
 
     t0 = time.perf_counter()
     device = resolve_device(cfg.device)

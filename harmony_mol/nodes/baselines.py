@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,10 +31,11 @@ from torch_geometric.data import Data
 
 from harmony_mol.nodes.config import BASELINES, NodeRunConfig
 from harmony_mol.nodes.datasets import NodeDataset
-from harmony_mol.nodes.graphmae import GraphMAE, GraphMAEConfig, cosine_factor
-from harmony_mol.nodes.probe import linear_probe
+from harmony_mol.nodes.graphmae import GraphMAE, GraphMAEConfig
+from harmony_mol.nodes.probe import ProbeResult, accuracy, linear_probe
 from harmony_mol.nodes.train import (_select, build_encoder, encoder_config, graph_record, prepare_features,
-                                     raw_feature_probe, resolve_device)
+                                     raw_feature_probe)
+from harmony_mol.trainer import LoopState, Optim, fit, make_scheduler, resolve_device
 from harmony_mol.utils.seed import seed_everything
 
 logger = logging.getLogger(__name__)
@@ -110,6 +112,30 @@ def random_init_rows(cfg: NodeRunConfig, ds: NodeDataset, device: str | torch.de
     return rows
 
 
+def _supervised_curve(enc: nn.Module, head: nn.Module, optim: Optim, data: Data, y: torch.Tensor,
+                      masks: tuple[torch.Tensor, torch.Tensor, torch.Tensor], p_drop: float, epochs: int
+                      ) -> list[tuple[int, float, float]]:
+    """(epoch, val acc, test acc) of CE training on the train mask, one full-batch step per epoch."""
+    tr, va, te = masks
+    curve: list[tuple[int, float, float]] = []
+
+    def loss_fn(_: Data, loop: LoopState) -> torch.Tensor:
+        enc.train()
+        head.train()
+        logits = head(F.dropout(enc(data), p_drop, training=True))
+        return F.cross_entropy(logits[tr], y[tr])
+
+    def evaluate(loop: LoopState) -> None:
+        enc.eval()
+        head.eval()
+        with torch.no_grad():
+            pred = head(enc(data)).argmax(1)
+        curve.append((loop.epoch + 1, accuracy(pred, y, va), accuracy(pred, y, te)))
+
+    fit(loss_fn, lambda _: (data,), optim, epochs, evaluate=evaluate)
+    return curve
+
+
 def supervised_rows(cfg: NodeRunConfig, ds: NodeDataset, device: str | torch.device | None = None
                     ) -> list[dict[str, Any]]:
     """Ceiling: the encoder + ``Linear`` head trained with CE on each split's train mask, epoch chosen on val."""
@@ -124,19 +150,8 @@ def supervised_rows(cfg: NodeRunConfig, ds: NodeDataset, device: str | torch.dev
             head = nn.Linear(enc.out_dim, ds.num_classes).to(dev)
             params = list(enc.parameters()) + list(head.parameters())
             opt = torch.optim.Adam(params, lr=scfg.lr, weight_decay=scfg.weight_decay)
-            curve: list[tuple[int, float, float]] = []
-            for epoch in range(1, scfg.epochs + 1):
-                enc.train()
-                head.train()
-                opt.zero_grad(set_to_none=True)
-                logits = head(F.dropout(enc(data), p_drop, training=True))
-                F.cross_entropy(logits[tr[s]], y[tr[s]]).backward()
-                opt.step()
-                enc.eval()
-                head.eval()
-                with torch.no_grad():
-                    pred = head(enc(data)).argmax(1)
-                curve.append((epoch, _acc(pred, y, va[s]), _acc(pred, y, te[s])))
+            curve = _supervised_curve(enc, head, Optim(opt, params), data, y, (tr[s], va[s], te[s]), p_drop,
+                                      scfg.epochs)
             res = _select(s, seed, curve, 0.0)
             rows.append(_row(ds, s, seed, "supervised", res.val_acc, res.test_at_val, res.test_max, res.epoch_val))
             logger.info("%s split %d seed %d supervised: test %.2f at val-selected epoch %d",
@@ -144,9 +159,28 @@ def supervised_rows(cfg: NodeRunConfig, ds: NodeDataset, device: str | torch.dev
     return rows
 
 
-def _acc(pred: torch.Tensor, y: torch.Tensor, mask: torch.Tensor) -> float:
-    n = int(mask.sum())
-    return float((pred[mask] == y[mask]).sum()) / n if n else float("nan")
+def _graphmae_curves(model: GraphMAE, optim: Optim, gcfg: GraphMAEConfig, x: torch.Tensor, ei: torch.Tensor,
+                     gen: torch.Generator, probe: Callable[[torch.Tensor, int], ProbeResult], group: list[int],
+                     every: int) -> dict[int, list[tuple[int, float, float]]]:
+    """Per split of ``group``: (epoch, val acc, test acc) of the probe every ``every`` GraphMAE epochs."""
+    curves: dict[int, list[tuple[int, float, float]]] = {s: [] for s in group}
+    last: list[torch.Tensor] = []
+
+    def loss_fn(_: None, loop: LoopState) -> torch.Tensor:
+        model.train()
+        last[:] = [model.loss(x, ei, gen)]
+        return last[0]
+
+    def evaluate(loop: LoopState) -> None:
+        z = model.embed(x, ei)
+        for s in group:
+            pr = probe(z, s)
+            curves[s].append((loop.epoch + 1, pr.val_acc, pr.test_acc))
+        logger.debug("graphmae epoch %d loss %.4f val %.4f test %.4f (split %d)", loop.epoch + 1, last[0].item(),
+                     pr.val_acc, pr.test_acc, group[-1])
+
+    fit(loss_fn, lambda _: (None,), optim, gcfg.epochs, evaluate=evaluate, eval_every=every)
+    return curves
 
 
 def graphmae_rows(cfg: NodeRunConfig, ds: NodeDataset, device: str | torch.device | None = None
@@ -154,7 +188,6 @@ def graphmae_rows(cfg: NodeRunConfig, ds: NodeDataset, device: str | torch.devic
     """Positive control: GraphMAE pretraining, probe every ``eval_every`` epochs, epoch chosen on val."""
     gcfg = GraphMAEConfig(**cfg.graphmae)
     every = gcfg.eval_every or cfg.eval_every
-    eval_at = set(range(every, gcfg.epochs + 1, every)) | {gcfg.epochs}
     dev = resolve_device(device)
     x = prepare_features(ds.x, cfg.feature_norm).to(dev)
     ei = ds.edge_index.to(dev)
@@ -168,27 +201,13 @@ def graphmae_rows(cfg: NodeRunConfig, ds: NodeDataset, device: str | torch.devic
             seed_everything(model_seed)
             model = GraphMAE(int(x.shape[1]), gcfg).to(dev)
             opt = torch.optim.Adam(model.parameters(), lr=gcfg.lr, weight_decay=gcfg.weight_decay)
-            sched = (torch.optim.lr_scheduler.LambdaLR(opt, lambda e: cosine_factor(e, gcfg.epochs))
-                     if gcfg.cosine else None)
+            # GraphMAE's per-epoch cosine LR is the shared schedule without warm-up
+            sched = make_scheduler(opt, gcfg.epochs, 0, angle_first=True) if gcfg.cosine else None
             gen = torch.Generator().manual_seed(model_seed + 7919)
-            curves: dict[int, list[tuple[int, float, float]]] = {s: [] for s in group}
-            for epoch in range(1, gcfg.epochs + 1):
-                model.train()
-                opt.zero_grad(set_to_none=True)
-                loss = model.loss(x, ei, gen)
-                loss.backward()
-                opt.step()
-                if sched is not None:
-                    sched.step()
-                if epoch not in eval_at:
-                    continue
-                z = model.embed(x, ei)
-                for s in group:
-                    pr = linear_probe(z, y, tr[s], va[s], te[s], ds.num_classes, cfg.probe_lr,
-                                      cfg.probe_weight_decay, cfg.probe_epochs, seed=seed)
-                    curves[s].append((epoch, pr.val_acc, pr.test_acc))
-                logger.debug("%s graphmae seed %d epoch %d loss %.4f val %.4f test %.4f (split %d)", ds.name,
-                             seed, epoch, loss.item(), pr.val_acc, pr.test_acc, group[-1])
+            optim = Optim(opt, list(model.parameters()), sched)
+            curves = _graphmae_curves(model, optim, gcfg, x, ei, gen, lambda z, s, seed=seed: linear_probe(
+                z, y, tr[s], va[s], te[s], ds.num_classes, cfg.probe_lr, cfg.probe_weight_decay, cfg.probe_epochs,
+                seed=seed), group, every)
             for s in group:
                 res = _select(s, seed, curves[s], 0.0)
                 rows.append(_row(ds, s, seed, "graphmae", res.val_acc, res.test_at_val, res.test_max,

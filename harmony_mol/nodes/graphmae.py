@@ -18,7 +18,6 @@ cannot reach the published ~84 on Cora, the protocol is at fault.
 from __future__ import annotations
 
 import logging
-import math
 from dataclasses import dataclass
 from typing import Literal
 
@@ -29,7 +28,7 @@ from torch_geometric.nn import GATConv, GCNConv
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["GraphMAEConfig", "GCNEncoder", "GATEncoder", "GraphMAE", "cosine_factor"]
+__all__ = ["GraphMAEConfig", "GCNEncoder", "GATEncoder", "GraphMAE"]
 
 
 @dataclass(frozen=True)
@@ -49,7 +48,8 @@ class GraphMAEConfig:
         attn_dropout: GAT attention dropout (GraphMAE ``attn_drop``: 0.1).
         negative_slope: GAT LeakyReLU slope (0.2).
         lr, weight_decay, epochs: Adam settings (GraphMAE Cora: 1e-3, 2e-4, 1500).
-        cosine: Cosine LR schedule ``(1 + cos(pi e / epochs)) / 2`` stepped per epoch (GraphMAE ``scheduler``).
+        cosine: Cosine LR schedule ``(1 + cos(pi e / epochs)) / 2`` stepped per epoch (GraphMAE ``scheduler``;
+            :func:`harmony_mol.trainer.warmup_cosine` without warm-up).
         eval_every: Probe every this many epochs (and at the last); ``0`` = the run's ``eval_every``.
         max_seeds: Run only the first this many of the run's pretraining seeds (``0`` = all); GraphMAE's
             1,500 GAT epochs cost far more than a HarmonyGNN run on a CPU.
@@ -82,11 +82,6 @@ class GraphMAEConfig:
             raise ValueError(f"graphmae hidden ({self.hidden}) must be divisible by heads ({self.heads})")
         if not 0.0 < self.mask_ratio < 1.0 or not 0.0 <= self.replace_ratio < 1.0:
             raise ValueError("graphmae mask_ratio must be in (0, 1) and replace_ratio in [0, 1)")
-
-
-def cosine_factor(epoch: int, total: int) -> float:
-    """GraphMAE's LR factor ``(1 + cos(pi * epoch / total)) / 2`` (epoch counted from 0)."""
-    return 0.5 * (1.0 + math.cos(math.pi * epoch / total))
 
 
 class _ConvStack(nn.Module):

@@ -1,4 +1,4 @@
-"""Linear probe (logistic regression) on frozen node embeddings, as in the paper's evaluation (method §4.1).
+"""Linear probe (logistic regression) on frozen node embeddings, as in the paper's evaluation (H3GNNs §4.1).
 
 A single ``Linear(d, C)`` trained full-batch with cross-entropy on the training mask (Adam). After every
 probe epoch the accuracies on train/val/test are computed; the test accuracy at the best validation
@@ -26,7 +26,12 @@ class ProbeResult:
     best_epoch: int
 
 
-def _acc(pred: torch.Tensor, y: torch.Tensor, mask: torch.Tensor) -> float:
+def accuracy(pred: torch.Tensor, y: torch.Tensor, mask: torch.Tensor) -> float:
+    """Share of ``mask`` nodes with ``pred == y`` (NaN for an empty mask).
+
+    Shapes:
+        pred, y, mask: ``[N]``.
+    """
     n = int(mask.sum())
     return float((pred[mask] == y[mask]).sum()) / n if n else float("nan")
 
@@ -77,15 +82,14 @@ def linear_probe(
         clf.bias.copy_(torch.empty(clf.bias.shape).uniform_(-bound, bound, generator=gen))
     opt = torch.optim.Adam(clf.parameters(), lr=lr, weight_decay=weight_decay)
     best = ProbeResult(-1.0, float("nan"), float("nan"), -1)
-    for epoch in range(epochs):
+    for epoch in range(epochs):  # a 300-step logistic regression: too small for the run loop's hooks
         clf.train()
         opt.zero_grad(set_to_none=True)
-        loss = nn.functional.cross_entropy(clf(z[train_mask]), y[train_mask])
-        loss.backward()
+        nn.functional.cross_entropy(clf(z[train_mask]), y[train_mask]).backward()
         opt.step()
         with torch.no_grad():
             pred = clf(z).argmax(1)
-        val = _acc(pred, y, val_mask)
+        val = accuracy(pred, y, val_mask)
         if val > best.val_acc:
-            best = ProbeResult(val, _acc(pred, y, test_mask), _acc(pred, y, train_mask), epoch)
+            best = ProbeResult(val, accuracy(pred, y, test_mask), accuracy(pred, y, train_mask), epoch)
     return best

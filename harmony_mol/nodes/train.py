@@ -1,8 +1,9 @@
-"""Transductive HarmonyGNN pretraining on one graph + linear-probe evaluation (method §3.6, §4.1).
+"""Transductive HarmonyGNN pretraining on one graph + linear-probe evaluation (H3GNNs §3.6, §4.1).
 
 Per epoch (one full-batch step): mask (random during ``mask_warmup``, then +Prob/+Diffi from the previous
 step's per-node difficulty) -> student on the masked input, EMA teacher on the full input -> loss over all
-nodes -> Adam step -> EMA update -> store difficulty -> LR schedule (linear warm-up + cosine). Every
+nodes -> Adam step, LR schedule (linear warm-up + cosine) -> EMA update -> store difficulty, in
+:func:`harmony_mol.trainer.fit`. Every
 ``eval_every`` epochs the student (eval mode, unmasked input) embeds all nodes and a logistic-regression
 probe is fitted per split. The pretraining epoch is chosen on **validation**; the official code's choice
 (max test accuracy over epochs) is kept as a separate, labelled number.
@@ -15,6 +16,7 @@ import logging
 import math
 import time
 from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -31,6 +33,7 @@ from harmony_mol.ssl.masking import make_mask, node_difficulty
 from harmony_mol.ssl.objective import Predictor, normalize_target, ssl_loss
 from harmony_mol.ssl.reconstruction import FeatureDecoder, sce_reconstruction_loss
 from harmony_mol.ssl.teacher import ema_update, make_teacher
+from harmony_mol.trainer import LoopState, Optim, fit, make_scheduler, resolve_device
 from harmony_mol.utils.seed import seed_everything
 
 logger = logging.getLogger(__name__)
@@ -89,21 +92,6 @@ def graph_record(ds: NodeDataset, feature_norm: str = "none") -> Data:
                 edge_attr=torch.zeros(e, 0, dtype=torch.long), edge_feat=torch.zeros(e, 0), num_nodes=n)
 
 
-def _lr_factor(epoch: int, warmup: int, total: int) -> float:
-    """Linear warm-up for ``epoch < warmup`` then cosine to 0 (epoch counted from 0)."""
-    if epoch < warmup:
-        return (epoch + 1) / warmup
-    span = max(total - warmup, 1)
-    return 0.5 * (1.0 + math.cos(math.pi * min(epoch - warmup, span) / span))
-
-
-def resolve_device(device: str | torch.device | None) -> torch.device:
-    """``device`` as given, else CUDA when available, else CPU."""
-    if device is not None:
-        return torch.device(device)
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-
-
 def build_encoder(cfg: NodeRunConfig, data: Data, seed: int, device: torch.device | str = "cpu") -> HarmonyEncoder:
     """The run's HarmonyGNN student, freshly initialised after ``seed_everything(seed)`` (the SSL run, the
     random-init floor and the supervised ceiling all start from it)."""
@@ -114,7 +102,11 @@ def build_encoder(cfg: NodeRunConfig, data: Data, seed: int, device: torch.devic
 
 
 class _Pretrainer:
-    """Student/teacher pair, optimiser and difficulty state for one transductive pretraining run."""
+    """Student/teacher pair, optimiser and difficulty state for one transductive pretraining run.
+
+    One full-batch step per epoch: :meth:`loss` (forward), ``optim.step`` (Adam, warm-up + cosine LR),
+    :meth:`after_update` (EMA, diagnostics, difficulty for the next mask).
+    """
 
     def __init__(self, cfg: NodeRunConfig, data: Data, seed: int, device: torch.device) -> None:
         self.cfg = cfg
@@ -129,16 +121,17 @@ class _Pretrainer:
         for extra in (self.predictor, self.decoder):
             if extra is not None:
                 params += list(extra.parameters())
-        self.opt = torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
-        self.sched = torch.optim.lr_scheduler.LambdaLR(
-            self.opt, lambda e: _lr_factor(e, cfg.warmup, cfg.epochs))
+        opt = torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+        self.optim = Optim(opt, params, make_scheduler(opt, cfg.epochs, cfg.warmup, angle_first=True))
         self.gen = torch.Generator().manual_seed(seed + 7919)
         self.batch = torch.zeros(data.num_nodes, dtype=torch.long, device=device)
         self.difficulty: torch.Tensor | None = None
         self.last_stats: dict[str, float] = {}
+        self.last_loss = math.nan
+        self._out: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None = None  # (s, t, mask) of the step
 
-    def step(self, epoch: int) -> float:
-        """One full-batch SSL step (epoch counted from 1); returns the loss."""
+    def loss(self, epoch: int) -> torch.Tensor:
+        """The SSL loss of the step of ``epoch`` (counted from 1)."""
         cfg = self.cfg
         self.student.train()
         self.teacher.train(cfg.teacher_mode == "train")
@@ -146,7 +139,7 @@ class _Pretrainer:
         t = None
         difficulty = self.difficulty
         if strategy != "random" and cfg.difficulty_source == "unmasked":
-            # method §3.4 read literally: difficulty of the *current* student on the unmasked graph
+            # H3GNNs §3.4 read literally: difficulty of the *current* student on the unmasked graph
             with torch.no_grad():
                 t = self.teacher(self.data)
                 self.student.eval()
@@ -154,7 +147,6 @@ class _Pretrainer:
                 self.student.train()
         mask = make_mask(strategy, self.batch, cfg.mask_ratio, cfg.exploit, difficulty, self.gen,
                          num_graphs=1)
-        self.opt.zero_grad(set_to_none=True)
         z = self.student(self.data, node_mask=mask)
         s = self.predictor(z) if self.predictor is not None else z
         if t is None:
@@ -167,13 +159,17 @@ class _Pretrainer:
         if self.decoder is not None:  # GraphMAE-style anchor on the masked nodes' own features
             recon = self.decoder(z, self.data.edge_index, mask)
             loss = loss + cfg.recon_weight * sce_reconstruction_loss(recon, self.data.x_feat, mask, cfg.recon_alpha)
-        loss.backward()
-        self.opt.step()
-        ema_update(self.teacher, self.student, cfg.momentum, copy_buffers=cfg.copy_buffers)
+        self._out = (s, t, mask)
+        self.last_loss = float(loss.detach())
+        return loss
+
+    def after_update(self) -> None:
+        """After the optimiser step: EMA update, masked/unmasked diagnostics, difficulty of the next mask."""
+        assert self._out is not None, "after_update() before loss()"
+        s, t, mask = self._out
+        ema_update(self.teacher, self.student, self.cfg.momentum, copy_buffers=self.cfg.copy_buffers)
         self.last_stats = masked_unmasked_stats(s, t, mask)
         self.difficulty = node_difficulty(s, t)
-        self.sched.step()
-        return float(loss.detach())
 
     @torch.no_grad()
     def embed(self) -> torch.Tensor:
@@ -181,12 +177,10 @@ class _Pretrainer:
         self.student.eval()
         return self.student(self.data)
 
-
-def _eval_epochs(cfg: NodeRunConfig) -> list[int]:
-    epochs = list(range(cfg.eval_every, cfg.epochs + 1, cfg.eval_every))
-    if not epochs or epochs[-1] != cfg.epochs:
-        epochs.append(cfg.epochs)
-    return epochs
+    def fit(self, evaluate: Callable[[LoopState], None] | None = None, eval_every: int = 1) -> None:
+        """All ``cfg.epochs`` full-batch steps, ``evaluate`` after every ``eval_every``-th and the last."""
+        fit(lambda _, loop: self.loss(loop.epoch + 1), lambda _: (self.data,), self.optim, self.cfg.epochs,
+            after_step=lambda _b, _l: self.after_update(), evaluate=evaluate, eval_every=eval_every)
 
 
 def _select(split: int, seed: int, curve: list[tuple[int, float, float]], seconds: float) -> SplitResult:
@@ -194,6 +188,29 @@ def _select(split: int, seed: int, curve: list[tuple[int, float, float]], second
     best_val = max(curve, key=lambda r: (r[1], -r[0]))
     best_test = max(curve, key=lambda r: (r[2], -r[0]))
     return SplitResult(split, seed, best_val[0], best_val[1], best_val[2], best_test[0], best_test[2], seconds)
+
+
+def _pretrain_curves(run: _Pretrainer, cfg: NodeRunConfig, ds: NodeDataset, y: torch.Tensor,
+                     masks: list[torch.Tensor], seed: int, group: list[int], rows: list[dict[str, Any]]
+                     ) -> dict[int, list[tuple[int, float, float]]]:
+    """Pretrain ``run``; per split of ``group`` the probe's (epoch, val acc, test acc); diagnostics into ``rows``."""
+    curves: dict[int, list[tuple[int, float, float]]] = {s: [] for s in group}
+
+    def evaluate(loop: LoopState) -> None:
+        epoch, loss = loop.epoch + 1, run.last_loss
+        z = run.embed()
+        diag = {"eff_rank": effective_rank(z), **run.last_stats,
+                **{f"view_{k}": v for k, v in view_contributions(run.student, run.data).items()}}
+        for s in group:
+            pr = linear_probe(z, y, masks[0][s], masks[1][s], masks[2][s], ds.num_classes, cfg.probe_lr,
+                              cfg.probe_weight_decay, cfg.probe_epochs, seed=seed)
+            curves[s].append((epoch, pr.val_acc, pr.test_acc))
+            rows.append({"dataset": ds.name, "seed": seed, "split": s, "epoch": epoch, "loss": loss,
+                         "val_acc": pr.val_acc, "test_acc": pr.test_acc, "emb_std": float(z.std(0).mean()), **diag})
+        logger.debug("%s seed %d splits %s epoch %d loss %.4f", ds.name, seed, group, epoch, loss)
+
+    run.fit(evaluate, cfg.eval_every)
+    return curves
 
 
 def run_dataset(cfg: NodeRunConfig, ds: NodeDataset, device: str | torch.device | None = None
@@ -213,7 +230,6 @@ def run_dataset(cfg: NodeRunConfig, ds: NodeDataset, device: str | torch.device 
     data = graph_record(ds, cfg.feature_norm)
     y = ds.y.to(dev)
     masks = [m.to(dev) for m in (ds.train_masks, ds.val_masks, ds.test_masks)]
-    eval_at = set(_eval_epochs(cfg))
     results: list[SplitResult] = []
     rows: list[dict[str, Any]] = []
     groups = [[s] for s in range(n_splits)] if cfg.pretrain_per_split else [list(range(n_splits))]
@@ -221,23 +237,7 @@ def run_dataset(cfg: NodeRunConfig, ds: NodeDataset, device: str | torch.device 
         for group in groups:
             t0 = time.perf_counter()
             run = _Pretrainer(cfg, data, seed=seed * 1000 + group[0], device=dev)
-            curves: dict[int, list[tuple[int, float, float]]] = {s: [] for s in group}
-            for epoch in range(1, cfg.epochs + 1):
-                loss = run.step(epoch)
-                if epoch not in eval_at:
-                    continue
-                z = run.embed()
-                diag = {"eff_rank": effective_rank(z), **run.last_stats,
-                        **{f"view_{k}": v for k, v in view_contributions(run.student, run.data).items()}}
-                for s in group:
-                    pr = linear_probe(z, y, masks[0][s], masks[1][s], masks[2][s],
-                                      ds.num_classes, cfg.probe_lr, cfg.probe_weight_decay,
-                                      cfg.probe_epochs, seed=seed)
-                    curves[s].append((epoch, pr.val_acc, pr.test_acc))
-                    rows.append({"dataset": ds.name, "seed": seed, "split": s, "epoch": epoch, "loss": loss,
-                                 "val_acc": pr.val_acc, "test_acc": pr.test_acc,
-                                 "emb_std": float(z.std(0).mean()), **diag})
-                logger.debug("%s seed %d splits %s epoch %d loss %.4f", ds.name, seed, group, epoch, loss)
+            curves = _pretrain_curves(run, cfg, ds, y, masks, seed, group, rows)
             secs = time.perf_counter() - t0
             for s in group:
                 res = _select(s, seed, curves[s], secs / len(group))

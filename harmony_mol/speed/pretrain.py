@@ -182,7 +182,8 @@ def measure_pretrain(n_graphs: int = 2048, batch_size: int = 256, steps: int = 4
 
     def our_step(b: Any) -> None:
         # after one pass over the data every graph has a stored difficulty (steady state)
-        ours.step(b, counter["step"], warm=False)
+        ours.optim.step(ours.loss(b, counter["step"], warm=False))
+        ours.after_update()
         counter["step"] += 1
 
     gin = GineMasking(spec.atom_cat_dims, spec.bond_cat_dims, hidden).to(dev)

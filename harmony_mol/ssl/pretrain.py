@@ -14,7 +14,9 @@ from __future__ import annotations
 import logging
 import math
 import time
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import torch
 
@@ -31,7 +33,7 @@ from harmony_mol.ssl.objective import Predictor
 from harmony_mol.ssl.run_state import payload, rank_state, restore
 from harmony_mol.ssl.step import SSLStepper
 from harmony_mol.ssl.teacher import make_teacher
-from harmony_mol.trainer import make_scheduler
+from harmony_mol.trainer import LoopState, fit, make_scheduler
 from harmony_mol.utils.log import progress_enabled
 from harmony_mol.utils.seed import seed_everything
 
@@ -79,7 +81,7 @@ def _build(cfg: PretrainConfig, data: EpochData, device: torch.device, total_ste
 
 
 def pretrain(cfg: PretrainConfig, resume: bool = False) -> Path:
-    """Pretrain an encoder; return the path of the final ``encoder.pt`` (contract 5).
+    """Pretrain an encoder; return the path of the final ``encoder.pt`` (what ``finetune`` and ``embed`` load).
 
     Under ``torchrun`` every rank calls this with the same config; rank 0 writes the files and every
     rank returns the same path. A process group created by the caller is used and left open.
@@ -113,11 +115,12 @@ def _run(cfg: PretrainConfig, resume: bool, ctx: ddp.DistContext, device: torch.
     total = cfg.max_steps if cfg.max_steps > 0 else cfg.epochs * steps_per_epoch
     n_epochs = math.ceil(total / steps_per_epoch)
     st = _build(cfg, data, device, total, ctx)
-    step, epoch, b0, history = 0, 0, 0, []
+    st_loop, history = LoopState(), []
     win = [0.0, 0.0, 0.0, 0.0, 0.0]  # loss sum, masked nodes, nodes, graphs, steps of the log window
     last = out / "last.pt"
     if resume and last.is_file():
         step, epoch, b0, history, win = restore(load_checkpoint(last, device), cfg, data, st, ctx)
+        st_loop = LoopState(step=step, epoch=epoch, batch=b0)
         if ctx.is_main:
             logger.info("resuming from %s at step %d (epoch %d, batch %d)", last, step, epoch, b0)
     elif resume and ctx.is_main:
@@ -132,7 +135,7 @@ def _run(cfg: PretrainConfig, resume: bool, ctx: ddp.DistContext, device: torch.
 
     from tqdm.auto import tqdm
 
-    bar = tqdm(total=total, initial=step, disable=not (ctx.is_main and progress_enabled(cfg.progress)),
+    bar = tqdm(total=total, initial=st_loop.step, disable=not (ctx.is_main and progress_enabled(cfg.progress)),
                desc="pretrain", unit="step", dynamic_ncols=True)
     win_loss, win_masked = torch.tensor(win[0]), torch.tensor(win[1])
     win_nodes, win_graphs, win_n, t0 = int(win[2]), int(win[3]), int(win[4]), time.perf_counter()
@@ -149,48 +152,51 @@ def _run(cfg: PretrainConfig, resume: bool, ctx: ddp.DistContext, device: torch.
                 ddp.merge_difficulty(st.buffer)
             ranks = ddp.gather_objects(rank_state(st, window()))
         if ctx.is_main:
-            ckpt = payload(cfg, data, st, step, epoch, b0, history, window(), ranks)
+            ckpt = payload(cfg, data, st, st_loop.step, st_loop.epoch, st_loop.batch, history, window(), ranks)
             for path in paths:
                 save_checkpoint(path, ckpt)
 
-    while step < total and epoch < n_epochs:
-        order = ddp.shard_order(epoch_order(data.n, cfg.seed, epoch), ctx.rank, world)
-        for batch in data.batches(order[b0 * bs:]):
-            out_step = st.step(batch, step, warm=step < warm_until)
-            step += 1
-            b0 += 1
-            # 0-d CPU + device tensor stays on the device: no host sync until the log row
-            win_loss = win_loss + out_step.loss
-            win_masked = win_masked + out_step.num_masked
-            win_nodes += int(batch.batch.numel())
-            win_graphs += out_step.num_graphs
-            t_graphs += out_step.num_graphs
-            win_n += 1
-            if step % cfg.log_every == 0 or step == total:
-                dt = max(time.perf_counter() - t0, 1e-9)
-                stats = SSLStepper.stats(out_step)
-                loss_sum, masked, nodes, graphs = float(win_loss), float(win_masked), win_nodes, t_graphs
-                if ctx.enabled:  # mean over ranks of the per-step losses; totals over ranks
-                    loss_sum, masked, nodes, graphs = ddp.all_reduce_sum([win_loss, win_masked, nodes, graphs],
-                                                                         device)
-                    loss_sum /= world
-                row = [step, epoch, loss_sum / win_n, st.scheduler.get_last_lr()[0], stats["teacher_std"],
-                       stats["teacher_rank"], masked / max(nodes, 1), graphs / dt]
-                history.append(row)
-                bar.set_postfix(loss=f"{row[2]:.4g}", gps=f"{row[7]:.0f}", std=f"{row[4]:.3f}")
-                logger.debug("step %d loss %.5g lr %.3g std %.4f", step, row[2], row[3], row[4])
-                win_loss, win_masked = torch.zeros(()), torch.zeros(())
-                win_nodes, win_graphs, win_n, t_graphs, t0 = 0, 0, 0, 0, time.perf_counter()
-            bar.update(1)
-            if step % cfg.checkpoint_every == 0 and step < total:
-                save(last)
-                if ctx.is_main:
-                    write_curve_csv(history, out / "loss.csv")
-            if step >= total:
-                break
-        if step < total:
-            epoch, b0 = epoch + 1, 0
-            save(last)
+    def checkpoint(loop: LoopState) -> None:
+        save(last)
+        if ctx.is_main and loop.batch:  # mid-epoch checkpoints also refresh the curve
+            write_curve_csv(history, out / "loss.csv")
+
+    def after_step(batch: Any, loop: LoopState) -> None:
+        nonlocal win_loss, win_masked, win_nodes, win_graphs, win_n, t_graphs, t0
+        st.after_update()
+        out_step = st.last
+        # 0-d CPU + device tensor stays on the device: no host sync until the log row
+        win_loss = win_loss + out_step.loss
+        win_masked = win_masked + out_step.num_masked
+        win_nodes += int(batch.batch.numel())
+        win_graphs += out_step.num_graphs
+        t_graphs += out_step.num_graphs
+        win_n += 1
+        step = loop.step
+        if step % cfg.log_every == 0 or step == total:
+            dt = max(time.perf_counter() - t0, 1e-9)
+            stats = SSLStepper.stats(out_step)
+            loss_sum, masked, nodes, graphs = float(win_loss), float(win_masked), win_nodes, t_graphs
+            if ctx.enabled:  # mean over ranks of the per-step losses; totals over ranks
+                loss_sum, masked, nodes, graphs = ddp.all_reduce_sum([win_loss, win_masked, nodes, graphs],
+                                                                     device)
+                loss_sum /= world
+            row = [step, loop.epoch, loss_sum / win_n, st.optim.scheduler.get_last_lr()[0], stats["teacher_std"],
+                   stats["teacher_rank"], masked / max(nodes, 1), graphs / dt]
+            history.append(row)
+            bar.set_postfix(loss=f"{row[2]:.4g}", gps=f"{row[7]:.0f}", std=f"{row[4]:.3f}")
+            logger.debug("step %d loss %.5g lr %.3g std %.4f", step, row[2], row[3], row[4])
+            win_loss, win_masked = torch.zeros(()), torch.zeros(())
+            win_nodes, win_graphs, win_n, t_graphs, t0 = 0, 0, 0, 0, time.perf_counter()
+        bar.update(1)
+
+    def batches(loop: LoopState) -> Iterable[Any]:
+        order = ddp.shard_order(epoch_order(data.n, cfg.seed, loop.epoch), ctx.rank, world)
+        return data.batches(order[loop.batch * bs:])
+
+    fit(lambda batch, loop: st.loss(batch, loop.step, warm=loop.step < warm_until), batches, st.optim,
+        epochs=n_epochs, max_steps=total, state=st_loop, after_step=after_step, checkpoint=checkpoint,
+        checkpoint_every=cfg.checkpoint_every)
     bar.close()
     final = out / "encoder.pt"
     save(last, final)
@@ -198,5 +204,6 @@ def _run(cfg: PretrainConfig, resume: bool, ctx: ddp.DistContext, device: torch.
         write_curve_csv(history, out / "loss.csv")
         plot_curve(history, out / "loss.png")
         if history:
-            logger.info("done: %d steps, loss %.5g -> %.5g; wrote %s", step, history[0][2], history[-1][2], final)
+            logger.info("done: %d steps, loss %.5g -> %.5g; wrote %s", st_loop.step, history[0][2], history[-1][2],
+                        final)
     return final

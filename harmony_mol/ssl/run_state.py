@@ -38,8 +38,8 @@ def payload(cfg: PretrainConfig, data: EpochData, st: SSLStepper, step: int, epo
         "teacher": st.teacher.state_dict(),
         "predictor": st.predictor.state_dict() if st.predictor is not None else None,
         "recon_head": st.recon_head.state_dict() if st.recon_head is not None else None,
-        "optimizer": st.optimizer.state_dict(),
-        "scheduler": st.scheduler.state_dict(),
+        "optimizer": st.optim.optimizer.state_dict(),
+        "scheduler": st.optim.scheduler.state_dict(),
         "step": step,
         "epoch": epoch,
         "rng": rng_state(),
@@ -75,8 +75,8 @@ def restore(ckpt: dict[str, Any], cfg: PretrainConfig, data: EpochData, st: SSLS
         st.predictor.load_state_dict(ckpt["predictor"])
     if st.recon_head is not None:
         st.recon_head.load_state_dict(ckpt["recon_head"])
-    st.optimizer.load_state_dict(ckpt["optimizer"])
-    st.scheduler.load_state_dict(ckpt["scheduler"])
+    st.optim.optimizer.load_state_dict(ckpt["optimizer"])
+    st.optim.scheduler.load_state_dict(ckpt["scheduler"])
     own = state["ranks"][ctx.rank] if ctx.enabled else {"mask_generator": state["mask_generator"],
                                                           "rng": ckpt["rng"], "window": state.get("window")}
     st.gen.set_state(own["mask_generator"])

@@ -1,10 +1,11 @@
 """One teacher-student pretraining step on a batch of graphs (shared by ``pretrain`` and the
 ``harmony speed pretrain`` benchmark).
 
-Order (method §3.6, batched per §8.5): teacher on the unmasked batch (no grad) -> pick the mask
+Order (H3GNNs §3.6, batched over graphs): teacher on the unmasked batch (no grad) -> pick the mask
 (random / +Diffi / +Prob, difficulty from the buffer or an unmasked student pass) -> student on
 the masked batch (optionally with the bonds of masked atoms hidden too) -> loss over all nodes (plus the
-optional graph-level term) -> AdamW step, LR step -> EMA update -> store difficulty.
+optional graph-level term) [:meth:`SSLStepper.loss`] -> AdamW step, LR step [:class:`~harmony_mol.trainer.Optim`]
+-> EMA update -> store difficulty [:meth:`SSLStepper.after_update`].
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from harmony_mol.ssl.difficulty import DifficultyBuffer
 from harmony_mol.ssl.masking import make_mask, node_difficulty, random_mask
 from harmony_mol.ssl.objective import collapse_stats, graph_level_loss, normalize_target, ssl_loss
 from harmony_mol.ssl.teacher import ema_update, momentum_at
-from harmony_mol.trainer import autocast, clip_gradients
+from harmony_mol.trainer import Optim, autocast
 
 logger = logging.getLogger(__name__)
 
@@ -32,12 +33,19 @@ __all__ = ["StepOutput", "SSLStepper"]
 
 @dataclass
 class StepOutput:
-    """What one step reports (``loss`` is a 0-d tensor; call ``float()`` only when logging)."""
+    """What one step reports (``loss`` is a 0-d tensor; call ``float()`` only when logging).
+
+    Shapes:
+        student_out, teacher_out: ``[N, d]`` (the predictor's output and the normalised target).
+    """
 
     loss: Tensor
     num_graphs: int
     num_masked: Tensor
     teacher_out: Tensor
+    student_out: Tensor
+    batch: Any
+    step: int
 
 
 class SSLStepper:
@@ -46,7 +54,7 @@ class SSLStepper:
     Args:
         cfg: The run config (masking, objective, optim, bf16).
         student, teacher, predictor: Modules (``predictor`` may be None).
-        optimizer, scheduler: AdamW and its per-step LR schedule.
+        optimizer, scheduler: AdamW and its per-step LR schedule (with ``cfg.optim.grad_clip``: :attr:`optim`).
         device: Where batches live.
         total_steps: Length of the run (EMA cosine ramp).
         buffer: Per-atom difficulty store (None for ``random`` / ``unmasked``).
@@ -61,7 +69,6 @@ class SSLStepper:
                  recon_head: nn.Module | None = None) -> None:
         self.cfg = cfg
         self.student, self.teacher, self.predictor = student, teacher, predictor
-        self.optimizer, self.scheduler = optimizer, scheduler
         self.device, self.total_steps = device, total_steps
         self.buffer, self.gen = buffer, mask_generator
         self.params = [p for p in student.parameters() if p.requires_grad]
@@ -69,6 +76,8 @@ class SSLStepper:
         for extra in (predictor, recon_head):
             if extra is not None:
                 self.params += [p for p in extra.parameters() if p.requires_grad]
+        self.optim = Optim(optimizer, self.params, scheduler, cfg.optim.grad_clip)
+        self.last: StepOutput | None = None
         # modules the trained forward pass goes through (DDP wrappers under torchrun, see attach_ddp)
         self.student_fwd: nn.Module = student
         self.predictor_fwd: nn.Module | None = predictor
@@ -127,8 +136,8 @@ class SSLStepper:
             mask = torch.where(seen[batch.batch], mask, rnd)
         return mask
 
-    def step(self, batch: Any, step: int, warm: bool) -> StepOutput:
-        """One optimiser step on ``batch`` (already on ``self.device``)."""
+    def loss(self, batch: Any, step: int, warm: bool) -> Tensor:
+        """The loss of optimiser step ``step`` on ``batch`` (already on ``self.device``); kept in :attr:`last`."""
         o = self.cfg.objective
         self.student_fwd.train()
         self.teacher.train(o.teacher_mode == "train")
@@ -152,18 +161,20 @@ class SSLStepper:
         if o.graph_weight > 0:
             loss = loss + o.graph_weight * graph_level_loss(s.float(), t, batch.batch, o.loss, o.sce_alpha,
                                                             int(batch.num_graphs))
-        self.optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        clip_gradients(self.params, self.cfg.optim.grad_clip)
-        self.optimizer.step()
-        self.scheduler.step()
+        self.last = StepOutput(loss.detach(), int(batch.num_graphs), mask.sum(), t, s, batch, step)
+        return loss
+
+    def after_update(self) -> None:
+        """After the optimiser step of :attr:`last`: sync buffers, EMA update, store difficulty."""
+        assert self.last is not None, "after_update() before loss()"
+        o, last, batch = self.cfg.objective, self.last, self.last.batch
         if self.buffer_sync is not None:
             self.buffer_sync(self.student)
-        m = momentum_at(step, self.total_steps, o.ema_momentum, o.ema_final, o.ema_schedule)
+        m = momentum_at(last.step, self.total_steps, o.ema_momentum, o.ema_final, o.ema_schedule)
         ema_update(self.teacher, self.student, m, o.copy_buffers)
         if self.buffer is not None and getattr(batch, "graph_index", None) is not None:
-            self.buffer.update(batch.graph_index, batch.batch, batch.ptr, node_difficulty(s, t))
-        return StepOutput(loss.detach(), int(batch.num_graphs), mask.sum(), t)
+            self.buffer.update(batch.graph_index, batch.batch, batch.ptr, node_difficulty(last.student_out,
+                                                                                         last.teacher_out))
 
     @staticmethod
     def stats(out: StepOutput) -> dict[str, float]:

@@ -13,10 +13,11 @@ from harmony_mol.nodes import baselines as B
 from harmony_mol.nodes.bench import QUICK, load_run_config
 from harmony_mol.nodes.config import NodeRunConfig
 from harmony_mol.nodes.datasets import load_node_dataset
-from harmony_mol.nodes.graphmae import GraphMAE, GraphMAEConfig, cosine_factor
+from harmony_mol.nodes.graphmae import GraphMAE, GraphMAEConfig
 from harmony_mol.nodes.probe import linear_probe
 from harmony_mol.nodes.report import RESULT_FIELDS, write_report
 from harmony_mol.nodes.train import _Pretrainer, graph_record
+from harmony_mol.trainer import warmup_cosine
 
 SMALL = "encoder={hidden_dim: 32, wgcn_hidden: 32, mlp_hidden: 32}"
 
@@ -97,7 +98,8 @@ def test_graphmae_modules_on_toy_graph() -> None:
     gat = GraphMAE(5, GraphMAEConfig())  # published Cora setup: 4 heads x 128 = 512, 1-head decoder
     assert gat.encoder.convs[0].heads == 4 and gat.encoder.convs[0].out_channels == 128
     assert gat.decoder.conv.heads == 1 and gat.decoder.conv.out_channels == 5
-    assert cosine_factor(0, 100) == pytest.approx(1.0) and cosine_factor(100, 100) == pytest.approx(0.0)
+    assert warmup_cosine(0, 100, 0, angle_first=True) == pytest.approx(1.0)  # GraphMAE's cosine LR
+    assert warmup_cosine(100, 100, 0, angle_first=True) == pytest.approx(0.0)
     with pytest.raises(ValueError):
         GraphMAEConfig(encoder="gin")  # type: ignore[arg-type]
 

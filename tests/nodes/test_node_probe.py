@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 import torch
 
 from harmony_mol.nodes.probe import linear_probe
-from harmony_mol.nodes.train import _lr_factor, _select
+from harmony_mol.nodes.train import _select
+from harmony_mol.trainer import warmup_cosine
 
 
 def _blobs(n: int = 300, d: int = 16, c: int = 3, sep: float = 4.0, seed: int = 0):
@@ -54,8 +57,23 @@ def test_selection_uses_validation_not_test() -> None:
 
 
 def test_lr_schedule_warmup_then_cosine() -> None:
-    assert _lr_factor(0, 10, 100) == pytest.approx(0.1)
-    assert _lr_factor(9, 10, 100) == pytest.approx(1.0)
-    assert _lr_factor(10, 10, 100) == pytest.approx(1.0)
-    assert _lr_factor(55, 10, 100) == pytest.approx(0.5)
-    assert _lr_factor(100, 10, 100) == pytest.approx(0.0, abs=1e-9)
+    def node(e: int, w: int, t: int) -> float:
+        return warmup_cosine(e, t, w, angle_first=True)
+
+    assert node(0, 10, 100) == pytest.approx(0.1)
+    assert node(9, 10, 100) == pytest.approx(1.0)
+    assert node(10, 10, 100) == pytest.approx(1.0)
+    assert node(55, 10, 100) == pytest.approx(0.5)
+    assert node(100, 10, 100) == pytest.approx(0.0, abs=1e-9)
+
+
+def test_node_schedule_keeps_its_rounding_bit_for_bit() -> None:
+    """The node mode's and GraphMAE's own formulas (before they moved to trainer.py), for every epoch."""
+    for total in (6, 9, 60, 100, 200, 300):
+        for w in (0, 2, 3, 6, 10, 30):
+            span = max(total - w, 1)
+            for e in range(total + 1):
+                old = (e + 1) / w if e < w else 0.5 * (1.0 + math.cos(math.pi * min(e - w, span) / span))
+                assert warmup_cosine(e, total, w, angle_first=True) == old
+        for e in range(total + 1):  # GraphMAE's cosine_factor
+            assert warmup_cosine(e, total, 0, angle_first=True) == 0.5 * (1.0 + math.cos(math.pi * e / total))

@@ -44,7 +44,8 @@ def main() -> None:
     dist.init_process_group("gloo")
     rec: dict[str, Any] = {"steps": [], "crash": None}
     holder: dict[str, Any] = {}
-    orig_step, orig_mask = step_mod.SSLStepper.step, step_mod.SSLStepper.choose_mask
+    orig_loss, orig_update = step_mod.SSLStepper.loss, step_mod.SSLStepper.after_update
+    orig_mask = step_mod.SSLStepper.choose_mask
 
     def choose_mask(self: Any, batch: Any, t: Any, i: int, warm: bool) -> torch.Tensor:
         mask = orig_mask(self, batch, t, i, warm)
@@ -52,19 +53,23 @@ def main() -> None:
             rec["mask0"] = mask.cpu().clone()
         return mask
 
-    def step(self: Any, batch: Any, i: int, warm: bool) -> Any:
+    def loss(self: Any, batch: Any, i: int, warm: bool) -> Any:
         if holder.get("crash") and i == crash_at:
             raise Crash(f"planned crash before step {i}")
-        out = orig_step(self, batch, i, warm)
+        out = orig_loss(self, batch, i, warm)
         holder["st"] = self
         if holder.get("record"):
-            rec["steps"].append((i, batch.graph_index.cpu().clone(), float(out.loss)))
-            if i == 0:
-                rec["grad0"] = {n: p.grad.detach().clone() for n, p in self.student.named_parameters()
-                                if p.grad is not None}
+            rec["steps"].append((i, batch.graph_index.cpu().clone(), float(out)))
         return out
 
-    step_mod.SSLStepper.step, step_mod.SSLStepper.choose_mask = step, choose_mask
+    def after_update(self: Any) -> None:
+        if holder.get("record") and self.last.step == 0:  # gradients of step 0, after the all-reduce
+            rec["grad0"] = {n: p.grad.detach().clone() for n, p in self.student.named_parameters()
+                            if p.grad is not None}
+        orig_update(self)
+
+    step_mod.SSLStepper.loss, step_mod.SSLStepper.after_update = loss, after_update
+    step_mod.SSLStepper.choose_mask = choose_mask
 
     def final_weights() -> dict[str, Any]:
         st = holder["st"]

@@ -107,7 +107,7 @@ def _reference_grad(ds: Path, idx: torch.Tensor, mask: torch.Tensor) -> dict[str
     data = EpochData(cfg, torch.device("cpu"))
     st = _build(cfg, data, torch.device("cpu"), total_steps=8)
     st.choose_mask = lambda *a, **k: mask  # type: ignore[method-assign]
-    st.step(data.fast.collate(idx), 0, warm=True)
+    st.optim.step(st.loss(data.fast.collate(idx), 0, warm=True))
     return {n: p.grad.detach().clone() for n, p in st.student.named_parameters() if p.grad is not None}
 
 
