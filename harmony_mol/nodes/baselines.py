@@ -21,7 +21,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -29,7 +28,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch_geometric.data import Data
 
-from harmony_mol.nodes.config import BASELINES, NodeRunConfig
+from harmony_mol.nodes.config import BASELINES, NodeRunConfig, SupervisedConfig
 from harmony_mol.nodes.datasets import NodeDataset
 from harmony_mol.nodes.graphmae import GraphMAE, GraphMAEConfig
 from harmony_mol.nodes.probe import ProbeResult, accuracy, linear_probe
@@ -46,28 +45,6 @@ __all__ = ["ROW_KEYS", "SupervisedConfig", "build_encoder", "random_init_rows", 
 #: Keys of every per-(split, seed) row (HarmonyGNN rows are converted to the same keys by the report).
 ROW_KEYS: tuple[str, ...] = ("dataset", "split", "seed", "model", "val_acc", "val_selected_test", "test_max",
                              "epoch")
-
-
-@dataclass(frozen=True)
-class SupervisedConfig:
-    """End-to-end supervised training of the HarmonyGNN encoder + a linear head (``NodeRunConfig.supervised``).
-
-    Args:
-        lr, weight_decay, epochs: Adam settings, one full-batch step per epoch (GCN defaults: 0.01, 5e-4, 200).
-        dropout: Dropout on the embeddings before the head; ``None`` = the encoder config's ``dropout``
-            (the encoder applies its own dropout inside as configured).
-    """
-
-    lr: float = 0.01
-    weight_decay: float = 5e-4
-    epochs: int = 200
-    dropout: float | None = None
-
-    def __post_init__(self) -> None:
-        if self.epochs < 1 or self.lr <= 0 or self.weight_decay < 0:
-            raise ValueError("supervised epochs must be >= 1, lr > 0 and weight_decay >= 0")
-        if self.dropout is not None and not 0.0 <= self.dropout < 1.0:
-            raise ValueError(f"supervised dropout must be in [0, 1), got {self.dropout}")
 
 
 def _row(ds: NodeDataset, split: int, seed: int, model: str, val: float, test: float, test_max: float,

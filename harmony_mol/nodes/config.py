@@ -18,6 +18,28 @@ BASELINES: tuple[str, ...] = ("random-init", "raw-features", "supervised", "grap
 
 
 @dataclass(frozen=True)
+class SupervisedConfig:
+    """End-to-end supervised training of the HarmonyGNN encoder + a linear head (``NodeRunConfig.supervised``).
+
+    Args:
+        lr, weight_decay, epochs: Adam settings, one full-batch step per epoch (GCN defaults: 0.01, 5e-4, 200).
+        dropout: Dropout on the embeddings before the head; ``None`` = the encoder config's ``dropout``
+            (the encoder applies its own dropout inside as configured).
+    """
+
+    lr: float = 0.01
+    weight_decay: float = 5e-4
+    epochs: int = 200
+    dropout: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.epochs < 1 or self.lr <= 0 or self.weight_decay < 0:
+            raise ValueError("supervised epochs must be >= 1, lr > 0 and weight_decay >= 0")
+        if self.dropout is not None and not 0.0 <= self.dropout < 1.0:
+            raise ValueError(f"supervised dropout must be in [0, 1), got {self.dropout}")
+
+
+@dataclass(frozen=True)
 class NodeRunConfig:
     """One dataset's SSL pretraining + linear-probe protocol.
 
@@ -58,7 +80,7 @@ class NodeRunConfig:
         baselines: reference rows run beside HarmonyGNN on the same probe and splits (names in
             :data:`BASELINES`; see :mod:`harmony_mol.nodes.baselines`).
         graphmae: overrides of :class:`~harmony_mol.nodes.graphmae.GraphMAEConfig` (``encoder``, ``epochs``, ...).
-        supervised: overrides of :class:`~harmony_mol.nodes.baselines.SupervisedConfig` (``lr``, ``epochs``, ...).
+        supervised: overrides of :class:`SupervisedConfig` (``lr``, ``epochs``, ...).
     """
 
     dataset: str
@@ -133,5 +155,5 @@ def _check_keys(name: str, over: dict[str, Any]) -> None:
     if name == "graphmae":
         from harmony_mol.nodes.graphmae import GraphMAEConfig as cls
     else:
-        from harmony_mol.nodes.baselines import SupervisedConfig as cls  # type: ignore[assignment]
+        cls = SupervisedConfig  # type: ignore[assignment]
     config_from_dict(cls, over, where=name)  # its keys, types and own value checks (e.g. encoder gat|gcn)
