@@ -13,12 +13,17 @@ from __future__ import annotations
 
 import argparse
 import logging
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from prefect import flow, task
 
 from flows.common import cli_logging, publish_markdown, publish_table
+from harmony_mol.benchmark.config import BenchmarkConfig, benchmark_config
+from harmony_mol.benchmark.run import ensure_checkpoint, rebuild_report, run_benchmark
+from harmony_mol.benchmark.suites import SUITE_DEFS
+from harmony_mol.pipeline.summary import plots_markdown
 
 logger = logging.getLogger(__name__)
 
@@ -43,50 +48,25 @@ def node_report_task(out: str, command: str) -> str:
 
 
 @task(name="benchmark-pretrain")
-def graph_pretrain_task(config: dict[str, Any]) -> dict[str, str]:
+def graph_pretrain_task(cfg: BenchmarkConfig) -> dict[str, str]:
     """The pretrained encoder of every preset (existing files, or a resumable pretraining run)."""
-    from harmony_mol.benchmark.config import BenchmarkConfig
-    from harmony_mol.benchmark.run import ensure_checkpoint
-    from harmony_mol.config import config_from_dict
-
-    cfg = config_from_dict(BenchmarkConfig, config)
     if "harmony-pretrained" not in cfg.models:
         return {}
-    from harmony_mol.benchmark.suites import SUITE_DEFS
-
     kind = "crystal" if cfg.suite == "crystals" else "molecule"
     return {p: str(ensure_checkpoint(cfg, p, kind)) for p in (cfg.presets or SUITE_DEFS[cfg.suite].presets)}
 
 
 @task(name="benchmark-dataset", task_run_name="{dataset}")
-def graph_dataset_task(config: dict[str, Any], dataset: str, command: str) -> list[dict[str, Any]]:
+def graph_dataset_task(cfg: BenchmarkConfig, dataset: str, command: str) -> list[dict[str, Any]]:
     """Every cell of one dataset (appends to the suite's results.csv); returns the suite's summary rows."""
-    from harmony_mol.benchmark.config import BenchmarkConfig
-    from harmony_mol.benchmark.run import run_benchmark
-    from harmony_mol.config import config_from_dict
-
-    res = run_benchmark(config_from_dict(BenchmarkConfig, {**config, "datasets": [dataset]}), command=command)
+    res = run_benchmark(replace(cfg, datasets=(dataset,)), command=command)
     return [r for r in res.rows if r["dataset"] == dataset]
 
 
 @task(name="benchmark-report")
-def graph_report_task(config: dict[str, Any], command: str) -> str:
+def graph_report_task(cfg: BenchmarkConfig, command: str) -> str:
     """Rewrite report.md / summary.csv / summary.png from results.csv."""
-    from harmony_mol.benchmark.config import BenchmarkConfig
-    from harmony_mol.benchmark.run import rebuild_report
-    from harmony_mol.config import config_from_dict
-
-    return str(rebuild_report(config_from_dict(BenchmarkConfig, config), command=command).report_path)
-
-
-def graph_config(suite: str, config_path: str | None, overrides: list[str] | None, quick: bool,
-                 datasets: list[str] | None, out: str | None) -> dict[str, Any]:
-    """The suite's ``BenchmarkConfig`` as a plain dict (tasks pass plain data, not config objects)."""
-    from harmony_mol.benchmark.config import benchmark_config
-    from harmony_mol.config import config_to_dict
-
-    return config_to_dict(benchmark_config(suite, config_path, overrides, quick=quick, datasets=datasets,
-                                           out_dir=out))
+    return str(rebuild_report(cfg, command=command).report_path)
 
 
 @flow(name="benchmark")
@@ -112,22 +92,18 @@ def benchmark_flow(suite: str = "nodes", datasets: list[str] | None = None, out:
         rows = [{"dataset": d["dataset"], **{k: round(v, 3) if isinstance(v, float) else v
                                              for k, v in d["summary"].items()}} for d in done if d["available"]]
     else:
-        from harmony_mol.benchmark.suites import SUITE_DEFS
-
-        config = graph_config(suite, config_path, overrides, quick, datasets, out)
+        cfg = benchmark_config(suite, config_path, overrides, quick=quick, datasets=datasets, out_dir=out)
         command = f"benchmark_flow(suite={suite!r}, config_path={config_path!r}, quick={quick}, overrides={overrides})"
-        ckpts = graph_pretrain_task(config)
+        ckpts = graph_pretrain_task(cfg)
         if ckpts:
-            config["pretrain"] = {**config["pretrain"], "checkpoints": ckpts}
+            cfg = replace(cfg, pretrain=replace(cfg.pretrain, checkpoints=ckpts))
         rows = []
-        for i, name in enumerate(config["datasets"] or SUITE_DEFS[suite].datasets):
+        for i, name in enumerate(cfg.datasets or SUITE_DEFS[suite].datasets):
             # one dataset after the other: they append to the same results.csv
-            rows += graph_dataset_task(config if i == 0 else {**config, "resume": True}, name, command)
-        report = graph_report_task({**config, "resume": True}, command)
+            rows += graph_dataset_task(cfg if i == 0 else replace(cfg, resume=True), name, command)
+        report = graph_report_task(replace(cfg, resume=True), command)
         rows = [{k: (round(v, 4) if isinstance(v, float) else v) for k, v in r.items()} for r in rows]
     publish_table(rows, f"benchmark-{suite}", f"{suite} benchmark summary")
-    from harmony_mol.pipeline import plots_markdown
-
     pngs = sorted(Path(report).parent.glob("*.png"))
     publish_markdown(f"# benchmark {suite}\n\n- report: `{report}`\n- datasets: {len(rows)}\n\n" + plots_markdown(pngs),
                      f"benchmark-{suite}-md", f"{suite} benchmark report with its plots")

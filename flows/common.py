@@ -82,7 +82,7 @@ def cli_logging(level: int = logging.INFO) -> None:
 def exit_on_sigterm() -> None:
     """Turn SIGTERM into ``SystemExit(143)`` so ``finally`` blocks and atexit hooks run (Prefect stops the
     ephemeral API server it started, temp folders are removed): one signal stops the whole run, no
-    process is left behind. Call once, in the main thread of a flow's command-line entry point."""
+    process is left behind. Call once, in the main thread, before a command runs a flow in process."""
     import signal
     import sys
 
@@ -91,11 +91,3 @@ def exit_on_sigterm() -> None:
         sys.exit(128 + signum)
 
     signal.signal(signal.SIGTERM, _stop)
-
-
-def fail(message: str, code: int = 1) -> None:
-    """End a flow's command line with one ``error: ...`` line on stderr (no traceback) and exit ``code``."""
-    import sys
-
-    sys.stderr.write(f"error: {' '.join(str(message).split())}\n")
-    raise SystemExit(code)

@@ -9,65 +9,66 @@ import argparse
 import itertools
 import json
 import logging
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 from prefect import flow, task
 
 from flows.common import cli_logging, publish_markdown, publish_table, retry_on_io
-from harmony_mol.config import config_from_dict, config_to_dict, load_config
+from harmony_mol.config import load_config
 from harmony_mol.finetune.config import FinetuneConfig
-from harmony_mol.finetune.train import finetune
-from harmony_mol.pipeline import metrics_rows, plots_markdown
+from harmony_mol.finetune.train import FinetuneResult, finetune
+from harmony_mol.pipeline.summary import metrics_rows, plots_markdown
 
 logger = logging.getLogger(__name__)
 
-
-@task(name="finetune", retries=1, retry_delay_seconds=5, retry_condition_fn=retry_on_io,
-      task_run_name="finetune-{label}")
-def finetune_task(config: dict[str, Any], label: str = "run") -> dict[str, Any]:
-    """Fine-tune; return ``{label, bundle_path, out_dir, metrics}`` (metrics = ``metrics.json`` content)."""
-    res = finetune(config_from_dict(FinetuneConfig, config, where="finetune_task"))
-    return {"label": label, "bundle_path": str(res.bundle_path), "out_dir": str(res.out_dir),
-            "metrics": json.loads(json.dumps(res.metrics, default=float))}
+finetune_task = task(name="finetune", retries=1, retry_delay_seconds=5, retry_condition_fn=retry_on_io,
+                     task_run_name="finetune-{cfg.name}")(finetune)
 
 
-def expand_runs(base: FinetuneConfig, datasets: list[str] | None, seeds: list[int] | None) -> list[dict[str, Any]]:
-    """One config dict per (dataset, seed); names become ``<name>-<dataset>-s<seed>``."""
-    datasets = datasets or [base.data.input]
-    seeds = list(seeds) if seeds else list(base.seeds)
-    runs = []
-    for ds, seed in itertools.product(datasets, seeds):
-        d = config_to_dict(base)
-        d["data"]["input"] = ds
-        d["seeds"] = [int(seed)]
-        d["name"] = f"{base.name}-{Path(ds).name}-s{seed}"
-        runs.append(d)
-    return runs
+def expand_runs(base: FinetuneConfig, datasets: list[str] | None, seeds: list[int] | None) -> list[FinetuneConfig]:
+    """One config per (dataset, seed); names become ``<name>-<dataset>-s<seed>``.
+
+    Args:
+        base: The config every run starts from.
+        datasets: Dataset dirs or raw inputs (default: ``base.data.input``).
+        seeds: Seeds (default: ``base.seeds``).
+
+    Returns:
+        The configs, datasets outer and seeds inner.
+    """
+    pairs = itertools.product(datasets or [base.data.input], list(seeds) if seeds else list(base.seeds))
+    return [replace(base, data=replace(base.data, input=ds), seeds=(int(seed),),
+                    name=f"{base.name}-{Path(ds).name}-s{seed}") for ds, seed in pairs]
 
 
 @flow(name="finetune")
 def finetune_flow(config_path: str | None = None, datasets: list[str] | None = None, seeds: list[int] | None = None,
-                  overrides: list[str] | None = None, config: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-    """Fine-tune over ``datasets x seeds`` (defaults: the config's input and seeds)."""
+                  overrides: list[str] | None = None) -> list[FinetuneResult]:
+    """Fine-tune over ``datasets x seeds`` (defaults: the config's input and seeds).
+
+    Args:
+        config_path: FinetuneConfig YAML.
+        datasets: Dataset dirs or raw inputs.
+        seeds: Replicate seeds, one run each.
+        overrides: ``key=value`` overrides of the YAML.
+
+    Returns:
+        One result per run.
+    """
     cli_logging()
-    if config is not None:
-        base = config_from_dict(FinetuneConfig, config, where="finetune_flow.config")
-    else:
-        base = load_config(FinetuneConfig, config_path, overrides)
-    runs = expand_runs(base, datasets, seeds)
-    futures = finetune_task.map(runs, label=[r["name"] for r in runs])
+    futures = finetune_task.map(expand_runs(load_config(FinetuneConfig, config_path, overrides), datasets, seeds))
     results = [f.result() for f in futures]
-    table = [{"run": r["label"], **row} for r in results for row in metrics_rows(r["metrics"])]
+    table = [{"run": r.out_dir.name, **row} for r in results for row in metrics_rows(r.metrics)]
     publish_table(table, "finetune-metrics", "Fine-tuning metrics per run (mean/std over the run's seeds)")
     publish_markdown("# finetune\n\n" + "\n".join(
-        f"## {r['label']}\n\nbundle `{r['bundle_path']}`\n\n"
-        + plots_markdown(sorted((Path(r["out_dir"]) / "plots").glob("*.png"))) for r in results) + "\n",
+        f"## {r.out_dir.name}\n\nbundle `{r.bundle_path}`\n\n"
+        + plots_markdown(sorted((r.out_dir / "plots").glob("*.png"))) for r in results) + "\n",
         "finetune-summary", "Fine-tuning runs with their plots")
     return results
 
 
-def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
+def main(argv: list[str] | None = None) -> list[FinetuneResult]:
     """``python -m flows.finetune``."""
     ap = argparse.ArgumentParser(prog="python -m flows.finetune", description=__doc__.split("\n")[0])
     ap.add_argument("--config", required=True, help="FinetuneConfig YAML")
@@ -81,4 +82,4 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
 if __name__ == "__main__":
     cli_logging()
     for _r in main():
-        print(json.dumps({k: _r[k] for k in ("label", "bundle_path")}))  # noqa: T201 - command output
+        print(json.dumps({"label": _r.out_dir.name, "bundle_path": str(_r.bundle_path)}))  # noqa: T201 - command output

@@ -25,8 +25,8 @@ LAYERS: list[tuple[str, int]] = [
     ("harmony_mol.benchmark", 6),
     ("harmony_mol.speed", 6),
     ("harmony_mol.pipeline", 6),
-    ("harmony_mol.cli", 7),
-    ("flows", 8),
+    ("flows", 7),
+    ("harmony_mol.cli", 8),
 ]
 
 

@@ -1,8 +1,8 @@
-"""``harmony quickstart``: run the Prefect quickstart pipeline (``python -m flows.pipeline``).
+"""``harmony quickstart``: the Prefect quickstart pipeline (``flows/pipeline.py``), run in this process.
 
-The CLI never imports ``flows`` (it sits above the CLI in the layering); the command replaces this
-process with the flow module (``os.execv``, same interpreter), so one SIGTERM or Ctrl-C stops the whole
-run and the exit code is the flow's.
+It goes through the Prefect flow, not :func:`harmony_mol.pipeline.run.run_pipeline` alone, so the README's
+main job shows what a deployment does (embedded Prefect, no server: cached featurize task, retried stages,
+artifacts). One SIGTERM or Ctrl-C stops the whole run, the ephemeral Prefect server included.
 """
 
 from __future__ import annotations
@@ -12,8 +12,6 @@ from typing import Optional
 
 import typer
 
-from harmony_mol.cli.serve import exec_module
-
 
 def quickstart_cmd(
     crystal: bool = typer.Option(False, "--crystal", help="Run the crystal variant instead of molecules."),
@@ -22,14 +20,12 @@ def quickstart_cmd(
     overrides: Optional[list[str]] = typer.Argument(None, help="a.b=value overrides of the pipeline YAML."),
 ) -> None:
     """Featurize the bundled data, pretrain a small encoder, fine-tune, predict held-out rows, print test metrics."""
-    args: list[str] = []
-    if config is not None:
-        args += ["--config", str(config)]
-    if crystal:
-        args.append("--crystal")
-    if out is not None:
-        args += ["--out", str(out)]
-    exec_module("flows.pipeline", args + list(overrides or []))
+    from flows.common import exit_on_sigterm  # flows/__init__ sets Prefect's offline defaults before prefect loads
+    from flows.pipeline import quickstart
+
+    exit_on_sigterm()
+    quickstart(str(config) if config else None, "crystal" if crystal else "molecule", str(out) if out else None,
+               list(overrides or []))
 
 
 def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:

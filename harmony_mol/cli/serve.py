@@ -1,27 +1,19 @@
-"""``harmony serve``: serve the scheduled pretraining deployment (``python -m flows.deploy``).
+"""``harmony serve``: serve the scheduled pretraining deployment (``flows/deploy.py``) in this process.
 
-The CLI never imports ``flows`` (it sits above the CLI in the layering), so the command *replaces* this
-process with ``python -m flows.deploy`` (``os.execv``): there is one process, and one SIGTERM or Ctrl-C
-stops everything (a child started with ``subprocess.call`` outlived a killed wrapper). Needs a Prefect
-server: ``prefect server start --host 127.0.0.1 --port 4200`` and
-``PREFECT_API_URL=http://127.0.0.1:4200/api``; ``--run-once`` needs none.
+Needs a Prefect server: ``prefect server start --host 127.0.0.1 --port 4200`` and
+``PREFECT_API_URL=http://127.0.0.1:4200/api``; ``--run-once`` needs none. One SIGTERM or Ctrl-C stops it.
 """
 
 from __future__ import annotations
 
-import os
-import sys
 from pathlib import Path
-from typing import NoReturn, Optional
+from typing import Optional
 
 import typer
 
-
-def exec_module(module: str, args: list[str]) -> NoReturn:
-    """Replace this process with ``python -m <module> <args>`` (same interpreter, environment and pid)."""
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os.execv(sys.executable, [sys.executable, "-m", module, *args])
+from harmony_mol.cli.errors import user_errors
+from harmony_mol.config import load_config
+from harmony_mol.pipeline.schedule import DeployConfig, deployment_parameters
 
 
 def serve_cmd(
@@ -30,8 +22,20 @@ def serve_cmd(
     overrides: Optional[list[str]] = typer.Argument(None, help="key=value overrides of the deployment YAML."),
 ) -> None:
     """Register the cron pretraining deployment from YAML and serve it (foreground; Ctrl-C or SIGTERM stops)."""
-    args = ["--config", str(config)] + (["--run-once"] if run_once else []) + list(overrides or [])
-    exec_module("flows.deploy", args)
+    from flows.common import cli_logging, exit_on_sigterm  # flows/__init__ sets Prefect's offline defaults first
+    from flows.deploy import check_dataset, serve_deployment
+    from flows.pretrain import pretrain_flow
+
+    exit_on_sigterm()
+    cli_logging()
+    with user_errors():
+        cfg = load_config(DeployConfig, config, list(overrides or []))
+        params = deployment_parameters(cfg)
+        check_dataset(cfg.dataset)
+        if run_once:
+            pretrain_flow(**params)
+        else:
+            serve_deployment(cfg)
 
 
 def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:

@@ -47,3 +47,16 @@ def prefect_harness(tmp_path_factory: pytest.TempPathFactory):
     storage = tmp_path_factory.mktemp("prefect-results")
     with prefect_test_harness(server_startup_timeout=120), temporary_settings({PREFECT_LOCAL_STORAGE_PATH: storage}):
         yield
+
+
+def make_run(out_dir: Path, metrics: dict, predictions: Path | None = None, wall_s: float | None = None,
+             n_rejected: int = 0):
+    """A :class:`~harmony_mol.pipeline.summary.PipelineRun` of made-up stage results under ``out_dir``."""
+    from harmony_mol.data.build import DatasetInfo
+    from harmony_mol.finetune.train import FinetuneResult
+    from harmony_mol.pipeline.summary import PipelineRun
+
+    ds = DatasetInfo(path=Path("/d"), n_graphs=40, n_rejected=n_rejected, target_names=["y"], cache_hit=False,
+                     key="k", seconds=0.1, rejected_path=Path("/d/rejected.csv"))
+    ft = FinetuneResult(bundle_path=out_dir / "model.pt", metrics=metrics, seeds=(0,), wall_s=1.0, out_dir=out_dir)
+    return PipelineRun("molecule", ds, out_dir / "pretrain" / "encoder.pt", ft, predictions, wall_s)

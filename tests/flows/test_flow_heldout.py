@@ -11,7 +11,11 @@ import pandas as pd
 import pytest
 
 from harmony_mol.config import load_config
-from harmony_mol.pipeline import PipelineConfig, plots_markdown, stage_configs, summary_markdown, write_heldout
+from harmony_mol.pipeline.config import PipelineConfig, stage_configs
+from harmony_mol.pipeline.heldout import write_heldout
+from harmony_mol.pipeline.summary import plots_markdown, summary_markdown
+
+from .conftest import make_run
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -78,11 +82,10 @@ def test_artifact_markdown_embeds_the_plots(tmp_path: Path) -> None:
     assert data and base64.b64decode(data.group(1)) == png.read_bytes()
     metrics = {"task_type": "regression", "metric": "rmse", "target_names": ["y"], "seeds": [0],
                "summary": {"test": {"rmse": {"mean": 1.0, "std": 0.0, "n": 1}}}}
-    feat = {"path": "/d", "n_graphs": 4, "n_rejected": 0, "rejected_path": "/d/rejected.csv"}
-    ft = {"bundle_path": str(tmp_path / "ft" / "model.pt"), "out_dir": str(tmp_path / "ft"), "metrics": metrics}
-    embedded = summary_markdown("molecule", feat, str(tmp_path / "enc.pt"), ft, None, embed_plots=True)
+    run = make_run(tmp_path / "ft", metrics)
+    embedded = summary_markdown(run, embed_plots=True)
     assert "data:image/png;base64," in embedded and f"`{png}`" not in embedded
-    on_disk = summary_markdown("molecule", feat, str(tmp_path / "enc.pt"), ft, None)
+    on_disk = summary_markdown(run)
     assert "base64" not in on_disk and f"`{png}`" in on_disk  # summary.md on disk keeps the paths
 
 
@@ -91,6 +94,5 @@ def test_summary_shows_held_out_predictions_beside_measured_values(tmp_path: Pat
     pd.DataFrame({"id": ["a", "b"], "smiles": ["CCO", "CCN"], "expt": [1.0, 2.0], "expt_pred": [1.25, 1.75],
                   "error": ["", ""]}).to_csv(pred, index=False)
     metrics = {"task_type": "regression", "metric": "rmse", "target_names": ["expt"], "seeds": [0], "summary": {}}
-    md = summary_markdown("molecule", {"path": "/d", "n_graphs": 4, "n_rejected": 0}, "/e.pt",
-                          {"bundle_path": "/m.pt", "out_dir": str(tmp_path), "metrics": metrics}, str(pred))
+    md = summary_markdown(make_run(tmp_path, metrics, pred))
     assert "| id | expt measured | expt predicted |" in md and "| a | 1 | 1.25 |" in md

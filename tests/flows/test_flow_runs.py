@@ -9,37 +9,36 @@ from pathlib import Path
 
 import pytest
 
-from harmony_mol.config import config_to_dict, load_config
+from harmony_mol.config import load_config
 from harmony_mol.data.config import FeaturizeConfig
-from harmony_mol.pipeline import PipelineConfig
+from harmony_mol.pipeline.config import PipelineConfig
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
 
-def _fz(csv: Path, out: Path) -> dict:
-    return config_to_dict(FeaturizeConfig(inputs=(str(csv),), output=out, kind="molecule",
-                                          target_columns=("target",), progress=False))
+def _fz(csv: Path, out: Path) -> FeaturizeConfig:
+    return FeaturizeConfig(inputs=(str(csv),), output=out, kind="molecule", target_columns=("target",), progress=False)
 
 
 def test_featurize_second_run_is_a_cache_hit(tmp_path: Path, tiny_csv: Path) -> None:
     from flows.featurize import featurize_flow
 
     cfg = _fz(tiny_csv, tmp_path / "ds")
-    first = featurize_flow([cfg])[0]
-    assert first["n_graphs"] == 40 and first["n_rejected"] == 2 and not first["prefect_cached"]
-    second = featurize_flow([cfg])[0]
-    assert second["prefect_cached"], "the second run on the same input must be a Prefect cache hit"
-    assert second["path"] == first["path"] and second["key"] == first["key"]
+    first, cached = featurize_flow([cfg])[0]
+    assert first.n_graphs == 40 and first.n_rejected == 2 and not cached
+    second, cached = featurize_flow([cfg])[0]
+    assert cached, "the second run on the same input must be a Prefect cache hit"
+    assert second.path == first.path and second.key == first.key
     # a cache hit whose dataset was deleted meanwhile is rebuilt
     import shutil
 
-    shutil.rmtree(first["path"])
-    again = featurize_flow([cfg])[0]
-    assert not again["prefect_cached"] and (Path(again["path"]) / "manifest.json").is_file()
+    shutil.rmtree(first.path)
+    again, cached = featurize_flow([cfg])[0]
+    assert not cached and (Path(again.path) / "manifest.json").is_file()
     # changed input content -> new key -> recomputed
     tiny_csv.write_text(tiny_csv.read_text() + "CCCCCCCC,0.8\n")
-    third = featurize_flow([cfg])[0]
-    assert not third["prefect_cached"] and third["n_graphs"] == 41
+    third, cached = featurize_flow([cfg])[0]
+    assert not cached and third.n_graphs == 41
 
 
 def test_featurize_on_local_dask_cluster(tmp_path: Path, tiny_csv: Path) -> None:
@@ -49,8 +48,8 @@ def test_featurize_on_local_dask_cluster(tmp_path: Path, tiny_csv: Path) -> None
     other.write_text("\n".join(tiny_csv.read_text().splitlines()[:21]) + "\n")
     runner = dask_runner(n_workers=2, processes=False)
     res = featurize_flow.with_options(task_runner=runner)([_fz(tiny_csv, tmp_path / "a"), _fz(other, tmp_path / "b")])
-    assert [r["n_graphs"] for r in res] == [40, 18]  # 20 rows, 2 of them bad
-    assert all((Path(r["path"]) / "manifest.json").is_file() for r in res)
+    assert [r.info.n_graphs for r in res] == [40, 18]  # 20 rows, 2 of them bad
+    assert all((Path(r.info.path) / "manifest.json").is_file() for r in res)
 
 
 def test_pipeline_flow_end_to_end(tmp_path: Path, tiny_csv: Path) -> None:
@@ -73,18 +72,18 @@ def test_pipeline_flow_end_to_end(tmp_path: Path, tiny_csv: Path) -> None:
     path.write_text(yaml.safe_dump(cfg))
     load_config(PipelineConfig, path)  # the file is valid
     out = pipeline_flow(config_path=str(path), kind="molecule")
-    assert Path(out["encoder"]).is_file() and Path(out["bundle"]).is_file()
-    rmse = out["metrics"]["test"]["rmse"]["mean"]
+    assert out.encoder.is_file() and out.finetuned.bundle_path.is_file()
+    rmse = out.finetuned.metrics["summary"]["test"]["rmse"]["mean"]
     assert math.isfinite(rmse) and rmse > 0
     summary = json.loads((tmp_path / "run" / "molecule" / "summary.json").read_text())
-    assert summary["bundle"] == out["bundle"]
-    assert "| test | rmse |" in Path(out["summary_path"]).read_text()
+    assert summary["bundle"] == str(out.finetuned.bundle_path) and summary["metrics"]["test"]["rmse"]["mean"] == rmse
+    assert "| test | rmse |" in Path(out.summary_path).read_text()
     # predictions are for the held-out test rows (never trained on), beside their measured values
     import pandas as pd
 
-    preds = pd.read_csv(out["predictions"])
-    tp = pd.read_csv(Path(out["plots"]).parent / "test_predictions.csv")
-    assert Path(out["predictions"]).parent == tmp_path / "run" / "molecule"
+    preds = pd.read_csv(out.predictions)
+    tp = pd.read_csv(out.plots.parent / "test_predictions.csv")
+    assert out.predictions.parent == tmp_path / "run" / "molecule"
     assert preds["smiles"].tolist() == tp["input"].tolist() and len(preds) == len(tp) > 0
     assert preds["target"].tolist() == tp["target"].tolist() and preds["target_pred"].notna().all()
     # artifacts of the run: summary markdown, metrics table, rejected-rows table
@@ -99,6 +98,24 @@ def test_pipeline_flow_end_to_end(tmp_path: Path, tiny_csv: Path) -> None:
     assert by_key["pipeline-molecule"].type == "markdown" and "| test | rmse |" in by_key["pipeline-molecule"].data
     assert "](data:image/png;base64," in by_key["pipeline-molecule"].data  # the plots themselves, not paths
     assert "unclosed ring" in str(by_key["rejected-molecule"].data)
+    # the same stages as plain library calls (no Prefect) give the same numbers
+    from harmony_mol.pipeline.config import load_pipeline, stage_configs
+    from harmony_mol.pipeline.run import run_pipeline
+
+    plain = run_pipeline(stage_configs(load_pipeline(path), "molecule", out_dir=tmp_path / "plain"))
+    assert plain.finetuned.metrics["summary"] == out.finetuned.metrics["summary"]
+    assert pd.read_csv(plain.predictions)["target_pred"].tolist() == preds["target_pred"].tolist()
+
+
+def test_overlapping_pretrain_run_ends_cancelled_and_touches_nothing(tmp_path: Path) -> None:
+    from flows.pretrain import pretrain_flow
+    from harmony_mol.pipeline.lock import run_lock
+
+    with run_lock(tmp_path / "pt"):
+        state = pretrain_flow(overrides=[f"dataset={tmp_path / 'ds'}", f"out_dir={tmp_path / 'pt'}"],
+                              steps_per_run=2, return_state=True)
+    assert state.is_cancelled() and "already using" in str(state.message)
+    assert sorted(p.name for p in (tmp_path / "pt").iterdir()) == [".run.lock"]
 
 
 def test_benchmark_flow_regression_suite(prefect_harness, tmp_path: Path, repo_root: Path, shared_data: Path) -> None:

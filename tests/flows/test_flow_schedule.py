@@ -2,8 +2,9 @@
 
 Starts ``prefect server start`` on a free loopback port and ``python -m flows.deploy`` (serve) in their
 own process groups with their own PREFECT_HOME, registers a ``* * * * *`` deployment, waits for a
-scheduled run to complete, then fires two runs at once: the deployment's concurrency limit (1,
-CANCEL_NEW) must cancel one, and the completed runs must have resumed from each other's ``last.pt``.
+scheduled run to complete, then fires a run while another process holds the run directory's lock (a run
+still training): it must end Cancelled without touching ``last.pt``; once the lock is free, runs
+complete again, and the completed runs must have resumed from each other's ``last.pt``.
 Every process started here is stopped by process group in ``finally``.
 """
 
@@ -79,7 +80,7 @@ def _runs(url: str, dep_id: str) -> list[dict[str, Any]]:
 
 
 @pytest.mark.slow
-def test_cron_deployment_runs_resumes_and_refuses_overlap(tmp_path: Path) -> None:
+def test_cron_deployment_runs_resumes_and_refuses_overlap(tmp_path: Path, lock_holder) -> None:
     from harmony_mol.data.build import build_dataset
     from harmony_mol.data.config import FeaturizeConfig
 
@@ -105,14 +106,14 @@ def test_cron_deployment_runs_resumes_and_refuses_overlap(tmp_path: Path) -> Non
                                        "--port", str(port)], env=env, cwd=tmp_path, stdout=logs["server"],
                                       stderr=subprocess.STDOUT, start_new_session=True))
         _wait(lambda: _api(url, "/health") is True, 150, "the server's /health", procs)
-        procs.append(subprocess.Popen([sys.executable, "-m", "flows.deploy", "--config", str(dep_yaml)],
+        procs.append(subprocess.Popen([sys.executable, "-c", "from harmony_mol.cli import main; main()", "serve",
+                                       "--config", str(dep_yaml)],
                                       env={**env, "PREFECT_API_URL": url}, cwd=REPO, stdout=logs["serve"],
                                       stderr=subprocess.STDOUT, start_new_session=True))
         deps = _wait(lambda: _api(url, "/deployments/filter", {"deployments": {"name": {"any_": ["test-nightly"]}}}),
                      90, "the deployment to be registered", procs)
         dep = deps[0]
-        assert dep["global_concurrency_limit"]["limit"] == 1, dep.get("global_concurrency_limit")
-        assert dep["concurrency_options"]["collision_strategy"] == "CANCEL_NEW"
+        assert dep.get("global_concurrency_limit") is None  # the run lock is the one overlap guard
         assert dep["parameters"]["resume"] is True
 
         def completed() -> list[dict[str, Any]]:
@@ -120,15 +121,26 @@ def test_cron_deployment_runs_resumes_and_refuses_overlap(tmp_path: Path) -> Non
 
         first = _wait(completed, 150, "a scheduled run to complete", procs)
         assert first[0]["auto_scheduled"] is True
-        # two runs at once: the concurrency limit lets one run and cancels the other
-        before = {r["id"] for r in _runs(url, dep["id"])}
-        new = [_api(url, f"/deployments/{dep['id']}/create_flow_run", {}) for _ in range(2)]
-        ids = {r["id"] for r in new}
-        assert not ids & before
         terminal = {"COMPLETED", "CANCELLED", "FAILED", "CRASHED"}
-        done = _wait(lambda: (lambda rs: rs if all(r["state_type"] in terminal for r in rs) else None)(
-            [r for r in _runs(url, dep["id"]) if r["id"] in ids]), 120, "the two manual runs to finish", procs)
-        assert sorted(r["state_type"] for r in done) == ["CANCELLED", "COMPLETED"], [r["state_name"] for r in done]
+
+        def finished(run_id: str) -> dict[str, Any] | None:
+            return next((r for r in _runs(url, dep["id"]) if r["id"] == run_id and r["state_type"] in terminal), None)
+
+        # a run that comes due while another holds the run directory is refused and touches nothing
+        last = tmp_path / "pt" / "last.pt"
+        holder = lock_holder(tmp_path / "pt" / ".run.lock")
+        n_before, ckpt_before = len(completed()), last.read_bytes()
+        run_id = _api(url, f"/deployments/{dep['id']}/create_flow_run", {})["id"]
+        done = _wait(lambda: finished(run_id), 120, "the overlapping run to end", procs)
+        assert done["state_type"] == "CANCELLED", done["state_name"]
+        assert last.read_bytes() == ckpt_before and len(completed()) == n_before
+        holder.kill()
+        holder.wait()
+        # the lock is free again: runs complete (a cron run may come due beside this one; one of them trains)
+        run_id = _api(url, f"/deployments/{dep['id']}/create_flow_run", {})["id"]
+        after = _wait(lambda: finished(run_id), 120, "the next run to end", procs)
+        assert after["state_type"] in {"COMPLETED", "CANCELLED"}, after["state_name"]
+        _wait(lambda: len(completed()) > n_before, 120, "a run to complete after the lock was freed", procs)
         # every completed run resumed from the previous one's last.pt and added steps_per_run steps
         import torch
 

@@ -62,10 +62,10 @@ def test_one_sigterm_stops_quickstart_and_leaves_no_process(tmp_path: Path) -> N
                             stdout=log, stderr=subprocess.STDOUT, env=_env(marker, tmp_path))
     try:
         deadline = time.monotonic() + 240
-        while "ssl.pretrain - pretraining" not in (tmp_path / "qs.log").read_text() and time.monotonic() < deadline:
+        while "pretraining 40 graphs" not in (tmp_path / "qs.log").read_text() and time.monotonic() < deadline:
             assert proc.poll() is None, (tmp_path / "qs.log").read_text()
             time.sleep(0.5)
-        assert "ssl.pretrain - pretraining" in (tmp_path / "qs.log").read_text(), (tmp_path / "qs.log").read_text()
+        assert "pretraining 40 graphs" in (tmp_path / "qs.log").read_text(), (tmp_path / "qs.log").read_text()
         assert _marked(marker)
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=60)

@@ -8,15 +8,12 @@ from pathlib import Path
 import pytest
 
 from harmony_mol.config import ConfigError, load_config
-from harmony_mol.pipeline import (
-    DeployConfig,
-    PipelineConfig,
-    acquire_run_lock,
-    deployment_parameters,
-    metrics_rows,
-    stage_configs,
-    summary_markdown,
-)
+from harmony_mol.pipeline.config import PipelineConfig, stage_configs
+from harmony_mol.pipeline.lock import RunLocked, run_lock
+from harmony_mol.pipeline.schedule import DeployConfig, deployment_parameters, next_max_steps
+from harmony_mol.pipeline.summary import metrics_rows, summary_markdown
+
+from .conftest import make_run
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -66,35 +63,33 @@ def test_summary_markdown_and_rows() -> None:
                            "valid": {"mae": {"mean": 0.5, "std": 0.1, "n": 2}}}}
     rows = metrics_rows(metrics)
     assert {"split": "test", "metric": "rmse", "mean": 1.23456, "std": 0.0, "n_seeds": 1} in rows
-    md = summary_markdown("molecule", {"path": "/d", "n_graphs": 40, "n_rejected": 2, "rejected_path": "/d/rejected.csv"},
-                          "/e.pt", {"bundle_path": "/m/model.pt", "out_dir": "/m", "metrics": metrics}, "/p.csv", 12.0)
+    md = summary_markdown(make_run(Path("/m"), metrics, Path("/p.csv"), 12.0, n_rejected=2))
     assert "| test | rmse | 1.235 |" in md and "/m/model.pt" in md and "/p.csv" in md and "2 rejected" in md
 
 
 def test_run_lock_refuses_overlap_and_is_freed_when_holder_dies(tmp_path: Path, lock_holder) -> None:
-    lock = acquire_run_lock(tmp_path)
-    with pytest.raises(RuntimeError, match="overlapping"):
-        acquire_run_lock(tmp_path)
-    lock.release()
-    acquire_run_lock(tmp_path).release()
+    with run_lock(tmp_path):
+        with pytest.raises(RunLocked, match="overlapping"), run_lock(tmp_path):
+            pass
+    with run_lock(tmp_path):  # freed when the block ends
+        pass
     # a run in another process holds it until that process is killed
     holder = lock_holder(tmp_path / ".run.lock")
-    with pytest.raises(RuntimeError, match="already using"):
-        acquire_run_lock(tmp_path)
+    with pytest.raises(RunLocked, match="already using"), run_lock(tmp_path):
+        pass
     holder.kill()
     holder.wait()
-    acquire_run_lock(tmp_path).release()
+    with run_lock(tmp_path):
+        pass
 
 
 def test_pretrain_task_refuses_when_locked(tmp_path: Path) -> None:
     from flows.pretrain import pretrain_task
+    from harmony_mol.ssl.config import PretrainConfig
 
-    lock = acquire_run_lock(tmp_path / "pt")
-    try:
-        with pytest.raises(RuntimeError, match="already using"):
-            pretrain_task.fn({"dataset": str(tmp_path / "nope"), "out_dir": str(tmp_path / "pt")})
-    finally:
-        lock.release()
+    with run_lock(tmp_path / "pt"), pytest.raises(RunLocked, match="already using"):
+        pretrain_task.fn(PretrainConfig(dataset=str(tmp_path / "nope"), out_dir=tmp_path / "pt"))
+    assert sorted(p.name for p in (tmp_path / "pt").iterdir()) == [".run.lock"]  # nothing else touched
 
 
 def test_retry_only_on_transient_io() -> None:
@@ -118,9 +113,11 @@ def test_deployment_object(tmp_path: Path) -> None:
     dep = build_deployment(cfg, base_dir=tmp_path)
     assert dep.entrypoint == "flows.pretrain.pretrain_flow"
     assert dep.schedules[0].schedule.cron == cfg.cron
-    assert dep.concurrency_limit == 1 and dep.concurrency_options.collision_strategy.value == "CANCEL_NEW"
+    assert dep.concurrency_limit is None  # overlaps are refused by the run lock alone (flows/pretrain.py)
     with pytest.raises(ValueError, match="dataset"):
         load_config(DeployConfig, None, {"cron": "* * * * *"})
+    with pytest.raises(ConfigError, match="concurrency_limit"):
+        load_config(DeployConfig, None, {"dataset": "ds", "concurrency_limit": 1})
 
 
 def test_serve_without_server_explains(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -140,8 +137,6 @@ def test_benchmark_suite_dispatch() -> None:
 
 
 def test_next_max_steps_without_checkpoint(tmp_path: Path) -> None:
-    from harmony_mol.pipeline import next_max_steps
-
     assert next_max_steps(tmp_path, 5) == 5
     with pytest.raises(ValueError, match="steps_per_run"):
         next_max_steps(tmp_path, 0)
