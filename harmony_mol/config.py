@@ -156,6 +156,14 @@ def _coerce(tp: Any, value: Any, where: str, key: str) -> Any:  # noqa: C901 - a
         args = get_args(tp)
         if value is None and type(None) in args:
             return None
+        if isinstance(value, dict) and all(dataclasses.is_dataclass(a) for a in args):
+            # dataclasses tagged by a Literal ``arch`` field (harmony_mol/models/registry.py): the tag picks one
+            tags = {t: a for a in args for t in get_args(get_type_hints(a).get("arch", Any))}
+            arch = value.get("arch", next(iter(tags), None))
+            if tags and arch not in tags:
+                raise ConfigError(f"{where}: {key}.arch={arch!r} must be one of {list(tags)}")
+            if tags:
+                return _build(tags[arch], value, where, key + ".")
         errors = []
         for arg in args:
             if arg is type(None):

@@ -349,7 +349,7 @@ def next_max_steps(out_dir: str | Path, steps_per_run: int) -> int:
     last = Path(out_dir) / "last.pt"
     step = 0
     if last.is_file():
-        from harmony_mol.checkpoint import load_checkpoint
+        from harmony_mol.models.io import load_checkpoint
 
         step = int(load_checkpoint(last).get("step", 0))
     return step + steps_per_run

@@ -16,10 +16,10 @@ import numpy as np
 import pandas as pd
 import torch
 
-from harmony_mol.bundle import BundleError, ModelBundle, load_bundle, merge_bundles
+from harmony_mol.models.io import BundleError, ModelBundle, load_bundle, merge_bundles
 from harmony_mol.finetune.evaluate import outputs_to_predictions
 from harmony_mol.finetune.infer import FeaturizedChunk, block_to_tensors, featurize_stream, run_models
-from harmony_mol.finetune.model import PropertyModel
+from harmony_mol.models.property_model import PropertyModel
 
 logger = logging.getLogger(__name__)
 
@@ -202,10 +202,9 @@ class Predictor:
     def from_encoder(cls, checkpoint: str | Path, which: str = "student", readout: str = "mean",
                      **kwargs: Any) -> Predictor:
         """An embedding-only predictor around a pretrained encoder checkpoint (pooled with ``readout``)."""
-        from harmony_mol.bundle import BundleMember
-        from harmony_mol.checkpoint import load_encoder
-        from harmony_mol.finetune.loss import TargetScaler
-        from harmony_mol.finetune.model import build_model
+        from harmony_mol.models.io import BundleMember, load_encoder
+        from harmony_mol.models.property_model import build_model
+        from harmony_mol.models.scaler import TargetScaler
 
         enc, meta = load_encoder(checkpoint, which=which)
         model = build_model(enc, 1, readout, {"num_layers": 1})

@@ -13,7 +13,7 @@ from tests.flows.conftest import write_tiny_csv
 
 def test_pretrain_task_launches_torchrun_and_resumes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import flows.pretrain as fp
-    from harmony_mol.checkpoint import load_checkpoint
+    from harmony_mol.models.io import load_checkpoint
     from harmony_mol.data.build import build_dataset
     from harmony_mol.data.config import FeaturizeConfig
     from harmony_mol.ssl.launch import run_torchrun, torchrun_command
