@@ -1,8 +1,8 @@
 """Reading and writing the two model files: encoder checkpoints and model bundles.
 
 Both are plain dicts of tensors and JSON-able values, written atomically and read with
-``torch.load(weights_only=True)``, so a file can carry no code. Before any weights are loaded the sizes
-its configs declare are checked against its tensors on the ``meta`` device (``harmony_mol/models/meta.py``).
+``torch.load(weights_only=True)`` (a file can carry no code); the sizes their configs declare are checked
+against their tensors on the ``meta`` device (``harmony_mol/models/meta.py``) before any weights load.
 
 Encoder checkpoint (``kind="encoder"``; ``last.pt`` to resume, ``encoder.pt`` final)::
 
@@ -21,6 +21,7 @@ Several members make an ensemble: predictions are averaged and their spread repo
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Callable
@@ -227,16 +228,12 @@ class ModelBundle:
         from harmony_mol import __version__
 
         return {
-            "format_version": BUNDLE_FORMAT_VERSION,
-            "kind": BUNDLE_KIND,
+            "format_version": BUNDLE_FORMAT_VERSION, "kind": BUNDLE_KIND,
             "package_version": self.package_version or __version__,
             "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            "encoder_config": dict(self.encoder_config),
-            "input_dims": dict(self.input_dims),
-            "featurizer_spec": dict(self.featurizer_spec),
-            "readout": self.readout,
-            "head_config": dict(self.head_config),
-            "task_type": self.task_type,
+            "encoder_config": dict(self.encoder_config), "input_dims": dict(self.input_dims),
+            "featurizer_spec": dict(self.featurizer_spec), "readout": self.readout,
+            "head_config": dict(self.head_config), "task_type": self.task_type,
             "target_names": list(self.target_names),
             "members": [
                 {
@@ -246,13 +243,21 @@ class ModelBundle:
                 }
                 for m in self.members
             ],
-            "training_config": self.training_config,
-            "metrics": self.metrics,
+            "training_config": self.training_config, "metrics": self.metrics,
         }
 
     @classmethod
     def from_dict(cls, d: Any, source: str = "<dict>") -> ModelBundle:
-        """Validate and parse a loaded bundle dict; raises :class:`BundleError` with a clear message."""
+        """Validate and parse a loaded bundle dict.
+
+        The sizes the bundle declares (encoder / head config, input dims, targets) are checked against every
+        member's tensors on the ``meta`` device, so a bundle declaring, say, a hidden size of 2,000,000 is
+        refused in milliseconds instead of asking for terabytes.
+
+        Raises:
+            BundleError: wrong kind or format version, missing keys, configs that cannot be built, or weights
+                missing, extra, not tensors or shaped differently from the configs (naming the first one).
+        """
         if not isinstance(d, dict) or "kind" not in d:
             raise BundleError(f"{source}: not a harmony-mol model bundle (no 'kind' field)")
         if d["kind"] != BUNDLE_KIND:
@@ -289,27 +294,11 @@ class ModelBundle:
             training_config=dict(d.get("training_config", {})), metrics=dict(d.get("metrics", {})),
             package_version=str(d.get("package_version", "")),
         )
-        check_shapes(bundle, source)
+        weights = [(f"member {i} {part}", part, getattr(m, part))
+                   for i, m in enumerate(members) for part in ("encoder", "readout", "head")]
+        _check_weights(source, "encoder / read-out / head configs", lambda: dict(bundle.fresh_model().named_children()),
+                       weights, BundleError)
         return bundle
-
-
-def check_shapes(bundle: ModelBundle, source: str = "<bundle>") -> None:
-    """Check the sizes the bundle declares (encoder / head config, input dims, targets) against its tensors.
-
-    The model is instantiated on PyTorch's ``meta`` device, which allocates no memory, so a bundle that
-    declares, say, a hidden size of 2,000,000 is refused in milliseconds instead of asking for terabytes.
-
-    Raises:
-        BundleError: the configs cannot be built, or a member's weights are missing, extra, not tensors or
-            shaped differently from what the configs declare (naming the first such weight).
-    """
-    def build() -> dict[str, nn.Module]:
-        model = bundle.fresh_model()
-        return {"encoder": model.encoder, "readout": model.readout, "head": model.head}
-
-    weights = [(f"member {i} {part}", part, getattr(m, part))
-               for i, m in enumerate(bundle.members) for part in ("encoder", "readout", "head")]
-    _check_weights(source, "encoder / read-out / head configs", build, weights, BundleError)
 
 
 def save_bundle(bundle: ModelBundle, path: str | Path) -> Path:
@@ -339,10 +328,4 @@ def merge_bundles(bundles: list[ModelBundle]) -> ModelBundle:
         for attr in ("featurizer_spec", "target_names", "task_type", "encoder_config", "readout", "head_config"):
             if getattr(b, attr) != getattr(first, attr):
                 raise BundleError(f"cannot ensemble bundles that differ in {attr}")
-    members = [m for b in bundles for m in b.members]
-    return ModelBundle(
-        encoder_config=first.encoder_config, input_dims=first.input_dims, featurizer_spec=first.featurizer_spec,
-        readout=first.readout, head_config=first.head_config, task_type=first.task_type,
-        target_names=first.target_names, members=members, training_config=first.training_config,
-        metrics=first.metrics, package_version=first.package_version,
-    )
+    return dataclasses.replace(first, members=[m for b in bundles for m in b.members])

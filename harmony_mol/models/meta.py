@@ -7,13 +7,10 @@
 from __future__ import annotations
 
 import contextlib
-import logging
 from collections.abc import Iterator
 from typing import Any
 
 import torch
-
-logger = logging.getLogger(__name__)
 
 
 class _LargeOnMeta(torch.overrides.TorchFunctionMode):

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from torch import Tensor, nn
 
 from harmony_mol.nn.heads import MLPHead
 from harmony_mol.nn.readout import GraphReadout
-
-logger = logging.getLogger(__name__)
 
 
 class PropertyModel(nn.Module):

@@ -1,12 +1,10 @@
 """The encoder registry: each ``arch`` tag names a config dataclass and the module it builds.
 
-:data:`EncoderConfig` is the typed union of the registered configs, discriminated by their ``arch``
-field, so a config file with a wrong key or value fails when it is loaded (``harmony_mol/config.py``).
-Checkpoints and bundles store the config as a plain dict; HarmonyGNN dicts written before the tag
-existed have no ``arch`` and read as :data:`DEFAULT_ARCH`.
-
-Registering another encoder (say a CGCNN crystal baseline in ``harmony_mol/nn/cgcnn.py``) is a config
-dataclass with ``arch: Literal["cgcnn"] = "cgcnn"``, a module taking ``(cfg, dims)``, and here::
+:data:`EncoderConfig` is the union of the registered configs, tagged by their ``arch`` field, so a config
+file with a wrong key or value fails when it is loaded. Checkpoints and bundles store it as a plain dict
+(HarmonyGNN dicts written before the tag have no ``arch``: :data:`DEFAULT_ARCH`). Another encoder, say a
+CGCNN crystal baseline, is a config with ``arch: Literal["cgcnn"] = "cgcnn"``, a module taking
+``(cfg, dims)``, and here::
 
     from harmony_mol.nn.cgcnn import CGCNNEncoder, CGCNNEncoderConfig
     EncoderConfig = HarmonyEncoderConfig | GINEncoderConfig | CGCNNEncoderConfig
@@ -15,7 +13,6 @@ dataclass with ``arch: Literal["cgcnn"] = "cgcnn"``, a module taking ``(cfg, dim
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -26,8 +23,6 @@ from harmony_mol.nn.encoder import HarmonyEncoder
 from harmony_mol.nn.encoder_config import HarmonyEncoderConfig
 from harmony_mol.nn.gin import GINEncoder, GINEncoderConfig
 from harmony_mol.nn.inputs import InputDims
-
-logger = logging.getLogger(__name__)
 
 EncoderConfig = HarmonyEncoderConfig | GINEncoderConfig
 DEFAULT_ARCH = "harmony"

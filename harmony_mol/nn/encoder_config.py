@@ -66,16 +66,17 @@ class HarmonyEncoderConfig:
         attn_dropout: Dropout on attention probabilities (code ``dropout_fusion``).
         norm_style: ``"post"`` (code) or ``"pre"`` (paper) Transformer block.
         branch_norm: Norm inside WGCN / MLP branches: ``"batch"`` (code), ``"layer"`` (our default:
-            batch-independent, as the graph-level adaptation's loss normalisation needs) or ``"none"``. In training mode ``"batch"`` couples the graphs
-            of a batch through the batch statistics; the other two never do.
+            batch-independent, for the graph-level adaptation) or ``"none"``. In training mode ``"batch"``
+            couples the graphs of a batch through the batch statistics; the other two never do.
         readout: ``"cls"`` (code: post-attention linear token), ``"max"`` (code alternative), ``"mean"``,
             or ``"hier"`` (paper: near-to-far hierarchical fusion; WGCN tokens merged far-to-near first,
             then the MLP token, then the linear token). ``"cls"`` (the default) runs an exact fast path that
             computes the block's query/FFN for token 0 only (~1.9x cheaper than ``"hier"`` on CPU).
         hier_act: Activation ``σ`` in the hierarchical fusion (unspecified by the paper): ``"gelu"``/``"relu"``/``"tanh"``.
-        edge_gate: ``"features"`` (graph-level adaptation: an inductive gate instead of the per-edge parameter): ``a_ij = sigmoid(g([e_ij ‖ h_i ‖ h_j]))``
-            with ``g`` a tiny MLP; ``"free"``: one learnable logit per edge shared by the layers of a
-            stack (code, transductive node mode; needs ``num_edges``); ``"none"``: all gates 1.
+        edge_gate: ``"features"`` (graph-level adaptation: an inductive gate in place of the per-edge
+            parameter): ``a_ij = sigmoid(g([e_ij ‖ h_i ‖ h_j]))`` with ``g`` a tiny MLP; ``"free"``: one
+            learnable logit per edge shared by the layers of a stack (code, transductive node mode; needs
+            ``num_edges``); ``"none"``: all gates 1.
         gate_endpoints: Include the endpoint node inputs ``h_i, h_j`` (the masked input embedding, so the
             gate is layer-independent and the normalisation is computed once per stack) in the gate.
         gate_hidden: Hidden width of the gate MLP ``g``.
