@@ -27,9 +27,9 @@ from featurizers.molecule import featurize_smiles_np, molecule_spec
 from featurizers.items import RawItem
 from featurizers.structures import CrystalText
 from featurizers.text import printable
-from harmony_mol.bundle import ModelBundle
 from harmony_mol.data.build import build_dataset
 from harmony_mol.data.config import FeaturizeConfig
+from harmony_mol.models.io import ModelBundle
 from harmony_mol.predict.api import Predictor
 
 VALID = ["CCO", "CCCO", "c1ccccc1", "Cc1ccccc1", "CC(=O)O", "CCN", "c1ccncc1", "OCCO", "CC(C)O", "CCOCC",
@@ -83,12 +83,13 @@ def mol_bundle() -> ModelBundle:
 
 
 def _bundle(spec, target: str) -> ModelBundle:
-    from harmony_mol.finetune.loss import TargetScaler
-    from harmony_mol.finetune.model import build_encoder, build_model
-    from harmony_mol.nn.encoder_config import EncoderConfig
+    from harmony_mol.config import config_to_dict
+    from harmony_mol.models.property_model import build_model
+    from harmony_mol.models.registry import build_encoder, encoder_config_from_dict
+    from harmony_mol.models.scaler import TargetScaler
 
     torch.manual_seed(0)
-    ecfg = EncoderConfig.from_dict(TINY).to_dict()
+    ecfg = config_to_dict(encoder_config_from_dict(TINY))
     model = build_model(build_encoder(ecfg, spec.to_dict()), 1, "mean", {"hidden_dim": 8})
     member = ModelBundle.member_from_model(model, TargetScaler((0.0,), (1.0,)), 0, {}, {})
     return ModelBundle(encoder_config=ecfg, input_dims=spec.to_dict(), featurizer_spec=spec.to_dict(),

@@ -39,6 +39,7 @@ def neural_cell(cfg: BenchmarkConfig, data: CellData, model: str, split_file: Pa
     )
     from harmony_mol.finetune.metrics import headline
     from harmony_mol.finetune.train import finetune
+    from harmony_mol.models.registry import encoder_config_from_dict
 
     head = {"readout": cfg.readout, "head_hidden": cfg.head_hidden, "head_layers": cfg.head_layers,
             "dropout": cfg.dropout}
@@ -48,7 +49,7 @@ def neural_cell(cfg: BenchmarkConfig, data: CellData, model: str, split_file: Pa
         mcfg = FinetuneModelConfig(pretrained=checkpoint, **head)
     else:
         enc = {"arch": "gin", **cfg.gin} if model == "gin" else dict(cfg.encoder)
-        mcfg = FinetuneModelConfig(encoder=enc, **head)
+        mcfg = FinetuneModelConfig(encoder=encoder_config_from_dict(enc), **head)
     fcfg = FinetuneConfig(
         name=run_name, data=FinetuneDataConfig(input=str(data.ds.path)),
         split=FinetuneSplitConfig(method="file", file=split_file), model=mcfg,

@@ -64,8 +64,8 @@ class BenchmarkConfig:
         seeds: Fine-tuning seeds (random splits also vary with the seed; scaffold splits do not).
         folds: Matbench folds to run (0-4).
         max_rows: Subsample every part of every split to at most this many graphs in all (0 = all; quick).
-        encoder: ``EncoderConfig`` fields of the from-scratch encoder (match the pretrained one).
-        gin: ``GINConfig`` fields of the GIN baseline.
+        encoder: ``HarmonyEncoderConfig`` fields of the from-scratch encoder (match the pretrained one).
+        gin: ``GINEncoderConfig`` fields of the GIN baseline.
         optim: ``FinetuneOptimConfig`` overrides for every neural model.
         readout / head_hidden / head_layers / dropout: Fine-tuning head (all neural models).
         rf_trees: Random-forest trees.

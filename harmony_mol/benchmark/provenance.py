@@ -29,7 +29,8 @@ def _data_hashes(cfg: BenchmarkConfig) -> list[str]:
 
 def _sizes(cfg: BenchmarkConfig, checkpoints: dict[str, str]) -> list[str]:
     """Encoder parameter counts (molecule ``harmony`` preset dims) so "same size" can be checked."""
-    from harmony_mol.checkpoint import build_encoder, load_checkpoint
+    from harmony_mol.models.io import load_checkpoint
+    from harmony_mol.models.registry import build_encoder
 
     lines = []
     for preset, path in checkpoints.items():

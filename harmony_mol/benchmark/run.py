@@ -73,8 +73,8 @@ def ensure_checkpoint(cfg: BenchmarkConfig, preset: str, kind: str) -> Path:
                        [*cfg.pretrain.overrides, f"dataset={ds.path}", f"out_dir={out}"])
     final = out / "encoder.pt"
     if final.is_file():
-        from harmony_mol.checkpoint import load_checkpoint
         from harmony_mol.config import config_to_dict
+        from harmony_mol.models.io import load_checkpoint
 
         if load_checkpoint(final).get("pretrain_config") == config_to_dict(pcfg):
             logger.info("reusing the finished %s pretraining run %s", preset, final)

@@ -40,7 +40,7 @@ def _import_predictor() -> tuple[type, type]:
     from harmony_mol.utils.imports import defer_imports, link_deferred
 
     defer_imports()
-    from harmony_mol.bundle import BundleError
+    from harmony_mol.models.io import BundleError
     from harmony_mol.predict.api import Predictor
 
     link_deferred()

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
+
+from harmony_mol.models.registry import EncoderConfig
+from harmony_mol.nn.encoder_config import HarmonyEncoderConfig
 
 
 @dataclass(frozen=True)
@@ -68,8 +71,8 @@ class FinetuneModelConfig:
     Args:
         pretrained: Encoder checkpoint (``harmony pretrain`` output); ``None`` = from scratch.
         which: ``student`` (as the paper evaluates) or ``teacher`` (the EMA copy).
-        encoder: ``EncoderConfig`` fields for a from-scratch encoder (ignored with ``pretrained``); with
-            ``arch: gin`` it is the GINE baseline instead (``GINConfig`` fields: hidden_dim, num_layers, ...).
+        encoder: The from-scratch encoder (ignored with ``pretrained``): HarmonyGNN fields, or with
+            ``arch: gin`` the GINE baseline's (``GINEncoderConfig``: hidden_dim, num_layers, ...).
         readout: Graph pooling: mean, sum, max, mean_max, mean_sum, attention, set2set.
         head_hidden: Hidden width of the MLP head.
         head_layers: Linear layers in the head (1 = linear probe).
@@ -78,7 +81,7 @@ class FinetuneModelConfig:
 
     pretrained: Path | None = None
     which: Literal["student", "teacher"] = "student"
-    encoder: dict[str, Any] = field(default_factory=dict)
+    encoder: EncoderConfig = field(default_factory=HarmonyEncoderConfig)
     readout: str = "mean_max"
     head_hidden: int = 256
     head_layers: int = 2

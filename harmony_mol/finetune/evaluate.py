@@ -8,8 +8,8 @@ from typing import Any, Sequence
 import numpy as np
 import torch
 
-from harmony_mol.finetune.loss import TargetScaler
-from harmony_mol.finetune.model import PropertyModel
+from harmony_mol.models.property_model import PropertyModel
+from harmony_mol.models.scaler import TargetScaler
 
 logger = logging.getLogger(__name__)
 

@@ -45,7 +45,7 @@ def encoder_source(cfg: FinetuneConfig) -> dict[str, Any]:
     """``{"pretrained": path | None, "which": ..., "arch": ...}`` for logs, ``metrics.json`` and the summary."""
     if cfg.model.pretrained is not None:
         return {"pretrained": str(cfg.model.pretrained), "which": cfg.model.which, "arch": "harmony"}
-    return {"pretrained": None, "which": None, "arch": str(cfg.model.encoder.get("arch", "harmony"))}
+    return {"pretrained": None, "which": None, "arch": cfg.model.encoder.arch}
 
 
 def describe_encoder(src: dict[str, Any]) -> str:

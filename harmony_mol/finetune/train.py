@@ -14,21 +14,22 @@ from typing import Any
 import numpy as np
 import torch
 
-from harmony_mol.bundle import ModelBundle, save_bundle
 from harmony_mol.config import config_to_dict
 from harmony_mol.finetune.config import FinetuneConfig
 from harmony_mol.finetune.data import make_split, resolve_dataset, select_targets
 from harmony_mol.finetune.evaluate import split_metrics
-from harmony_mol.finetune.loss import (
-    TargetScaler, infer_task_type, masked_bce_with_logits, masked_regression_loss, positive_weights,
-)
+from harmony_mol.finetune.loss import infer_task_type, masked_bce_with_logits, masked_regression_loss, positive_weights
 from harmony_mol.finetune.metrics import HIGHER_IS_BETTER, headline
-from harmony_mol.finetune.model import PropertyModel, build_model
 from harmony_mol.finetune.outputs import (
     describe_encoder, describe_split, encoder_source, resolve_split_method, split_info, write_splits,
     write_test_predictions,
 )
 from harmony_mol.trainer import LoopState, Optim, fit, resolve_device
+from harmony_mol.models.io import ModelBundle, load_checkpoint, load_encoder, save_bundle
+from harmony_mol.models.property_model import PropertyModel, build_model
+from harmony_mol.models.registry import build_encoder
+from harmony_mol.models.scaler import TargetScaler
+from harmony_mol.nn.inputs import InputDims
 from harmony_mol.utils.io import atomic_write_json
 from harmony_mol.utils.seed import seed_everything
 
@@ -57,25 +58,10 @@ class FinetuneResult:
 def _make_encoder(cfg: FinetuneConfig, spec: dict[str, Any]) -> tuple[torch.nn.Module, dict[str, Any], dict[str, Any]]:
     """(encoder, encoder_config dict, input_dims dict) from the checkpoint or from scratch."""
     if cfg.model.pretrained is not None:
-        from harmony_mol.checkpoint import load_encoder
-
         enc, meta = load_encoder(cfg.model.pretrained, which=cfg.model.which)
         return enc, dict(meta["encoder_config"]), dict(meta["input_dims"])
-    from harmony_mol.nn.inputs import InputDims
-
     dims = InputDims.from_spec_dict(spec)
-    raw = dict(cfg.model.encoder)
-    if raw.get("arch") == "gin":  # the same-size GIN baseline of the benchmark suites
-        from harmony_mol.nn.gin import GINConfig, GINEncoder
-
-        gcfg = GINConfig.from_dict(raw)
-        return GINEncoder(gcfg, dims), gcfg.to_dict(), dims.to_dict()
-    from harmony_mol.nn.encoder import HarmonyEncoder
-    from harmony_mol.nn.encoder_config import EncoderConfig
-
-    raw.pop("arch", None)
-    ecfg = EncoderConfig.from_dict(raw)
-    return HarmonyEncoder(ecfg, dims), ecfg.to_dict(), dims.to_dict()
+    return build_encoder(cfg.model.encoder, dims), config_to_dict(cfg.model.encoder), dims.to_dict()
 
 
 def _param_groups(model: PropertyModel, lr: float, mult: float, wd: float) -> list[dict[str, Any]]:
@@ -235,8 +221,6 @@ def finetune(cfg: FinetuneConfig) -> FinetuneResult:
         torch.set_num_threads(cfg.threads)
     spec = None
     if cfg.model.pretrained is not None:
-        from harmony_mol.checkpoint import load_checkpoint
-
         spec = dict(load_checkpoint(cfg.model.pretrained)["featurizer_spec"])
     ds = resolve_dataset(cfg, spec)
     requested_split = cfg.split.method

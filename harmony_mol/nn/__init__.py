@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from harmony_mol.nn.encoder import HarmonyEncoder
-from harmony_mol.nn.encoder_config import EncoderConfig
+from harmony_mol.nn.encoder_config import HarmonyEncoderConfig
 from harmony_mol.nn.inputs import InputDims
 
-__all__ = ["EncoderConfig", "HarmonyEncoder", "InputDims"]
+__all__ = ["HarmonyEncoder", "HarmonyEncoderConfig", "InputDims"]

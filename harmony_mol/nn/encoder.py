@@ -16,21 +16,21 @@ import torch
 from torch import Tensor, nn
 
 from harmony_mol.nn.attention import TokenAttentionBlock
-from harmony_mol.nn.encoder_config import EncoderConfig
+from harmony_mol.nn.encoder_config import HarmonyEncoderConfig
 from harmony_mol.nn.fusion import TokenFusion
 from harmony_mol.nn.inputs import CategoricalFloatEmbedding, InputDims
 from harmony_mol.nn.wgcn import WGCNStack, make_norm
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["EncoderConfig", "HarmonyEncoder", "InputDims"]
+__all__ = ["HarmonyEncoder", "HarmonyEncoderConfig", "InputDims"]
 
 
 class HarmonyEncoder(nn.Module):
     """HarmonyGNN node encoder for molecules, crystals and single large graphs.
 
     Args:
-        cfg: :class:`EncoderConfig`.
+        cfg: :class:`HarmonyEncoderConfig`.
         dims: :class:`InputDims` of the graph records.
         num_edges: Edge count of the fixed graph; only for ``cfg.edge_gate == "free"`` (transductive).
 
@@ -48,7 +48,7 @@ class HarmonyEncoder(nn.Module):
           -> ``[N, hidden_dim]`` (and tokens ``[N, S, hidden_dim]`` with ``return_tokens``).
     """
 
-    def __init__(self, cfg: EncoderConfig, dims: InputDims, num_edges: int | None = None) -> None:
+    def __init__(self, cfg: HarmonyEncoderConfig, dims: InputDims, num_edges: int | None = None) -> None:
         super().__init__()
         self.cfg = cfg
         self.dims = dims

@@ -1,16 +1,19 @@
-"""Configuration of the HarmonyGNN encoder (:class:`EncoderConfig`).
+"""Configuration of the HarmonyGNN encoder (:class:`HarmonyEncoderConfig`).
 
-Every place where the paper (ICLR 2026) and the official code disagree is a switch here; the docstring
-of :class:`EncoderConfig` says which value is paper-faithful, which is code-faithful and which is our
-graph-level adaptation (``method.md`` §8). Presets: :meth:`EncoderConfig.molecule` (the lean default), :meth:`EncoderConfig.crystal`,
-:meth:`EncoderConfig.code_faithful` and :meth:`EncoderConfig.paper_faithful` (single-graph node mode).
+Every place where the paper (H3GNNs, ICLR 2026) and the official code disagree is a switch here; the
+docstring of :class:`HarmonyEncoderConfig` says which value is paper-faithful, which is code-faithful and
+which is our graph-level adaptation of H3GNNs to batches of small graphs. Presets: the class defaults
+(molecules), :meth:`HarmonyEncoderConfig.crystal`, :meth:`HarmonyEncoderConfig.code_faithful` and
+:meth:`HarmonyEncoderConfig.paper_faithful` (single-graph node mode). ``arch`` tags it inside the encoder
+union of :mod:`harmony_mol.models.registry`.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, get_args, get_origin, get_type_hints
 
 InputMode = Literal["embed", "raw"]
 NormStyle = Literal["post", "pre"]
@@ -21,8 +24,15 @@ AdjNorm = Literal["sym", "none"]
 MaskInit = Literal["zeros", "normal"]
 
 
+@functools.cache
+def _choices(cls: type) -> dict[str, tuple[Any, ...]]:
+    """``{field: allowed values}`` of the ``Literal`` fields of dataclass ``cls``."""
+    hints = get_type_hints(cls)
+    return {f.name: get_args(hints[f.name]) for f in dataclasses.fields(cls) if get_origin(hints[f.name]) is Literal}
+
+
 @dataclass(frozen=True)
-class EncoderConfig:
+class HarmonyEncoderConfig:
     """Hyper-parameters of :class:`~harmony_mol.nn.encoder.HarmonyEncoder`.
 
     The defaults are the lean molecular config (inductive feature gates, sym-normalised adjacency,
@@ -35,12 +45,14 @@ class EncoderConfig:
     (The code's order is linear, WGCN-A, WGCN-B, MLP; ours is the same for ``hops=(a, b)``.)
 
     Args:
+        arch: Registry tag of this encoder (``harmony``; checkpoints written before the tag omit it).
         hidden_dim: Token / output width ``d`` (code ``latent_dim``).
         input_mode: ``"embed"``: node input = sum of per-column categorical embeddings + ``Linear(x_feat)``
             (width ``d``; molecules, crystals). ``"raw"``: ``x_feat`` used as-is (width ``F``; node datasets,
             as in the paper/code). The mask token replaces the node input in both modes.
-        hops: Exact propagation hops of each WGCN branch (one token each). Molecules ``(1, 3)``
-            (method §8.3); crystals may add a long-range third branch, e.g. ``(1, 3, 6)``.
+        hops: Exact propagation hops of each WGCN branch (one token each). Molecules ``(1, 3)`` (our
+            graph-level adaptation: K-hop structure per graph); crystals may add a long-range third
+            branch, e.g. ``(1, 3, 6)``.
         wgcn_hidden: Hidden width inside WGCN stacks with >1 hop (code ``num_hidden_homo``).
         mlp_hidden: Hidden width of the MLP token (code ``num_hidden_hetero``).
         mlp_layers: ``L_M``: number of hidden-to-hidden layers of the MLP token; the MLP has ``L_M + 2``
@@ -54,16 +66,17 @@ class EncoderConfig:
         attn_dropout: Dropout on attention probabilities (code ``dropout_fusion``).
         norm_style: ``"post"`` (code) or ``"pre"`` (paper) Transformer block.
         branch_norm: Norm inside WGCN / MLP branches: ``"batch"`` (code), ``"layer"`` (our default:
-            batch-independent, method §8.6) or ``"none"``. In training mode ``"batch"`` couples the graphs
-            of a batch through the batch statistics; the other two never do.
+            batch-independent, for the graph-level adaptation) or ``"none"``. In training mode ``"batch"``
+            couples the graphs of a batch through the batch statistics; the other two never do.
         readout: ``"cls"`` (code: post-attention linear token), ``"max"`` (code alternative), ``"mean"``,
             or ``"hier"`` (paper: near-to-far hierarchical fusion; WGCN tokens merged far-to-near first,
             then the MLP token, then the linear token). ``"cls"`` (the default) runs an exact fast path that
             computes the block's query/FFN for token 0 only (~1.9x cheaper than ``"hier"`` on CPU).
         hier_act: Activation ``σ`` in the hierarchical fusion (unspecified by the paper): ``"gelu"``/``"relu"``/``"tanh"``.
-        edge_gate: ``"features"`` (graph-level adaptation, method §8.2): ``a_ij = sigmoid(g([e_ij ‖ h_i ‖ h_j]))``
-            with ``g`` a tiny MLP; ``"free"``: one learnable logit per edge shared by the layers of a
-            stack (code, transductive node mode; needs ``num_edges``); ``"none"``: all gates 1.
+        edge_gate: ``"features"`` (graph-level adaptation: an inductive gate in place of the per-edge
+            parameter): ``a_ij = sigmoid(g([e_ij ‖ h_i ‖ h_j]))`` with ``g`` a tiny MLP; ``"free"``: one
+            learnable logit per edge shared by the layers of a stack (code, transductive node mode; needs
+            ``num_edges``); ``"none"``: all gates 1.
         gate_endpoints: Include the endpoint node inputs ``h_i, h_j`` (the masked input embedding, so the
             gate is layer-independent and the normalisation is computed once per stack) in the gate.
         gate_hidden: Hidden width of the gate MLP ``g``.
@@ -73,7 +86,7 @@ class EncoderConfig:
             learnable self-loop gate (paper intent); ``"none"``: code's exact unnormalised weighted sum
             over in-neighbours, no self-loops.
         edge_messages: Add a GINE-style edge term to messages, ``m_ij = a_ij (W h_j + U e_ij)``
-            (method §8.2; needs edge features).
+            (graph-level adaptation; needs edge features).
         edge_dim: Width of the edge-feature embedding ``e_ij`` used by the gate and the edge messages.
         mask_token_init: ``"zeros"`` (code) or ``"normal"`` (paper, N(0, 1)).
         edge_mask_token: Add a learnable ``[edge_dim]`` token (zeros init) that replaces the bond embedding
@@ -82,6 +95,7 @@ class EncoderConfig:
         code_hop_quirk: ``False``: exact hop counts; ``True``: the code's ``max(L, 2)`` hops per stack.
     """
 
+    arch: Literal["harmony"] = "harmony"
     hidden_dim: int = 300
     input_mode: InputMode = "embed"
     hops: tuple[int, ...] = (1, 3)
@@ -109,36 +123,26 @@ class EncoderConfig:
     code_hop_quirk: bool = False
 
     def __post_init__(self) -> None:
-        choices = {
-            "input_mode": ("embed", "raw"),
-            "norm_style": ("post", "pre"),
-            "branch_norm": ("batch", "layer", "none"),
-            "readout": ("cls", "max", "mean", "hier"),
-            "hier_act": ("gelu", "relu", "tanh"),
-            "edge_gate": ("features", "free", "none"),
-            "adj_norm": ("sym", "none"),
-            "mask_token_init": ("zeros", "normal"),
-        }
-        for name, allowed in choices.items():
+        for name, allowed in _choices(type(self)).items():
             if getattr(self, name) not in allowed:
-                raise ValueError(f"EncoderConfig.{name}={getattr(self, name)!r}; expected one of {allowed}")
+                raise ValueError(f"HarmonyEncoderConfig.{name}={getattr(self, name)!r}; expected one of {allowed}")
         object.__setattr__(self, "hops", tuple(int(h) for h in self.hops))
         if not self.hops or min(self.hops) < 1:
-            raise ValueError(f"EncoderConfig.hops must be a non-empty tuple of ints >= 1, got {self.hops}")
+            raise ValueError(f"HarmonyEncoderConfig.hops must be a non-empty tuple of ints >= 1, got {self.hops}")
         for name in ("hidden_dim", "wgcn_hidden", "mlp_hidden", "heads", "gate_hidden", "edge_dim"):
             if int(getattr(self, name)) < 1:
-                raise ValueError(f"EncoderConfig.{name} must be >= 1, got {getattr(self, name)}")
+                raise ValueError(f"HarmonyEncoderConfig.{name} must be >= 1, got {getattr(self, name)}")
         if self.mlp_layers < 0:
-            raise ValueError(f"EncoderConfig.mlp_layers must be >= 0, got {self.mlp_layers}")
+            raise ValueError(f"HarmonyEncoderConfig.mlp_layers must be >= 0, got {self.mlp_layers}")
         if self.hidden_dim % self.heads:
             raise ValueError(f"hidden_dim={self.hidden_dim} is not divisible by heads={self.heads}")
         if self.qk_dim is not None and (self.qk_dim < self.heads or self.qk_dim % self.heads):
             raise ValueError(f"qk_dim={self.qk_dim} must be a positive multiple of heads={self.heads}")
         if self.ffn_ratio <= 0:
-            raise ValueError(f"EncoderConfig.ffn_ratio must be > 0, got {self.ffn_ratio}")
+            raise ValueError(f"HarmonyEncoderConfig.ffn_ratio must be > 0, got {self.ffn_ratio}")
         for name in ("dropout", "attn_dropout"):
             if not 0.0 <= getattr(self, name) < 1.0:
-                raise ValueError(f"EncoderConfig.{name} must be in [0, 1), got {getattr(self, name)}")
+                raise ValueError(f"HarmonyEncoderConfig.{name} must be in [0, 1), got {getattr(self, name)}")
 
     @property
     def effective_hops(self) -> tuple[int, ...]:
@@ -150,40 +154,22 @@ class EncoderConfig:
         """Tokens per node: linear + one per WGCN branch + MLP."""
         return len(self.hops) + 2
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-able dict (``hops`` as a list); inverse of :meth:`from_dict`."""
-        d = dataclasses.asdict(self)
-        d["hops"] = list(self.hops)
-        return d
-
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> EncoderConfig:
-        """Build from :meth:`to_dict` output; unknown keys raise ``ValueError``."""
-        names = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(d) - names)
-        if unknown:
-            raise ValueError(f"unknown EncoderConfig keys {unknown}; valid keys: {sorted(names)}")
-        kw = dict(d)
-        if "hops" in kw:
-            kw["hops"] = tuple(kw["hops"])
-        return cls(**kw)
+    def crystal(cls, **overrides: Any) -> HarmonyEncoderConfig:
+        """Crystal default: the molecular config with a long-range third WGCN branch.
 
-    @classmethod
-    def molecule(cls, **overrides: Any) -> EncoderConfig:
-        """Lean molecular default (the class defaults), with overrides."""
-        return dataclasses.replace(cls(), **overrides)
-
-    @classmethod
-    def crystal(cls, **overrides: Any) -> EncoderConfig:
-        """Crystal default: the molecular config plus a long-range third WGCN branch (hops ``(1, 3, 6)``,
-        method §8.3) and a wider edge embedding for the Gaussian distance expansion."""
+        Hops ``(1, 3, 6)`` (the graph-level adaptation's K-hop structure) and a wider edge embedding for the
+        Gaussian distance expansion.
+        """
         return dataclasses.replace(cls(hops=(1, 3, 6), edge_dim=64), **overrides)
 
     @classmethod
-    def code_faithful(cls, **overrides: Any) -> EncoderConfig:
-        """The official code's behaviour for single-graph node mode (raw input, free per-edge weights
-        initialised at 1, unnormalised sum, BatchNorm, post-norm, CLS read-out, zero mask token,
-        ``max(L, 2)`` hops, FFN x4)."""
+    def code_faithful(cls, **overrides: Any) -> HarmonyEncoderConfig:
+        """The official code's behaviour for single-graph node mode.
+
+        Raw input, free per-edge weights initialised at 1, unnormalised sum, BatchNorm, post-norm, CLS
+        read-out, zero mask token, ``max(L, 2)`` hops, FFN x4.
+        """
         base = cls(
             input_mode="raw", hops=(1, 2), qk_dim=None, ffn_ratio=4.0, norm_style="post", branch_norm="batch",
             readout="cls", edge_gate="free", gate_endpoints=False, gate_init=1.0, adj_norm="none",
@@ -192,10 +178,12 @@ class EncoderConfig:
         return dataclasses.replace(base, **overrides)
 
     @classmethod
-    def paper_faithful(cls, **overrides: Any) -> EncoderConfig:
-        """The paper's description for single-graph node mode (raw input, free sigmoid gates on a
-        re-normalised adjacency with self-loops, exact 1-hop and K-hop, pre-norm, hierarchical fusion,
-        N(0, 1) mask token, FFN x4)."""
+    def paper_faithful(cls, **overrides: Any) -> HarmonyEncoderConfig:
+        """The paper's description for single-graph node mode (H3GNNs, ICLR 2026).
+
+        Raw input, free sigmoid gates on a re-normalised adjacency with self-loops, exact 1-hop and K-hop,
+        pre-norm, hierarchical fusion, N(0, 1) mask token, FFN x4.
+        """
         base = cls(
             input_mode="raw", hops=(1, 2), qk_dim=None, ffn_ratio=4.0, norm_style="pre", branch_norm="batch",
             readout="hier", edge_gate="free", gate_endpoints=False, gate_init=3.0, adj_norm="sym",

@@ -2,15 +2,15 @@
 
 It reads the same graph records as :class:`~harmony_mol.nn.encoder.HarmonyEncoder` (categorical and
 float atom / bond inputs) and has the same interface (``out_dim``, ``forward(batch) -> [N, hidden]``),
-so the fine-tuning code trains it unchanged. Its config is a plain dict with ``arch: gin`` so
-bundles rebuild it (:func:`harmony_mol.checkpoint.build_encoder`).
+so the fine-tuning code trains it unchanged. Its config carries ``arch: gin``, its tag in the encoder
+registry (:mod:`harmony_mol.models.registry`), which is how bundles rebuild it.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict, dataclass, fields
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
 
 import torch
 from torch import Tensor, nn
@@ -19,24 +19,24 @@ from harmony_mol.nn.inputs import CategoricalFloatEmbedding, InputDims
 
 logger = logging.getLogger(__name__)
 
-ARCH = "gin"
-
 
 @dataclass(frozen=True)
-class GINConfig:
+class GINEncoderConfig:
     """Hyper-parameters of :class:`GINEncoder`.
 
     Args:
+        arch: Registry tag (``gin``).
         hidden_dim: Node embedding width (every layer).
         num_layers: GINE message-passing layers (Hu et al. use 5).
         dropout: Dropout after each layer.
         jk: Jumping knowledge: ``last`` (Hu et al.) or ``sum`` over layers.
     """
 
+    arch: Literal["gin"] = "gin"
     hidden_dim: int = 300
     num_layers: int = 5
     dropout: float = 0.0
-    jk: str = "last"
+    jk: Literal["last", "sum"] = "last"
 
     def __post_init__(self) -> None:
         if self.hidden_dim < 1 or self.num_layers < 1:
@@ -44,26 +44,12 @@ class GINConfig:
         if self.jk not in ("last", "sum"):
             raise ValueError(f"jk must be 'last' or 'sum', got {self.jk!r}")
 
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> GINConfig:
-        """Build from :meth:`to_dict` output (the ``arch`` key is accepted); unknown keys raise."""
-        kw = {k: v for k, v in d.items() if k != "arch"}
-        names = {f.name for f in fields(cls)}
-        unknown = sorted(set(kw) - names)
-        if unknown:
-            raise ValueError(f"unknown GINConfig keys {unknown}; valid keys: {sorted(names)}")
-        return cls(**kw)
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain dict with ``arch: gin`` (what checkpoints and bundles store)."""
-        return {"arch": ARCH, **asdict(self)}
-
 
 class GINEncoder(nn.Module):
     """GINE layers over embedded atoms and bonds; batch norm and ReLU between layers.
 
     Args:
-        cfg: :class:`GINConfig`.
+        cfg: :class:`GINEncoderConfig`.
         dims: Input sizes of the graph records.
 
     Shapes:
@@ -72,7 +58,7 @@ class GINEncoder(nn.Module):
         - output: ``[N, hidden_dim]``
     """
 
-    def __init__(self, cfg: GINConfig, dims: InputDims) -> None:
+    def __init__(self, cfg: GINEncoderConfig, dims: InputDims) -> None:
         from torch_geometric.nn import GINEConv
 
         super().__init__()

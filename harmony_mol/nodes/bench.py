@@ -74,7 +74,7 @@ def run_one(dataset: str, out: Path, config_dir: Path | None, quick: bool = Fals
     raw = raw_feature_probe(cfg, ds)
     record = {
         "dataset": dataset, "config_file": where, "config": config_to_dict(cfg),
-        "encoder_config": encoder_config(cfg).to_dict(), "summary": summarize(results),
+        "encoder_config": config_to_dict(encoder_config(cfg)), "summary": summarize(results),
         "splits": result_dicts(results), "curves": curves, "quick": quick,
         "dataset_meta": {k: v for k, v in ds.meta.items()}, "num_splits_available": ds.num_splits,
         "wall_seconds": wall, "hardware": hardware(), "git_commit": git_commit(),

@@ -2,7 +2,7 @@
 
 Every place where the H3GNNs paper (ICLR 2026) and its official code disagree is a switch: the
 encoder preset (``code`` / ``paper``) plus ``encoder`` overrides of
-:class:`~harmony_mol.nn.encoder_config.EncoderConfig` (``edge_gate``, ``adj_norm``, ``readout``,
+:class:`~harmony_mol.nn.encoder_config.HarmonyEncoderConfig` (``edge_gate``, ``adj_norm``, ``readout``,
 ``mask_token_init``, ``norm_style``, ...), ``teacher_mode`` (code: ``train``), ``copy_buffers``
 (code: ``False``), ``loss`` (paper ``l2``; code ``mse``/``sce``/``byol``).
 """
@@ -46,8 +46,8 @@ class NodeRunConfig:
     Args:
         dataset: a name from :data:`harmony_mol.nodes.datasets.DATASETS`.
         to_undirected: symmetrise the directed WebKB/Actor graphs (code: ``False``).
-        preset: encoder base, ``"code"`` (:meth:`EncoderConfig.code_faithful`) or ``"paper"``.
-        encoder: overrides of EncoderConfig fields on top of the preset (``hidden_dim``, ``hops``, ...).
+        preset: encoder base, ``"code"`` (:meth:`HarmonyEncoderConfig.code_faithful`) or ``"paper"``.
+        encoder: overrides of HarmonyEncoderConfig fields on top of the preset (``hidden_dim``, ``hops``, ...).
         masking: ``"prob"`` (+Prob), ``"diffi"`` (+Diffi) or ``"random"``.
         mask_ratio: R. exploit: r (exploitation share). mask_warmup: epochs of random masking first.
         difficulty_source: ``previous`` (the official code: the masked student's error of the previous

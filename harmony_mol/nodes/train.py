@@ -23,7 +23,7 @@ import torch
 from torch_geometric.data import Data
 
 from harmony_mol.nn.encoder import HarmonyEncoder
-from harmony_mol.nn.encoder_config import EncoderConfig
+from harmony_mol.nn.encoder_config import HarmonyEncoderConfig
 from harmony_mol.nn.inputs import InputDims
 from harmony_mol.nodes.config import NodeRunConfig
 from harmony_mol.nodes.datasets import NodeDataset
@@ -53,12 +53,12 @@ class SplitResult:
     seconds: float          # wall time of pretraining + probing for this model
 
 
-def encoder_config(cfg: NodeRunConfig) -> EncoderConfig:
-    """EncoderConfig of the run: the preset plus ``cfg.encoder`` overrides."""
+def encoder_config(cfg: NodeRunConfig) -> HarmonyEncoderConfig:
+    """HarmonyEncoderConfig of the run: the preset plus ``cfg.encoder`` overrides."""
     over = dict(cfg.encoder)
     if "hops" in over:
         over["hops"] = tuple(over["hops"])
-    base = EncoderConfig.code_faithful if cfg.preset == "code" else EncoderConfig.paper_faithful
+    base = HarmonyEncoderConfig.code_faithful if cfg.preset == "code" else HarmonyEncoderConfig.paper_faithful
     return base(**over)
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harmony_mol.checkpoint import load_checkpoint
+from harmony_mol.models.io import load_checkpoint
 from harmony_mol.pipeline.config import abs_path
 
 

@@ -22,10 +22,10 @@ import torch
 from featurizers.batch import GraphChunk, featurize_many
 from featurizers.items import RawItem
 from featurizers.schema import FeaturizerSpec
-from harmony_mol.bundle import BundleError, ModelBundle, load_bundle, merge_bundles
+from harmony_mol.models.io import BundleError, ModelBundle, load_bundle, merge_bundles
 from harmony_mol.data.loaders import FastGraphLoader
 from harmony_mol.finetune.evaluate import outputs_to_predictions
-from harmony_mol.finetune.model import PropertyModel
+from harmony_mol.models.property_model import PropertyModel
 from harmony_mol.predict.files import (
     CSV_LINE_END,
     StreamStats,
@@ -290,9 +290,9 @@ class Predictor:
                      batch_size: int = 512, workers: int = 1, threads: int | None = None) -> Predictor:
         """An embedding-only predictor around a pretrained encoder checkpoint (pooled with ``readout``); the
         other arguments as for the class."""
-        from harmony_mol.checkpoint import load_encoder
-        from harmony_mol.finetune.loss import TargetScaler
-        from harmony_mol.finetune.model import build_model
+        from harmony_mol.models.io import load_encoder
+        from harmony_mol.models.property_model import build_model
+        from harmony_mol.models.scaler import TargetScaler
 
         enc, meta = load_encoder(checkpoint, which=which)
         model = build_model(enc, 1, readout, {"num_layers": 1})

@@ -2,7 +2,7 @@
 
 Molecules come from the shared data's ZINC samples (MOSES ``train10k``/``test``/``test_scaffolds``
 and the ZINC decoys), repeated if ``n`` exceeds them. Without ``--model`` a fresh bundle of the
-default encoder size (``EncoderConfig()``, ``mean_max`` read-out, 2-layer head) is timed: the
+default encoder size (``HarmonyEncoderConfig()``, ``mean_max`` read-out, 2-layer head) is timed: the
 speed does not depend on the weights.
 """
 
@@ -54,20 +54,22 @@ def read_zinc_smiles(n: int, data: Path | None = None) -> list[str]:
 def default_bundle(hidden_dim: int | None = None) -> Any:
     """An untrained bundle of the default molecular size (for timing only)."""
     from featurizers.molecule import molecule_spec
-    from harmony_mol.bundle import ModelBundle
-    from harmony_mol.finetune.loss import TargetScaler
-    from harmony_mol.finetune.model import build_encoder, build_model
-    from harmony_mol.nn.encoder_config import EncoderConfig
+    from harmony_mol.config import config_to_dict
+    from harmony_mol.models.io import ModelBundle
+    from harmony_mol.models.property_model import build_model
+    from harmony_mol.models.registry import build_encoder
+    from harmony_mol.models.scaler import TargetScaler
+    from harmony_mol.nn.encoder_config import HarmonyEncoderConfig
 
     spec = molecule_spec("harmony")
-    ecfg = EncoderConfig() if hidden_dim is None else EncoderConfig(hidden_dim=hidden_dim, wgcn_hidden=hidden_dim,
-                                                                     mlp_hidden=hidden_dim)
+    ecfg = HarmonyEncoderConfig() if hidden_dim is None else HarmonyEncoderConfig(
+        hidden_dim=hidden_dim, wgcn_hidden=hidden_dim, mlp_hidden=hidden_dim)
     torch.manual_seed(0)
-    enc = build_encoder(ecfg.to_dict(), spec.to_dict())
+    enc = build_encoder(ecfg, spec.to_dict())
     head = {"hidden_dim": 256, "num_layers": 2, "dropout": 0.1}
     model = build_model(enc, 1, "mean_max", head)
     member = ModelBundle.member_from_model(model, TargetScaler.identity(1), 0, {}, {})
-    return ModelBundle(encoder_config=ecfg.to_dict(), input_dims=spec.to_dict(), featurizer_spec=spec.to_dict(),
+    return ModelBundle(encoder_config=config_to_dict(ecfg), input_dims=spec.to_dict(), featurizer_spec=spec.to_dict(),
                        readout="mean_max", head_config=head, task_type="regression", target_names=["y"],
                        members=[member])
 

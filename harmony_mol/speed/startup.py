@@ -45,7 +45,7 @@ def measure_startup(model: Path | None = None, repeats: int = 3, smiles: str = "
     with tempfile.TemporaryDirectory(prefix="harmony-startup-") as tmp:
         d = Path(tmp)
         if model is None:
-            from harmony_mol.bundle import save_bundle
+            from harmony_mol.models.io import save_bundle
             from harmony_mol.speed.predict import default_bundle
 
             model = save_bundle(default_bundle(), d / "model.pt")

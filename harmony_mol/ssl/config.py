@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
-from harmony_mol.nn.encoder_config import EncoderConfig
+from harmony_mol.nn.encoder_config import HarmonyEncoderConfig
 
 __all__ = ["MaskingConfig", "ObjectiveConfig", "OptimConfig", "DistributedConfig", "PretrainConfig"]
 
@@ -141,6 +141,8 @@ class PretrainConfig:
     Args:
         dataset: Featurized dataset directory (``harmony featurize`` output).
         out_dir: Run directory (``last.pt``, ``encoder.pt``, ``loss.csv``, ``loss.png``, ``config.yaml``).
+        encoder: The student / teacher encoder: the HarmonyGNN member of the encoder union
+            (``harmony_mol/models/registry.py``), the only registered encoder that takes a node mask.
         max_graphs: Use only the first N graphs (0 = all); for quick runs.
         batch_size / epochs / max_steps: ``max_steps`` > 0 overrides ``epochs``. Under ``torchrun``
             ``batch_size`` is per rank (global batch = ``batch_size * WORLD_SIZE``) and an epoch is
@@ -158,7 +160,7 @@ class PretrainConfig:
 
     dataset: str = ""
     out_dir: Path = Path("runs/pretrain")
-    encoder: EncoderConfig = field(default_factory=EncoderConfig)
+    encoder: HarmonyEncoderConfig = field(default_factory=HarmonyEncoderConfig)
     masking: MaskingConfig = field(default_factory=MaskingConfig)
     objective: ObjectiveConfig = field(default_factory=ObjectiveConfig)
     optim: OptimConfig = field(default_factory=OptimConfig)

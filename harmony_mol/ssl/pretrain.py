@@ -20,8 +20,8 @@ from typing import Any
 
 import torch
 
-from harmony_mol.checkpoint import load_checkpoint, save_checkpoint
 from harmony_mol.config import dump_config
+from harmony_mol.models.io import load_checkpoint, save_checkpoint
 from harmony_mol.nn.encoder import HarmonyEncoder
 from harmony_mol.nn.inputs import InputDims
 from harmony_mol.ssl import distributed as ddp

@@ -30,7 +30,7 @@ def payload(cfg: PretrainConfig, data: EpochData, st: SSLStepper, step: int, epo
              ranks: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """Checkpoint dict; ``ranks`` (data-parallel runs) holds every rank's :func:`rank_state`."""
     return {
-        "encoder_config": cfg.encoder.to_dict(),
+        "encoder_config": config_to_dict(cfg.encoder),
         "input_dims": InputDims.from_spec_dict(data.spec.to_dict()).to_dict(),
         "featurizer_spec": data.spec.to_dict(),
         "pretrain_config": config_to_dict(cfg),

@@ -8,10 +8,9 @@ import pytest
 import torch
 from sklearn.metrics import average_precision_score, mean_absolute_error, r2_score, roc_auc_score
 
-from harmony_mol.finetune.loss import (
-    TargetScaler, infer_task_type, masked_bce_with_logits, masked_regression_loss, positive_weights,
-)
+from harmony_mol.finetune.loss import infer_task_type, masked_bce_with_logits, masked_regression_loss, positive_weights
 from harmony_mol.finetune.metrics import classification_metrics, compute_metrics, regression_metrics
+from harmony_mol.models.scaler import TargetScaler
 
 
 def test_masked_bce_ignores_nan_labels() -> None:

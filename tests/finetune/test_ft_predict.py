@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 import torch
 
-from harmony_mol.bundle import BundleError, load_bundle, save_bundle
+from harmony_mol.models.io import BundleError, load_bundle, save_bundle
 from harmony_mol.config import load_config
 from harmony_mol.finetune import train as train_mod
 from harmony_mol.finetune.config import FinetuneConfig

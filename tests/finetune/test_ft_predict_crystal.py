@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 import torch
 
-from harmony_mol.bundle import ModelBundle
+from harmony_mol.models.io import ModelBundle
 from harmony_mol.predict.api import Predictor
 
 from .conftest import TINY_ENCODER
@@ -17,13 +17,14 @@ from .conftest import TINY_ENCODER
 
 def _crystal_bundle() -> ModelBundle:
     from featurizers.crystal import crystal_spec
-    from harmony_mol.finetune.loss import TargetScaler
-    from harmony_mol.finetune.model import build_encoder, build_model
-    from harmony_mol.nn.encoder_config import EncoderConfig
+    from harmony_mol.config import config_to_dict
+    from harmony_mol.models.property_model import build_model
+    from harmony_mol.models.registry import build_encoder, encoder_config_from_dict
+    from harmony_mol.models.scaler import TargetScaler
 
     spec = crystal_spec(cutoff=6.0, max_neighbors=8)
     torch.manual_seed(0)
-    ecfg = EncoderConfig.from_dict(TINY_ENCODER).to_dict()
+    ecfg = config_to_dict(encoder_config_from_dict(TINY_ENCODER))
     model = build_model(build_encoder(ecfg, spec.to_dict()), 1, "mean", {"hidden_dim": 8})
     member = ModelBundle.member_from_model(model, TargetScaler((1.0,), (2.0,)), 0, {}, {})
     return ModelBundle(encoder_config=ecfg, input_dims=spec.to_dict(), featurizer_spec=spec.to_dict(),

@@ -6,11 +6,12 @@ from pathlib import Path
 import pytest
 import torch
 
-from harmony_mol.bundle import BundleError, load_bundle
 from harmony_mol.config import load_config
 from harmony_mol.finetune import train as train_mod
 from harmony_mol.finetune.config import FinetuneConfig
 from harmony_mol.finetune.evaluate import split_metrics
+from harmony_mol.models.io import BundleError, load_bundle, load_encoder, save_checkpoint
+from harmony_mol.models.registry import build_encoder
 
 from .conftest import TINY_ENCODER, TinyDataset
 
@@ -80,7 +81,6 @@ def test_frozen_encoder_stays_fixed(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     torch.manual_seed(0)
     res = train_mod.finetune(cfg)
     b = load_bundle(res.bundle_path)
-    from harmony_mol.finetune.model import build_encoder
     from harmony_mol.utils.seed import seed_everything
 
     seed_everything(0, deterministic=True)
@@ -137,7 +137,6 @@ def test_declared_sizes_are_checked_against_the_tensors_before_building(tmp_path
 
     from typer.testing import CliRunner
 
-    from harmony_mol.checkpoint import load_encoder, save_checkpoint
     from harmony_mol.cli import app
 
     _patch(monkeypatch, tiny_regression)

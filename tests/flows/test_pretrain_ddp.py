@@ -16,7 +16,7 @@ def test_pretrain_task_launches_torchrun_and_resumes(tmp_path: Path, monkeypatch
 
     import harmony_mol.pipeline.run as pr
     from flows.pretrain import pretrain_task
-    from harmony_mol.checkpoint import load_checkpoint
+    from harmony_mol.models.io import load_checkpoint
     from harmony_mol.config import config_from_dict
     from harmony_mol.data.build import build_dataset
     from harmony_mol.data.config import FeaturizeConfig

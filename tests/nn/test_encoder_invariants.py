@@ -7,15 +7,15 @@ import pytest
 import torch
 from torch_geometric.data import Batch, Data
 
-from harmony_mol.nn import EncoderConfig, HarmonyEncoder
+from harmony_mol.nn import HarmonyEncoder, HarmonyEncoderConfig
 
 from .nn_graphs import CRYSTAL_DIMS, MOL_DIMS, NODE_DIMS, make_graph
 
 SMALL = dict(hidden_dim=32, wgcn_hidden=24, mlp_hidden=16, heads=4, qk_dim=8, edge_dim=8, gate_hidden=4)
 
 
-def small(**kw: object) -> EncoderConfig:
-    return EncoderConfig(**{**SMALL, **kw})
+def small(**kw: object) -> HarmonyEncoderConfig:
+    return HarmonyEncoderConfig(**{**SMALL, **kw})
 
 
 def grads_of(enc: HarmonyEncoder, batch: Data, pattern: str) -> dict[str, torch.Tensor | None]:
@@ -36,7 +36,7 @@ def test_gradient_reaches_feature_gates(mol_batch: Batch, adj_norm: str) -> None
 
 def test_gradient_reaches_free_gates_and_self_loop_gate() -> None:
     data = make_graph(8, NODE_DIMS, seed=0)
-    enc = HarmonyEncoder(EncoderConfig.paper_faithful(**SMALL), NODE_DIMS, num_edges=data.num_edges)
+    enc = HarmonyEncoder(HarmonyEncoderConfig.paper_faithful(**SMALL), NODE_DIMS, num_edges=data.num_edges)
     grads = grads_of(enc, data, "logit")
     assert len(grads) == 4  # free logits + self-loop logit of each of the 2 stacks
     for name, g in grads.items():

@@ -8,7 +8,7 @@ from torch_geometric.data import Batch
 
 from featurizers.crystal import crystal_spec, featurize_structure
 from featurizers.molecule import featurize_smiles, molecule_spec
-from harmony_mol.nn import EncoderConfig, HarmonyEncoder, InputDims
+from harmony_mol.nn import HarmonyEncoder, HarmonyEncoderConfig, InputDims
 
 SMALL = dict(hidden_dim=32, wgcn_hidden=24, mlp_hidden=16, heads=4, qk_dim=8, edge_dim=8, gate_hidden=4)
 
@@ -17,7 +17,7 @@ def test_molecule_records() -> None:
     spec = molecule_spec()
     graphs = [featurize_smiles(s, spec, row_id=i) for i, s in enumerate(["CCO", "c1ccccc1O", "[Na+].[Cl-]"])]
     batch = Batch.from_data_list(graphs)
-    enc = HarmonyEncoder(EncoderConfig(**SMALL), InputDims.from_spec_dict(spec.to_dict()))
+    enc = HarmonyEncoder(HarmonyEncoderConfig(**SMALL), InputDims.from_spec_dict(spec.to_dict()))
     z = enc(batch, node_mask=torch.arange(batch.num_nodes) % 3 == 0)
     assert z.shape == (batch.num_nodes, 32) and torch.isfinite(z).all()
 
@@ -26,6 +26,6 @@ def test_crystal_records() -> None:
     spec = crystal_spec()
     nacl = Structure(Lattice.cubic(5.64), ["Na", "Cl"], [[0, 0, 0], [0.5, 0.5, 0.5]])
     batch = Batch.from_data_list([featurize_structure(nacl, spec, row_id=0)])
-    enc = HarmonyEncoder(EncoderConfig.crystal(**SMALL), InputDims.from_spec_dict(spec.to_dict()))
+    enc = HarmonyEncoder(HarmonyEncoderConfig.crystal(**SMALL), InputDims.from_spec_dict(spec.to_dict()))
     z, tokens = enc(batch, return_tokens=True)
     assert z.shape == (2, 32) and tokens.shape == (2, 5, 32) and torch.isfinite(z).all()

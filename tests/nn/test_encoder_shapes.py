@@ -9,14 +9,16 @@ import torch
 from torch_geometric.data import Batch
 
 from harmony_mol.config import config_to_dict, load_config
-from harmony_mol.nn import EncoderConfig, HarmonyEncoder, InputDims
+from harmony_mol.models.registry import encoder_config_from_dict
+from harmony_mol.nn import HarmonyEncoder, HarmonyEncoderConfig, InputDims
+
 from .nn_graphs import CRYSTAL_DIMS, MOL_DIMS, NODE_DIMS, make_graph
 
 SMALL = dict(hidden_dim=32, wgcn_hidden=24, mlp_hidden=16, heads=4, qk_dim=8, edge_dim=8, gate_hidden=4)
 
 
-def small(**kw: object) -> EncoderConfig:
-    return EncoderConfig(**{**SMALL, **kw})
+def small(**kw: object) -> HarmonyEncoderConfig:
+    return HarmonyEncoderConfig(**{**SMALL, **kw})
 
 
 @pytest.mark.parametrize("readout", ["cls", "max", "mean", "hier"])
@@ -45,7 +47,7 @@ def test_crystal_float_edges(gate: str, adj_norm: str, branch_norm: str) -> None
 @pytest.mark.parametrize("preset", ["code_faithful", "paper_faithful"])
 def test_node_raw_mode(preset: str) -> None:
     data = make_graph(10, NODE_DIMS, seed=0)
-    cfg = getattr(EncoderConfig, preset)(**SMALL)
+    cfg = getattr(HarmonyEncoderConfig, preset)(**SMALL)
     enc = HarmonyEncoder(cfg, NODE_DIMS, num_edges=data.num_edges)
     assert enc.in_dim == 12 and enc.mask_token.shape == (12,)
     assert enc(data).shape == (10, 32)  # a single graph without .batch
@@ -80,14 +82,15 @@ def test_config_validation(bad: dict) -> None:
 
 def test_config_round_trips(tmp_path) -> None:
     cfg = small(hops=(1, 3, 6), readout="hier")
-    assert EncoderConfig.from_dict(cfg.to_dict()) == cfg
-    with pytest.raises(ValueError, match="unknown"):
-        EncoderConfig.from_dict({"hidden": 3})
+    assert encoder_config_from_dict(config_to_dict(cfg)) == cfg
+    assert encoder_config_from_dict({k: v for k, v in config_to_dict(cfg).items() if k != "arch"}) == cfg  # old files
+    with pytest.raises(ValueError, match=r"unknown key\(s\) hidden"):
+        encoder_config_from_dict({"hidden": 3})
     path = tmp_path / "enc.yaml"
     path.write_text("hidden_dim: 64\nhops: [1, 4]\nqk_dim: null\nreadout: mean\n")
-    loaded = load_config(EncoderConfig, path)
-    assert loaded == dataclasses.replace(EncoderConfig(), hidden_dim=64, hops=(1, 4), qk_dim=None, readout="mean")
-    assert EncoderConfig.from_dict(config_to_dict(loaded)) == loaded
+    loaded = load_config(HarmonyEncoderConfig, path)
+    assert loaded == dataclasses.replace(HarmonyEncoderConfig(), hidden_dim=64, hops=(1, 4), qk_dim=None, readout="mean")
+    assert encoder_config_from_dict(config_to_dict(loaded)) == loaded
     dims = InputDims.from_spec_dict({**MOL_DIMS.to_dict(), "kind": "molecule", "preset": "hu"})
     assert dims == MOL_DIMS
 
@@ -103,7 +106,7 @@ def test_state_dict_reload_same_output(mol_batch: Batch) -> None:
 @pytest.mark.parametrize("readout", ["cls", "hier"])
 def test_bf16_autocast_and_crystal_preset(readout: str) -> None:
     batch = Batch.from_data_list([make_graph(n, CRYSTAL_DIMS, seed=n) for n in (3, 6)])
-    enc = HarmonyEncoder(EncoderConfig.crystal(**SMALL, readout=readout), CRYSTAL_DIMS)
+    enc = HarmonyEncoder(HarmonyEncoderConfig.crystal(**SMALL, readout=readout), CRYSTAL_DIMS)
     assert enc.cfg.hops == (1, 3, 6)
     with torch.autocast("cpu", dtype=torch.bfloat16):
         z = enc(batch, node_mask=torch.tensor([True] + [False] * 8))

@@ -18,8 +18,8 @@ import pytest
 import torch
 from torch.utils.data import DistributedSampler
 
-from harmony_mol.checkpoint import load_checkpoint, load_encoder
 from harmony_mol.config import load_config
+from harmony_mol.models.io import load_checkpoint, load_encoder
 from harmony_mol.ssl.config import PretrainConfig
 from harmony_mol.ssl.distributed import shard_order, world_from_env
 

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from harmony_mol.nn.encoder import HarmonyEncoder
-from harmony_mol.nn.encoder_config import EncoderConfig
+from harmony_mol.nn.encoder_config import HarmonyEncoderConfig
 from harmony_mol.nn.inputs import InputDims
 from harmony_mol.ssl.diagnostics import effective_rank, masked_unmasked_stats, view_contributions
 from harmony_mol.ssl.objective import normalize_target, ssl_loss
@@ -78,7 +78,7 @@ def _line_graph(n: int = 6, f: int = 5) -> Data:
 def test_view_contributions_shares_and_a_dead_view() -> None:
     data = _line_graph()
     torch.manual_seed(0)
-    cfg = EncoderConfig.code_faithful(hidden_dim=8, wgcn_hidden=8, mlp_hidden=8, heads=2, readout="mean")
+    cfg = HarmonyEncoderConfig.code_faithful(hidden_dim=8, wgcn_hidden=8, mlp_hidden=8, heads=2, readout="mean")
     enc = HarmonyEncoder(cfg, InputDims((), 5, (), 0), num_edges=data.edge_index.size(1)).train()
     shares = view_contributions(enc, data)
     assert list(shares) == ["linear", "wgcn0_2hop", "wgcn1_2hop", "mlp"]

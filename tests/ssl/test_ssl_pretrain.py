@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 import torch
 
-from harmony_mol.checkpoint import load_checkpoint, load_encoder
 from harmony_mol.config import load_config
 from harmony_mol.data.loaders import FastGraphLoader
 from harmony_mol.data.store import load_dataset
+from harmony_mol.models.io import load_checkpoint, load_encoder
 from harmony_mol.ssl.config import PretrainConfig
 from harmony_mol.ssl.pretrain import pretrain
 

@@ -1,8 +1,7 @@
-"""The fine-tuned property model: HarmonyEncoder → graph read-out → MLP head."""
+"""The fine-tuned property model: encoder -> graph read-out -> MLP head."""
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from torch import Tensor, nn
@@ -10,15 +9,13 @@ from torch import Tensor, nn
 from harmony_mol.nn.heads import MLPHead
 from harmony_mol.nn.readout import GraphReadout
 
-logger = logging.getLogger(__name__)
-
 
 class PropertyModel(nn.Module):
     """Graph-level property model.
 
     Args:
         encoder: A node encoder with ``out_dim`` and ``forward(batch) -> [N, D]``
-            (:class:`~harmony_mol.nn.encoder.HarmonyEncoder`).
+            (any of ``harmony_mol/models/registry.py``).
         readout: Graph pooling over the encoder's node embeddings.
         head: MLP mapping pooled embeddings to ``T`` outputs.
 
@@ -43,21 +40,14 @@ class PropertyModel(nn.Module):
         return self.head(self.embed(batch))
 
 
-def build_encoder(encoder_config: dict[str, Any], input_dims: dict[str, Any]) -> nn.Module:
-    """A fresh :class:`HarmonyEncoder` from plain-dict configs (as stored in checkpoints and bundles)."""
-    from harmony_mol.checkpoint import build_encoder as _build
-
-    return _build(dict(encoder_config), dict(input_dims))
-
-
-def build_model(
-    encoder: nn.Module, num_tasks: int, readout: str, head_config: dict[str, Any]
-) -> PropertyModel:
+def build_model(encoder: nn.Module, num_tasks: int, readout: str, head_config: dict[str, Any]) -> PropertyModel:
     """Wrap ``encoder`` with a read-out and a head.
 
-    ``head_config`` keys: ``hidden_dim``, ``num_layers``, ``dropout``, ``activation`` (all optional).
+    Args:
+        encoder: The node encoder (its ``out_dim`` sizes the read-out).
+        num_tasks: Outputs ``T`` of the head.
+        readout: Graph pooling name (``harmony_mol/nn/readout.py``).
+        head_config: ``hidden_dim``, ``num_layers``, ``dropout``, ``activation`` of the head (all optional).
     """
-    dim = int(getattr(encoder, "out_dim"))
-    pool = GraphReadout(readout, dim)
-    head = MLPHead(pool.out_dim, num_tasks, **head_config)
-    return PropertyModel(encoder, pool, head)
+    pool = GraphReadout(readout, int(getattr(encoder, "out_dim")))
+    return PropertyModel(encoder, pool, MLPHead(pool.out_dim, num_tasks, **head_config))

@@ -1,0 +1,1 @@
+"""The model layer: encoder registry, property model, target scaler, checkpoint and bundle files."""

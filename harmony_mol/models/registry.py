@@ -1,0 +1,67 @@
+"""The encoder registry: each ``arch`` tag names a config dataclass and the module it builds.
+
+:data:`EncoderConfig` is the union of the registered configs, tagged by their ``arch`` field, so a config
+file with a wrong key or value fails when it is loaded. Checkpoints and bundles store it as a plain dict
+(HarmonyGNN dicts written before the tag have no ``arch``: :data:`DEFAULT_ARCH`). Another encoder, say a
+CGCNN crystal baseline, is a config with ``arch: Literal["cgcnn"] = "cgcnn"``, a module taking
+``(cfg, dims)``, and here::
+
+    from harmony_mol.nn.cgcnn import CGCNNEncoder, CGCNNEncoderConfig
+    EncoderConfig = HarmonyEncoderConfig | GINEncoderConfig | CGCNNEncoderConfig
+    register_encoder(CGCNNEncoderConfig, CGCNNEncoder)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from torch import nn
+
+from harmony_mol.config import config_from_dict
+from harmony_mol.nn.encoder import HarmonyEncoder
+from harmony_mol.nn.encoder_config import HarmonyEncoderConfig
+from harmony_mol.nn.gin import GINEncoder, GINEncoderConfig
+from harmony_mol.nn.inputs import InputDims
+
+EncoderConfig = HarmonyEncoderConfig | GINEncoderConfig
+DEFAULT_ARCH = "harmony"
+
+#: ``{arch: (config dataclass, module class)}``.
+ENCODERS: dict[str, tuple[type[Any], Callable[[Any, InputDims], nn.Module]]] = {}
+
+
+def register_encoder(config_cls: type[Any], encoder_cls: Callable[[Any, InputDims], nn.Module]) -> None:
+    """Register ``encoder_cls(cfg, dims)`` under the default of ``config_cls.arch``."""
+    ENCODERS[config_cls.__dataclass_fields__["arch"].default] = (config_cls, encoder_cls)
+
+
+register_encoder(HarmonyEncoderConfig, HarmonyEncoder)
+register_encoder(GINEncoderConfig, GINEncoder)
+
+
+def encoder_config_from_dict(d: Mapping[str, Any]) -> EncoderConfig:
+    """The typed config of a stored ``encoder_config`` dict (strict: unknown keys and wrong types raise).
+
+    Raises:
+        ValueError: an unregistered ``arch``, or a key / value the config dataclass refuses.
+    """
+    arch = d.get("arch", DEFAULT_ARCH)
+    if arch not in ENCODERS:
+        raise ValueError(f"encoder_config: unknown arch {arch!r}; registered: {sorted(ENCODERS)}")
+    return config_from_dict(ENCODERS[arch][0], dict(d), where="encoder_config")
+
+
+def build_encoder(config: EncoderConfig | Mapping[str, Any], input_dims: InputDims | Mapping[str, Any]) -> nn.Module:
+    """A freshly initialised encoder of the registered ``config.arch``.
+
+    Args:
+        config: A typed encoder config, or its stored dict form (a checkpoint's or bundle's ``encoder_config``).
+        input_dims: The graph records' input sizes, or their dict form (``FeaturizerSpec.to_dict()``).
+
+    Returns:
+        The encoder module, with ``out_dim`` and ``forward(batch) -> [N, out_dim]``.
+    """
+    cfg = encoder_config_from_dict(config) if isinstance(config, Mapping) else config
+    dims = input_dims if isinstance(input_dims, InputDims) else InputDims.from_spec_dict(dict(input_dims))
+    return ENCODERS[cfg.arch][1](cfg, dims)
