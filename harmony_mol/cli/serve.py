@@ -12,8 +12,6 @@ from typing import Optional
 import typer
 
 from harmony_mol.cli.errors import user_errors
-from harmony_mol.config import load_config
-from harmony_mol.pipeline.schedule import DeployConfig, deployment_parameters
 
 
 def serve_cmd(
@@ -25,6 +23,8 @@ def serve_cmd(
     from flows.common import cli_logging, exit_on_sigterm  # flows/__init__ sets Prefect's offline defaults first
     from flows.deploy import check_dataset, serve_deployment
     from flows.pretrain import pretrain_flow
+    from harmony_mol.config import load_config
+    from harmony_mol.pipeline.schedule import DeployConfig, deployment_parameters
 
     exit_on_sigterm()
     cli_logging()
