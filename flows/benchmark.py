@@ -1,7 +1,7 @@
 """``benchmark_flow``: run an accuracy benchmark suite, one mapped task per dataset, then the report.
 
 Suites plug in here by name: ``nodes`` (the paper's node-classification reproduction,
-:mod:`harmony_mol.nodes.bench`) and the graph-level suites of :mod:`harmony_mol.benchmark`
+:mod:`harmony_mol.benchmark.nodes.bench`) and the graph-level suites of :mod:`harmony_mol.benchmark`
 (``moleculenet-hu``, ``regression``, ``crystals``: a pretraining task, one task per dataset, a report task).
 
     python -m flows.benchmark nodes [--datasets cora citeseer] [--quick] [--out data/results/nodes]
@@ -33,7 +33,7 @@ SUITES = ("nodes", "moleculenet-hu", "regression", "crystals")
 @task(name="node-dataset", task_run_name="nodes-{dataset}")
 def node_dataset_task(dataset: str, out: str, quick: bool = False, overrides: list[str] | None = None) -> dict[str, Any]:
     """One node dataset (all its splits); returns ``{dataset, summary}`` (empty summary if data missing)."""
-    from harmony_mol.nodes.bench import run_one
+    from harmony_mol.benchmark.nodes.bench import run_one
 
     rec = run_one(dataset, Path(out), None, quick=quick, overrides=overrides)
     return {"dataset": dataset, "summary": (rec or {}).get("summary", {}), "available": rec is not None}
@@ -42,7 +42,7 @@ def node_dataset_task(dataset: str, out: str, quick: bool = False, overrides: li
 @task(name="node-report")
 def node_report_task(out: str, command: str) -> str:
     """Rebuild ``report.md`` / CSV / plot from every stored run."""
-    from harmony_mol.nodes.bench import rebuild_report
+    from harmony_mol.benchmark.nodes.bench import rebuild_report
 
     return str(rebuild_report(Path(out), command=command))
 
@@ -82,7 +82,7 @@ def benchmark_flow(suite: str = "nodes", datasets: list[str] | None = None, out:
     if suite not in SUITES:
         raise ValueError(f"unknown benchmark suite {suite!r}; choose one of {SUITES}")
     if suite == "nodes":
-        from harmony_mol.nodes.bench import DEFAULT_DATASETS
+        from harmony_mol.benchmark.nodes.bench import DEFAULT_DATASETS
 
         names = list(datasets or DEFAULT_DATASETS)
         out_dir = out or "data/results/nodes"

@@ -113,7 +113,7 @@ def speed_featurize_cmd(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object of items/s per core."),
 ) -> None:
     """Featurization throughput (items/s, one process): ours vs DeepChem and PyG."""
-    from harmony_mol.speed.featurize import format_report, measure_featurize
+    from harmony_mol.benchmark.speed.featurize import format_report, measure_featurize
 
     result = measure_featurize(n=n, n_crystals=n_crystals, data_dir=data_dir, deepchem=not skip_deepchem)
     if as_json:

@@ -24,9 +24,9 @@ def nodes_cmd(
     report_only: bool = typer.Option(False, "--report-only", help="Rebuild the report from stored runs."),
 ) -> None:
     """Pretrain + linear-probe on each dataset; print ours beside the paper; write report.md/CSV/PNG."""
-    from harmony_mol.nodes.bench import DEFAULT_DATASETS, rebuild_report, run_benchmark, load_runs
+    from harmony_mol.benchmark.nodes.bench import DEFAULT_DATASETS, rebuild_report, run_benchmark, load_runs
     from harmony_mol.cli.errors import user_errors
-    from harmony_mol.nodes.report import summary_rows
+    from harmony_mol.benchmark.nodes.report import summary_rows
 
     command = "harmony " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     if out is None:

@@ -124,7 +124,7 @@ def speed_predict_cmd(
     as_json: bool = typer.Option(False, "--json", help="Print the figures as JSON."),
 ) -> None:
     """End-to-end molecules/s: featurize + predict (on this machine's CPUs or a GPU)."""
-    from harmony_mol.speed.predict import speed_predict
+    from harmony_mol.benchmark.speed.predict import speed_predict
 
     try:
         res = speed_predict(n=n, model=model, workers=workers, batch_size=batch_size, device=device,
@@ -142,7 +142,7 @@ def speed_startup_cmd(
     as_json: bool = typer.Option(False, "--json", help="Print the figures as JSON."),
 ) -> None:
     """CPU seconds of `harmony predict` on one SMILES against `python -c "import torch"` (the floor)."""
-    from harmony_mol.speed.startup import measure_startup
+    from harmony_mol.benchmark.speed.startup import measure_startup
 
     try:
         res = measure_startup(model=model, repeats=repeats)

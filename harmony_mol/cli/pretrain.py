@@ -58,7 +58,7 @@ def speed_pretrain_cmd(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """Graphs/s of our teacher-student step vs a same-size GINE masked-attribute step (PyG)."""
-    from harmony_mol.speed.pretrain import format_report, measure_pretrain
+    from harmony_mol.benchmark.speed.pretrain import format_report, measure_pretrain
 
     result = measure_pretrain(n_graphs=n_graphs, batch_size=batch_size, steps=steps, hidden=hidden,
                               device=device, overrides=list(set_ or []), data_dir=data_dir, profile=profile,

@@ -9,14 +9,14 @@ import pytest
 import torch
 
 from harmony_mol.config import ConfigError, load_config
-from harmony_mol.nodes import baselines as B
-from harmony_mol.nodes.bench import QUICK, load_run_config
-from harmony_mol.nodes.config import NodeRunConfig
-from harmony_mol.nodes.datasets import load_node_dataset
-from harmony_mol.nodes.graphmae import GraphMAE, GraphMAEConfig
-from harmony_mol.nodes.probe import linear_probe
-from harmony_mol.nodes.report import RESULT_FIELDS, write_report
-from harmony_mol.nodes.train import _Pretrainer, graph_record
+from harmony_mol.benchmark.nodes import baselines as B
+from harmony_mol.benchmark.nodes.bench import QUICK, load_run_config
+from harmony_mol.benchmark.nodes.config import NodeRunConfig
+from harmony_mol.benchmark.nodes.datasets import load_node_dataset
+from harmony_mol.benchmark.nodes.graphmae import GraphMAE, GraphMAEConfig
+from harmony_mol.benchmark.nodes.probe import linear_probe
+from harmony_mol.benchmark.nodes.report import RESULT_FIELDS, write_report
+from harmony_mol.benchmark.nodes.train import _Pretrainer, graph_record
 from harmony_mol.trainer import warmup_cosine
 
 SMALL = "encoder={hidden_dim: 32, wgcn_hidden: 32, mlp_hidden: 32}"

@@ -8,8 +8,8 @@ import pickle
 import pytest
 import torch
 
-from harmony_mol.nodes import raw_formats
-from harmony_mol.nodes.datasets import DatasetUnavailable, cornell_texas_identical, load_node_dataset
+from harmony_mol.benchmark.nodes import raw_formats
+from harmony_mol.benchmark.nodes.datasets import DatasetUnavailable, cornell_texas_identical, load_node_dataset
 
 
 @pytest.mark.parametrize(

@@ -6,8 +6,8 @@ import pytest
 import torch
 from torch_geometric.data import Data
 
-import harmony_mol.nodes.train as T
-from harmony_mol.nodes.config import NodeRunConfig
+import harmony_mol.benchmark.nodes.train as T
+from harmony_mol.benchmark.nodes.config import NodeRunConfig
 from harmony_mol.ssl.masking import node_difficulty
 
 

@@ -7,8 +7,8 @@ import math
 import pytest
 import torch
 
-from harmony_mol.nodes.probe import linear_probe
-from harmony_mol.nodes.train import _select
+from harmony_mol.benchmark.nodes.probe import linear_probe
+from harmony_mol.benchmark.nodes.train import _select
 from harmony_mol.trainer import warmup_cosine
 
 

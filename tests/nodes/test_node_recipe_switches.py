@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 import torch
 
-from harmony_mol.nodes.bench import load_run_config
-from harmony_mol.nodes.datasets import load_node_dataset
-from harmony_mol.nodes.train import _Pretrainer, graph_record, prepare_features, run_dataset
+from harmony_mol.benchmark.nodes.bench import load_run_config
+from harmony_mol.benchmark.nodes.datasets import load_node_dataset
+from harmony_mol.benchmark.nodes.train import _Pretrainer, graph_record, prepare_features, run_dataset
 
 # mean read-out: with the code's cls read-out the output is already a LayerNorm output, so target_norm=layer
 # would be the identity at the first step

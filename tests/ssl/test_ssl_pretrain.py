@@ -147,7 +147,7 @@ def test_cli_pretrain_and_bad_override(mols64: Path, tmp_path: Path, repo_root: 
 
 
 def test_speed_pretrain_reports_both_models_and_loaders(shared_data: Path) -> None:
-    from harmony_mol.speed.pretrain import format_report, measure_pretrain
+    from harmony_mol.benchmark.speed.pretrain import format_report, measure_pretrain
 
     res = measure_pretrain(n_graphs=24, batch_size=8, steps=1, rounds=2, hidden=16, device="cpu", data_dir=shared_data,
                            overrides=["encoder.heads=2"])

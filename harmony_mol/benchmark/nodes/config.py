@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 
-#: Reference rows the node report can show beside HarmonyGNN (``harmony_mol.nodes.baselines``).
+#: Reference rows the node report can show beside HarmonyGNN (``harmony_mol.benchmark.nodes.baselines``).
 BASELINES: tuple[str, ...] = ("random-init", "raw-features", "supervised", "graphmae")
 
 
@@ -44,7 +44,7 @@ class NodeRunConfig:
     """One dataset's SSL pretraining + linear-probe protocol.
 
     Args:
-        dataset: a name from :data:`harmony_mol.nodes.datasets.DATASETS`.
+        dataset: a name from :data:`harmony_mol.benchmark.nodes.datasets.DATASETS`.
         to_undirected: symmetrise the directed WebKB/Actor graphs (code: ``False``).
         preset: encoder base, ``"code"`` (:meth:`HarmonyEncoderConfig.code_faithful`) or ``"paper"``.
         encoder: overrides of HarmonyEncoderConfig fields on top of the preset (``hidden_dim``, ``hops``, ...).
@@ -78,8 +78,8 @@ class NodeRunConfig:
         pretrain_per_split: ``True`` = a fresh model per split (code); ``False`` = one pretraining per
             seed shared by all splits (labels are never used in pretraining; S times cheaper).
         baselines: reference rows run beside HarmonyGNN on the same probe and splits (names in
-            :data:`BASELINES`; see :mod:`harmony_mol.nodes.baselines`).
-        graphmae: overrides of :class:`~harmony_mol.nodes.graphmae.GraphMAEConfig` (``encoder``, ``epochs``, ...).
+            :data:`BASELINES`; see :mod:`harmony_mol.benchmark.nodes.baselines`).
+        graphmae: overrides of :class:`~harmony_mol.benchmark.nodes.graphmae.GraphMAEConfig` (``encoder``, ``epochs``, ...).
         supervised: overrides of :class:`SupervisedConfig` (``lr``, ``epochs``, ...).
     """
 
@@ -153,7 +153,7 @@ def _check_keys(name: str, over: dict[str, Any]) -> None:
     from harmony_mol.config import config_from_dict
 
     if name == "graphmae":
-        from harmony_mol.nodes.graphmae import GraphMAEConfig as cls
+        from harmony_mol.benchmark.nodes.graphmae import GraphMAEConfig as cls
     else:
         cls = SupervisedConfig  # type: ignore[assignment]
     config_from_dict(cls, over, where=name)  # its keys, types and own value checks (e.g. encoder gat|gcn)

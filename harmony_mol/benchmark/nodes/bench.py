@@ -3,7 +3,7 @@
 Each dataset's outcome is written to ``<out>/records/<dataset>.json`` as soon as it finishes (so datasets
 can run in separate processes, and a killed run keeps what it finished); the report is then rebuilt
 from every JSON file present in ``<out>/records``. After the HarmonyGNN run, the reference models named in
-``cfg.baselines`` (:mod:`harmony_mol.nodes.baselines`) run on the same probe and splits; their rows go to the
+``cfg.baselines`` (:mod:`harmony_mol.benchmark.nodes.baselines`) run on the same probe and splits; their rows go to the
 record's ``baseline_rows`` (the record is rewritten after each one).
 """
 
@@ -18,11 +18,11 @@ from typing import Any
 import torch
 
 from harmony_mol.config import config_to_dict, load_config
-from harmony_mol.nodes.baselines import run_baselines
-from harmony_mol.nodes.config import NodeRunConfig
-from harmony_mol.nodes.datasets import DatasetUnavailable, load_node_dataset
-from harmony_mol.nodes.report import write_report
-from harmony_mol.nodes.train import encoder_config, raw_feature_probe, result_dicts, run_dataset, summarize
+from harmony_mol.benchmark.nodes.baselines import run_baselines
+from harmony_mol.benchmark.nodes.config import NodeRunConfig
+from harmony_mol.benchmark.nodes.datasets import DatasetUnavailable, load_node_dataset
+from harmony_mol.benchmark.nodes.report import write_report
+from harmony_mol.benchmark.nodes.train import encoder_config, raw_feature_probe, result_dicts, run_dataset, summarize
 from harmony_mol.utils.io import atomic_write_json
 from harmony_mol.utils.provenance import git_commit, hardware, versions
 

@@ -25,9 +25,9 @@ from torch_geometric.data import Data
 from harmony_mol.nn.encoder import HarmonyEncoder
 from harmony_mol.nn.encoder_config import HarmonyEncoderConfig
 from harmony_mol.nn.inputs import InputDims
-from harmony_mol.nodes.config import NodeRunConfig
-from harmony_mol.nodes.datasets import NodeDataset
-from harmony_mol.nodes.probe import linear_probe
+from harmony_mol.benchmark.nodes.config import NodeRunConfig
+from harmony_mol.benchmark.nodes.datasets import NodeDataset
+from harmony_mol.benchmark.nodes.probe import linear_probe
 from harmony_mol.ssl.diagnostics import effective_rank, masked_unmasked_stats, view_contributions
 from harmony_mol.ssl.masking import make_mask, node_difficulty
 from harmony_mol.ssl.objective import Predictor, normalize_target, ssl_loss

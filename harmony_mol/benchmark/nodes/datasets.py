@@ -27,7 +27,7 @@ import numpy as np
 import torch
 from torch_geometric.utils import coalesce, remove_self_loops, to_undirected
 
-from harmony_mol.nodes import raw_formats as rf
+from harmony_mol.benchmark.nodes import raw_formats as rf
 
 logger = logging.getLogger(__name__)
 

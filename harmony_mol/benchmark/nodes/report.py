@@ -46,7 +46,7 @@ def _paper_ref(dataset: str, masking: str) -> float | None:
     return row["prob"]
 
 
-#: Reference models of the report, in column order (``harmony_mol.nodes.baselines``).
+#: Reference models of the report, in column order (``harmony_mol.benchmark.nodes.baselines``).
 BASELINE_MODELS: tuple[str, ...] = ("random-init", "raw-features", "supervised", "graphmae")
 
 #: Header of ``results.csv`` (accuracies in percent, as the ``_pct`` suffix says).

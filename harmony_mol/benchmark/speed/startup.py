@@ -46,7 +46,7 @@ def measure_startup(model: Path | None = None, repeats: int = 3, smiles: str = "
         d = Path(tmp)
         if model is None:
             from harmony_mol.models.io import save_bundle
-            from harmony_mol.speed.predict import default_bundle
+            from harmony_mol.benchmark.speed.predict import default_bundle
 
             model = save_bundle(default_bundle(), d / "model.pt")
         src = d / "one.csv"

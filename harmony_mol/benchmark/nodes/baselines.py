@@ -1,18 +1,18 @@
 """Reference rows of the node report: floor, ceiling and positive control on the same probe and splits.
 
 Every function here returns one row per (split, seed) with the keys of :data:`ROW_KEYS` (accuracies in
-[0, 1]), like the HarmonyGNN rows of :func:`~harmony_mol.nodes.train.run_dataset`:
+[0, 1]), like the HarmonyGNN rows of :func:`~harmony_mol.benchmark.nodes.train.run_dataset`:
 
 * ``random-init``: the HarmonyGNN encoder of the run (same config, same seed scheme as ``_Pretrainer``),
   **no** pretraining step, eval mode, unmasked input -> linear probe. The floor SSL must clear.
-* ``raw-features``: the probe on the input features (:func:`~harmony_mol.nodes.train.raw_feature_probe`).
+* ``raw-features``: the probe on the input features (:func:`~harmony_mol.benchmark.nodes.train.raw_feature_probe`).
 * ``supervised``: the same encoder plus a ``Linear`` head trained end to end with cross-entropy on the
   train mask (Adam); the training epoch is chosen on validation. The ceiling.
-* ``graphmae``: GraphMAE (:mod:`harmony_mol.nodes.graphmae`, GAT or GCN encoder) pretrained without
+* ``graphmae``: GraphMAE (:mod:`harmony_mol.benchmark.nodes.graphmae`, GAT or GCN encoder) pretrained without
   labels; the pretraining epoch is chosen on validation with the same probe. The positive control.
 
 All of them see the features the HarmonyGNN run gets (``cfg.feature_norm``) and its edges. Seeds follow
-:func:`~harmony_mol.nodes.train.run_dataset`: model seed ``seed * 1000 + split`` (``+ 0`` for label-free
+:func:`~harmony_mol.benchmark.nodes.train.run_dataset`: model seed ``seed * 1000 + split`` (``+ 0`` for label-free
 models shared by all splits when ``pretrain_per_split`` is false), probe seed ``seed``.
 """
 
@@ -28,11 +28,11 @@ import torch.nn.functional as F
 from torch import nn
 from torch_geometric.data import Data
 
-from harmony_mol.nodes.config import BASELINES, NodeRunConfig, SupervisedConfig
-from harmony_mol.nodes.datasets import NodeDataset
-from harmony_mol.nodes.graphmae import GraphMAE, GraphMAEConfig
-from harmony_mol.nodes.probe import ProbeResult, accuracy, linear_probe
-from harmony_mol.nodes.train import (_select, build_encoder, encoder_config, graph_record, prepare_features,
+from harmony_mol.benchmark.nodes.config import BASELINES, NodeRunConfig, SupervisedConfig
+from harmony_mol.benchmark.nodes.datasets import NodeDataset
+from harmony_mol.benchmark.nodes.graphmae import GraphMAE, GraphMAEConfig
+from harmony_mol.benchmark.nodes.probe import ProbeResult, accuracy, linear_probe
+from harmony_mol.benchmark.nodes.train import (_select, build_encoder, encoder_config, graph_record, prepare_features,
                                      raw_feature_probe)
 from harmony_mol.trainer import LoopState, Optim, fit, make_scheduler, resolve_device
 from harmony_mol.utils.seed import seed_everything
