@@ -19,7 +19,7 @@ from harmony_mol.nn.attention import TokenAttentionBlock
 from harmony_mol.nn.encoder_config import EncoderConfig
 from harmony_mol.nn.fusion import TokenFusion
 from harmony_mol.nn.inputs import CategoricalFloatEmbedding, InputDims
-from harmony_mol.nn.wgcn import WGCNStack, make_norm
+from harmony_mol.nn.wgcn import BRANCH_NORMS, WGCNStack
 
 logger = logging.getLogger(__name__)
 
@@ -92,7 +92,7 @@ class HarmonyEncoder(nn.Module):
         self.lin_bias = nn.Parameter(torch.zeros(d))
         self.mlp_bias = nn.Parameter(torch.zeros(cfg.mlp_hidden))
         self.mlp_hidden = nn.ModuleList(nn.Linear(cfg.mlp_hidden, cfg.mlp_hidden) for _ in range(cfg.mlp_layers))
-        self.mlp_norms = nn.ModuleList(make_norm(cfg.branch_norm, cfg.mlp_hidden) for _ in range(cfg.mlp_layers))
+        self.mlp_norms = nn.ModuleList(BRANCH_NORMS[cfg.branch_norm](cfg.mlp_hidden) for _ in range(cfg.mlp_layers))
         self.mlp_out = nn.Linear(cfg.mlp_hidden, d)
         self.dropout = nn.Dropout(cfg.dropout)
         self.block = TokenAttentionBlock(d, cfg.heads, cfg.ffn_ratio, cfg.attn_dropout, cfg.norm_style, cfg.qk_dim)
