@@ -135,8 +135,9 @@ class HarmonyEncoder(nn.Module):
         return torch.where(node_mask.unsqueeze(-1), self.mask_token.to(h0.dtype), h0)
 
     def embed_edges(self, batch: Any, edge_mask: Tensor | None = None) -> Tensor | None:
-        """Edge embedding ``e`` used by gates and edge messages, or None; ``edge_mask`` rows become
-        :attr:`edge_mask_token`.
+        """Edge embedding ``e`` used by gates and edge messages, or None.
+
+        ``edge_mask`` rows become :attr:`edge_mask_token`.
 
         Shapes:
             - edge_mask ``[E]`` bool -> ``[E, edge_dim]``.
@@ -190,8 +191,10 @@ class HarmonyEncoder(nn.Module):
         self, batch: Any, node_mask: Tensor | None = None, return_tokens: bool = False,
         edge_mask: Tensor | None = None,
     ) -> Tensor | tuple[Tensor, Tensor]:
-        """Encode every node of ``batch``; ``node_mask`` selects nodes whose input becomes the mask token
-        (``edge_mask``: edges whose bond embedding becomes the edge mask token).
+        """Encode every node of ``batch``.
+
+        ``node_mask`` selects nodes whose input becomes the mask token (``edge_mask``: edges whose bond
+        embedding becomes the edge mask token).
 
         Returns:
             ``[N, hidden_dim]`` node embeddings, plus the post-attention tokens ``[N, S, hidden_dim]`` if

@@ -2,8 +2,9 @@
 
 Every place where the paper (ICLR 2026) and the official code disagree is a switch here; the docstring
 of :class:`EncoderConfig` says which value is paper-faithful, which is code-faithful and which is our
-graph-level adaptation (``method.md`` §8). Presets: :meth:`EncoderConfig.molecule` (the lean default), :meth:`EncoderConfig.crystal`,
-:meth:`EncoderConfig.code_faithful` and :meth:`EncoderConfig.paper_faithful` (single-graph node mode).
+graph-level adaptation (``method.md`` §8). Presets: :meth:`EncoderConfig.molecule` (the lean default),
+:meth:`EncoderConfig.crystal`, :meth:`EncoderConfig.code_faithful` and :meth:`EncoderConfig.paper_faithful`
+(single-graph node mode).
 """
 
 from __future__ import annotations
@@ -60,7 +61,8 @@ class EncoderConfig:
             or ``"hier"`` (paper: near-to-far hierarchical fusion; WGCN tokens merged far-to-near first,
             then the MLP token, then the linear token). ``"cls"`` (the default) runs an exact fast path that
             computes the block's query/FFN for token 0 only (~1.9x cheaper than ``"hier"`` on CPU).
-        hier_act: Activation ``σ`` in the hierarchical fusion (unspecified by the paper): ``"gelu"``/``"relu"``/``"tanh"``.
+        hier_act: Activation ``σ`` in the hierarchical fusion (unspecified by the paper): ``"gelu"``/``"relu"``/
+            ``"tanh"``.
         edge_gate: ``"features"`` (graph-level adaptation, method §8.2): ``a_ij = sigmoid(g([e_ij ‖ h_i ‖ h_j]))``
             with ``g`` a tiny MLP; ``"free"``: one learnable logit per edge shared by the layers of a
             stack (code, transductive node mode; needs ``num_edges``); ``"none"``: all gates 1.
@@ -175,15 +177,20 @@ class EncoderConfig:
 
     @classmethod
     def crystal(cls, **overrides: Any) -> EncoderConfig:
-        """Crystal default: the molecular config plus a long-range third WGCN branch (hops ``(1, 3, 6)``,
-        method §8.3) and a wider edge embedding for the Gaussian distance expansion."""
+        """Crystal default.
+
+        The molecular config plus a long-range third WGCN branch (hops ``(1, 3, 6)``, method §8.3) and a
+        wider edge embedding for the Gaussian distance expansion.
+        """
         return dataclasses.replace(cls(hops=(1, 3, 6), edge_dim=64), **overrides)
 
     @classmethod
     def code_faithful(cls, **overrides: Any) -> EncoderConfig:
-        """The official code's behaviour for single-graph node mode (raw input, free per-edge weights
-        initialised at 1, unnormalised sum, BatchNorm, post-norm, CLS read-out, zero mask token,
-        ``max(L, 2)`` hops, FFN x4)."""
+        """The official code's behaviour for single-graph node mode.
+
+        Raw input, free per-edge weights initialised at 1, unnormalised sum, BatchNorm, post-norm, CLS
+        read-out, zero mask token, ``max(L, 2)`` hops, FFN x4.
+        """
         base = cls(
             input_mode="raw", hops=(1, 2), qk_dim=None, ffn_ratio=4.0, norm_style="post", branch_norm="batch",
             readout="cls", edge_gate="free", gate_endpoints=False, gate_init=1.0, adj_norm="none",
@@ -193,9 +200,11 @@ class EncoderConfig:
 
     @classmethod
     def paper_faithful(cls, **overrides: Any) -> EncoderConfig:
-        """The paper's description for single-graph node mode (raw input, free sigmoid gates on a
-        re-normalised adjacency with self-loops, exact 1-hop and K-hop, pre-norm, hierarchical fusion,
-        N(0, 1) mask token, FFN x4)."""
+        """The paper's description for single-graph node mode.
+
+        Raw input, free sigmoid gates on a re-normalised adjacency with self-loops, exact 1-hop and K-hop,
+        pre-norm, hierarchical fusion, N(0, 1) mask token, FFN x4.
+        """
         base = cls(
             input_mode="raw", hops=(1, 2), qk_dim=None, ffn_ratio=4.0, norm_style="pre", branch_norm="batch",
             readout="hier", edge_gate="free", gate_endpoints=False, gate_init=3.0, adj_norm="sym",
