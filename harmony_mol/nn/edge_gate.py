@@ -30,26 +30,16 @@ class EdgeGate(nn.Module):
         - edge_emb ``[E, edge_dim]`` or None, h ``[N, node_dim]``, edge_index ``[2, E]`` -> ``[E]``.
     """
 
-    def __init__(
-        self,
-        mode: str,
-        edge_dim: int,
-        node_dim: int,
-        hidden: int,
-        init: float,
-        endpoints: bool,
-        num_edges: int | None = None,
-    ) -> None:
+    def __init__(self, mode: str, edge_dim: int, node_dim: int, hidden: int, init: float, endpoints: bool,
+                 num_edges: int | None = None) -> None:
         super().__init__()
         self.mode = mode
-        self.use_edges = edge_dim > 0
-        self.endpoints = endpoints
         if mode == "free":
             if num_edges is None or num_edges < 0:
                 raise ValueError("edge_gate='free' needs num_edges (the edge count of the fixed graph)")
             self.logits = nn.Parameter(torch.full((num_edges,), float(init)))
         elif mode == "features":
-            self.edge_in = nn.Linear(edge_dim, hidden) if self.use_edges else None
+            self.edge_in = nn.Linear(edge_dim, hidden) if edge_dim > 0 else None
             self.node_in = nn.Linear(node_dim, 2 * hidden, bias=False) if endpoints else None
             if self.edge_in is None and self.node_in is None:
                 # nothing to condition on: a single learnable logit
@@ -69,9 +59,8 @@ class EdgeGate(nn.Module):
             return h.new_ones(num_e)
         if self.mode == "free":
             if num_e != self.logits.numel():
-                raise ValueError(
-                    f"edge_gate='free' was built for {self.logits.numel()} edges but the batch has {num_e}"
-                )
+                built = self.logits.numel()
+                raise ValueError(f"edge_gate='free' was built for {built} edges but the batch has {num_e}")
             return torch.sigmoid(self.logits)
         if hasattr(self, "const"):
             return torch.sigmoid(self.const).expand(num_e)

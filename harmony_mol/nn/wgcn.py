@@ -25,9 +25,8 @@ logger = logging.getLogger(__name__)
 BRANCH_NORMS: dict[str, type[nn.Module]] = {"batch": nn.BatchNorm1d, "layer": nn.LayerNorm, "none": nn.Identity}
 
 
-def gated_norm(
-    gate: Tensor, edge_index: Tensor, num_nodes: int, mode: str, self_gate: Tensor | None
-) -> tuple[Tensor, Tensor]:
+def gated_norm(gate: Tensor, edge_index: Tensor, num_nodes: int, mode: str,
+               self_gate: Tensor | None) -> tuple[Tensor, Tensor]:
     """Propagation edges and their coefficients, as PyG's ``gcn_norm`` returns them.
 
     ``"sym"``: ``c_ji = a_ji / sqrt(deg_j deg_i)`` on the edges, then one self-loop per node with
@@ -76,8 +75,7 @@ class WGCNStack(MessagePassing):
         edge_messages: Add the ``U e`` term.
         norm: A key of :data:`BRANCH_NORMS`.
         dropout: Dropout after hidden layers.
-        gate_mode: See :class:`~harmony_mol.nn.edge_gate.EdgeGate` (also ``gate_hidden``, ``gate_init``,
-            ``gate_endpoints`` and ``num_edges``).
+        gate_mode: ``mode`` of :class:`~harmony_mol.nn.edge_gate.EdgeGate`.
         gate_hidden: Hidden width of the feature gate.
         gate_init: Initial gate logit (also of the self-loop gate).
         gate_endpoints: Whether the feature gate reads the endpoint states.
@@ -89,23 +87,9 @@ class WGCNStack(MessagePassing):
           edge_index ``[2, E]`` -> ``[N, out_dim]``.
     """
 
-    def __init__(
-        self,
-        hops: int,
-        in_dim: int,
-        hidden: int,
-        out_dim: int,
-        edge_dim: int,
-        edge_messages: bool,
-        norm: str,
-        dropout: float,
-        gate_mode: str,
-        gate_hidden: int,
-        gate_init: float,
-        gate_endpoints: bool,
-        adj_norm: str,
-        num_edges: int | None = None,
-    ) -> None:
+    def __init__(self, hops: int, in_dim: int, hidden: int, out_dim: int, edge_dim: int, edge_messages: bool,
+                 norm: str, dropout: float, gate_mode: str, gate_hidden: int, gate_init: float, gate_endpoints: bool,
+                 adj_norm: str, num_edges: int | None = None) -> None:
         super().__init__(aggr="add")
         if hops < 1:
             raise ValueError(f"hops must be >= 1, got {hops}")
@@ -117,11 +101,8 @@ class WGCNStack(MessagePassing):
         self.self_logit = nn.Parameter(torch.tensor(float(gate_init))) if adj_norm == "sym" else None
         self.lins = nn.ModuleList(nn.Linear(dims[i - 1], dims[i], bias=False) for i in range(1, hops))
         self.biases = nn.ParameterList(nn.Parameter(torch.zeros(d)) for d in dims)
-        self.edge_lins = (
-            nn.ModuleList(nn.Linear(edge_dim, d, bias=False) for d in dims)
-            if edge_messages and edge_dim > 0
-            else None
-        )
+        with_e = edge_messages and edge_dim > 0
+        self.edge_lins = nn.ModuleList(nn.Linear(edge_dim, d, bias=False) for d in dims) if with_e else None
         self.norms = nn.ModuleList(BRANCH_NORMS[norm](d) for d in dims[:-1])
         self.dropout = nn.Dropout(dropout)
 
