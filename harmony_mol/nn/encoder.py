@@ -19,7 +19,7 @@ from harmony_mol.nn.attention import TokenAttentionBlock
 from harmony_mol.nn.encoder_config import HarmonyEncoderConfig
 from harmony_mol.nn.fusion import TokenFusion
 from harmony_mol.nn.inputs import CategoricalFloatEmbedding, InputDims
-from harmony_mol.nn.wgcn import WGCNStack, make_norm
+from harmony_mol.nn.wgcn import BRANCH_NORMS, WGCNStack
 
 logger = logging.getLogger(__name__)
 
@@ -92,7 +92,7 @@ class HarmonyEncoder(nn.Module):
         self.lin_bias = nn.Parameter(torch.zeros(d))
         self.mlp_bias = nn.Parameter(torch.zeros(cfg.mlp_hidden))
         self.mlp_hidden = nn.ModuleList(nn.Linear(cfg.mlp_hidden, cfg.mlp_hidden) for _ in range(cfg.mlp_layers))
-        self.mlp_norms = nn.ModuleList(make_norm(cfg.branch_norm, cfg.mlp_hidden) for _ in range(cfg.mlp_layers))
+        self.mlp_norms = nn.ModuleList(BRANCH_NORMS[cfg.branch_norm](cfg.mlp_hidden) for _ in range(cfg.mlp_layers))
         self.mlp_out = nn.Linear(cfg.mlp_hidden, d)
         self.dropout = nn.Dropout(cfg.dropout)
         self.block = TokenAttentionBlock(d, cfg.heads, cfg.ffn_ratio, cfg.attn_dropout, cfg.norm_style, cfg.qk_dim)
@@ -135,8 +135,9 @@ class HarmonyEncoder(nn.Module):
         return torch.where(node_mask.unsqueeze(-1), self.mask_token.to(h0.dtype), h0)
 
     def embed_edges(self, batch: Any, edge_mask: Tensor | None = None) -> Tensor | None:
-        """Edge embedding ``e`` used by gates and edge messages, or None; ``edge_mask`` rows become
-        :attr:`edge_mask_token`.
+        """Edge embedding ``e`` used by gates and edge messages, or None.
+
+        ``edge_mask`` rows become :attr:`edge_mask_token`.
 
         Shapes:
             - edge_mask ``[E]`` bool -> ``[E, edge_dim]``.
@@ -190,8 +191,10 @@ class HarmonyEncoder(nn.Module):
         self, batch: Any, node_mask: Tensor | None = None, return_tokens: bool = False,
         edge_mask: Tensor | None = None,
     ) -> Tensor | tuple[Tensor, Tensor]:
-        """Encode every node of ``batch``; ``node_mask`` selects nodes whose input becomes the mask token
-        (``edge_mask``: edges whose bond embedding becomes the edge mask token).
+        """Encode every node of ``batch``.
+
+        ``node_mask`` selects nodes whose input becomes the mask token (``edge_mask``: edges whose bond
+        embedding becomes the edge mask token).
 
         Returns:
             ``[N, hidden_dim]`` node embeddings, plus the post-attention tokens ``[N, S, hidden_dim]`` if

@@ -72,7 +72,8 @@ class HarmonyEncoderConfig:
             or ``"hier"`` (paper: near-to-far hierarchical fusion; WGCN tokens merged far-to-near first,
             then the MLP token, then the linear token). ``"cls"`` (the default) runs an exact fast path that
             computes the block's query/FFN for token 0 only (~1.9x cheaper than ``"hier"`` on CPU).
-        hier_act: Activation ``σ`` in the hierarchical fusion (unspecified by the paper): ``"gelu"``/``"relu"``/``"tanh"``.
+        hier_act: Activation ``σ`` in the hierarchical fusion (unspecified by the paper): ``"gelu"``/``"relu"``/
+            ``"tanh"``.
         edge_gate: ``"features"`` (graph-level adaptation: an inductive gate in place of the per-edge
             parameter): ``a_ij = sigmoid(g([e_ij ‖ h_i ‖ h_j]))`` with ``g`` a tiny MLP; ``"free"``: one
             learnable logit per edge shared by the layers of a stack (code, transductive node mode; needs

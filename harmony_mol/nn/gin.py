@@ -72,7 +72,8 @@ class GINEncoder(nn.Module):
             CategoricalFloatEmbedding(dims.bond_cat_dims, dims.edge_float_dim, h) for _ in range(cfg.num_layers)
         ) if self.has_edges else None
         self.convs = nn.ModuleList(
-            GINEConv(nn.Sequential(nn.Linear(h, 2 * h), nn.ReLU(), nn.Linear(2 * h, h)), edge_dim=h if self.has_edges else None)
+            GINEConv(nn.Sequential(nn.Linear(h, 2 * h), nn.ReLU(), nn.Linear(2 * h, h)),
+                     edge_dim=h if self.has_edges else None)
             for _ in range(cfg.num_layers))
         self.norms = nn.ModuleList(nn.BatchNorm1d(h) for _ in range(cfg.num_layers))
         self.drop = nn.Dropout(cfg.dropout)

@@ -98,12 +98,14 @@ class CategoricalFloatEmbedding(nn.Module):
         out: Tensor | None = None
         if self.table is not None:
             if cat is None or cat.dim() != 2 or cat.size(1) != self.num_cat:
-                raise ValueError(f"expected categorical input [M, {self.num_cat}], got {None if cat is None else tuple(cat.shape)}")
+                got = None if cat is None else tuple(cat.shape)
+                raise ValueError(f"expected categorical input [M, {self.num_cat}], got {got}")
             # one bag per row: a single fused gather-and-sum over the columns (forward and backward)
             out = F.embedding_bag(cat + self.offsets, self.table.weight, mode="sum")
         if self.lin is not None:
             if feat is None or feat.dim() != 2 or feat.size(1) != self.lin.in_features:
-                raise ValueError(f"expected float input [M, {self.lin.in_features}], got {None if feat is None else tuple(feat.shape)}")
+                got = None if feat is None else tuple(feat.shape)
+                raise ValueError(f"expected float input [M, {self.lin.in_features}], got {got}")
             lin = self.lin(feat)
             out = lin if out is None else out + lin
         if out is None:  # unreachable: the constructor requires at least one input kind

@@ -66,4 +66,5 @@ class GraphReadout(nn.Module):
         return self.pool(h, index=batch, dim_size=size)
 
     def extra_repr(self) -> str:
+        """Shown in the module's ``repr``."""
         return f"kind={self.kind}, dim={self.dim}, out_dim={self.out_dim}"
