@@ -72,7 +72,7 @@ def _read(path: str | Path, what: str, error: type[Exception], missing: type[Exc
         raise missing(f"{what} not found: {p}")
     try:
         return torch.load(p, map_location=map_location, weights_only=True)
-    except Exception as exc:  # noqa: BLE001 - empty, truncated, foreign or pickled-code file: one line naming it
+    except Exception as exc:  # empty, truncated, foreign or pickled-code file: one line naming it
         raise error(f"{p}: cannot be read as a {what} ({_brief(exc)})") from exc
 
 
@@ -86,7 +86,7 @@ def _check_weights(source: str, what: str, build: Callable[[], dict[str, nn.Modu
     try:
         with meta_build():  # sizes are checked against the tensors before anything is allocated
             expected = {part: module.state_dict() for part, module in build().items()}
-    except Exception as exc:  # noqa: BLE001 - a config this code cannot build is a bad file
+    except Exception as exc:  # a config this code cannot build is a bad file
         raise error(f"{source}: its {what} cannot be built ({_brief(exc)})") from exc
     for label, part, have in weights:
         problem = state_mismatch(expected[part], have) if isinstance(have, dict) else "weights are not a state dict"
@@ -94,16 +94,14 @@ def _check_weights(source: str, what: str, build: Callable[[], dict[str, nn.Modu
             raise error(f"{source}: {label} {problem}; the file is inconsistent (edited or corrupted)")
 
 
-# --------------------------------------------------------------------------------------------- checkpoints
 def save_checkpoint(path: str | Path, payload: dict[str, Any]) -> Path:
     """Write ``payload`` (stamped with format version, kind and versions) atomically to ``path``."""
     out = {"format_version": FORMAT_VERSION, "kind": ENCODER_KIND, "versions": versions(), **payload}
     for key in ("encoder_config", "input_dims", "student"):
         if key not in out:
             raise ValueError(f"encoder checkpoint payload lacks {key!r}")
-    path = Path(path)
-    atomic_torch_save(out, path)
-    return path
+    atomic_torch_save(out, Path(path))
+    return Path(path)
 
 
 def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
@@ -147,23 +145,17 @@ def load_encoder(path: str | Path, which: str = "student",
                    [(which, "encoder", state)], ValueError)
     enc = build_encoder(ckpt["encoder_config"], ckpt["input_dims"])
     enc.load_state_dict(state)
-    enc.eval()
     heavy = {"student", "teacher", "predictor", "recon_head", *RESUME_ONLY}
-    return enc, {k: v for k, v in ckpt.items() if k not in heavy}
+    return enc.eval(), {k: v for k, v in ckpt.items() if k not in heavy}
 
 
 def export_encoder(src: str | Path, dst: str | Path) -> Path:
-    """Write a slim copy of a pretraining checkpoint, without its resume-only state.
-
-    The optimizer, scheduler, RNG and difficulty-buffer state go (a 13 MB CPU checkpoint becomes < 1 MB);
-    the copy loads with :func:`load_encoder` / fine-tuning like the original but cannot ``--resume``.
-    """
+    """Write a copy of a pretraining checkpoint without :data:`RESUME_ONLY` (loads like it, cannot ``--resume``)."""
     slim = {k: v for k, v in load_checkpoint(src).items() if k not in RESUME_ONLY}
     slim["exported_from"] = str(src)
     return save_checkpoint(dst, slim)
 
 
-# --------------------------------------------------------------------------------------------- bundles
 @dataclass
 class BundleMember:
     """One trained replicate: weights plus what it was trained with."""
@@ -206,22 +198,14 @@ class ModelBundle:
         model.head.load_state_dict(m.head)
         return model.eval()
 
-    def build_members(self) -> list[PropertyModel]:
-        """All members, in order."""
-        return [self.build_member(i) for i in range(len(self.members))]
-
     @staticmethod
     def member_from_model(
         model: PropertyModel, scaler: TargetScaler, seed: int, split: dict[str, list[int]], metrics: dict[str, Any]
     ) -> BundleMember:
         """Snapshot a trained model's weights (detached CPU copies) into a member."""
-        def cpu(sd: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-            return {k: v.detach().cpu().clone() for k, v in sd.items()}
-
-        return BundleMember(
-            encoder=cpu(model.encoder.state_dict()), readout=cpu(model.readout.state_dict()),
-            head=cpu(model.head.state_dict()), scaler=scaler, seed=seed, split=split, metrics=metrics,
-        )
+        cpu = {part: {k: v.detach().cpu().clone() for k, v in getattr(model, part).state_dict().items()}
+               for part in ("encoder", "readout", "head")}
+        return BundleMember(**cpu, scaler=scaler, seed=seed, split=split, metrics=metrics)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain dict (tensors and JSON-able values only)."""
@@ -235,24 +219,15 @@ class ModelBundle:
             "featurizer_spec": dict(self.featurizer_spec), "readout": self.readout,
             "head_config": dict(self.head_config), "task_type": self.task_type,
             "target_names": list(self.target_names),
-            "members": [
-                {
-                    "encoder": m.encoder, "readout": m.readout, "head": m.head, "scaler": m.scaler.to_dict(),
-                    "seed": int(m.seed), "split": {k: [int(i) for i in v] for k, v in m.split.items()},
-                    "metrics": m.metrics,
-                }
-                for m in self.members
-            ],
+            "members": [{"encoder": m.encoder, "readout": m.readout, "head": m.head, "scaler": m.scaler.to_dict(),
+                         "seed": int(m.seed), "split": {k: [int(i) for i in v] for k, v in m.split.items()},
+                         "metrics": m.metrics} for m in self.members],
             "training_config": self.training_config, "metrics": self.metrics,
         }
 
     @classmethod
     def from_dict(cls, d: Any, source: str = "<dict>") -> ModelBundle:
-        """Validate and parse a loaded bundle dict.
-
-        The sizes the bundle declares (encoder / head config, input dims, targets) are checked against every
-        member's tensors on the ``meta`` device, so a bundle declaring, say, a hidden size of 2,000,000 is
-        refused in milliseconds instead of asking for terabytes.
+        """Validate and parse a loaded bundle dict; declared sizes are checked on the ``meta`` device first.
 
         Raises:
             BundleError: wrong kind or format version, missing keys, configs that cannot be built, or weights
@@ -278,14 +253,10 @@ class ModelBundle:
             raise BundleError(f"{source}: bundle lacks {', '.join(missing)}")
         if not d["members"]:
             raise BundleError(f"{source}: bundle has no members")
-        members = [
-            BundleMember(
-                encoder=m["encoder"], readout=m["readout"], head=m["head"],
-                scaler=TargetScaler.from_dict(m["scaler"]), seed=int(m.get("seed", 0)),
-                split=dict(m.get("split", {})), metrics=dict(m.get("metrics", {})),
-            )
-            for m in d["members"]
-        ]
+        members = [BundleMember(encoder=m["encoder"], readout=m["readout"], head=m["head"],
+                                scaler=TargetScaler.from_dict(m["scaler"]), seed=int(m.get("seed", 0)),
+                                split=dict(m.get("split", {})), metrics=dict(m.get("metrics", {})))
+                   for m in d["members"]]
         bundle = cls(
             encoder_config=_tagged(d["encoder_config"]), input_dims=dict(d["input_dims"]),
             featurizer_spec=dict(d["featurizer_spec"]), readout=str(d["readout"]),

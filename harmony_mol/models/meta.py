@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import contextlib
+import math
 from collections.abc import Iterator
 from typing import Any
 
@@ -14,11 +15,7 @@ import torch
 
 
 class _LargeOnMeta(torch.overrides.TorchFunctionMode):
-    """Tensor constructors asking for more than ``limit`` elements (and no device) make ``meta`` tensors.
-
-    Small tensors (index tables, offsets) stay real CPU tensors, so the few operations a module runs on them
-    while it is built do not go through the ``meta`` decompositions, which import ``torch._dynamo``.
-    """
+    """Tensor constructors asking for more than ``limit`` elements (and no device) make ``meta`` tensors."""
 
     def __init__(self, limit: int) -> None:
         super().__init__()
@@ -37,12 +34,9 @@ class _LargeOnMeta(torch.overrides.TorchFunctionMode):
 def _numel(args: Any) -> int:
     """Elements a constructor call ``f(*size)`` / ``f(size, ...)`` asks for (0 when it is not a size)."""
     size = args[0] if args and isinstance(args[0], (tuple, list, torch.Size)) else args
-    n = 1
-    for d in size:
-        if not isinstance(d, int) or isinstance(d, bool):
-            return 0
-        n *= max(d, 0)
-    return n if size else 0
+    if not size or not all(isinstance(d, int) and not isinstance(d, bool) for d in size):
+        return 0
+    return math.prod(max(d, 0) for d in size)
 
 
 @contextlib.contextmanager
@@ -55,15 +49,11 @@ def meta_build(limit: int = 1 << 16) -> Iterator[None]:
     """
     from torch.nn import init
 
-    names = [n for n in dir(init) if n.endswith("_") and not n.startswith("_") and callable(getattr(init, n))]
-    saved = {n: getattr(init, n) for n in names}
-
-    def skip(tensor: Any, *args: Any, **kwargs: Any) -> Any:
-        return tensor
-
+    saved = {n: getattr(init, n) for n in dir(init)
+             if n.endswith("_") and not n.startswith("_") and callable(getattr(init, n))}
     try:
-        for n in names:
-            setattr(init, n, skip)
+        for n in saved:
+            setattr(init, n, lambda tensor, *args, **kwargs: tensor)
         with _LargeOnMeta(limit):
             yield
     finally:
@@ -72,11 +62,7 @@ def meta_build(limit: int = 1 << 16) -> Iterator[None]:
 
 
 def state_mismatch(expected: dict[str, torch.Tensor], have: dict[str, Any]) -> str | None:
-    """How ``have`` (weights from a file) differs from ``expected`` (a ``meta``-device state dict), or ``None``.
-
-    Compares key sets and every tensor's shape, so the sizes a file declares in its configs are checked
-    against its tensors without allocating the model.
-    """
+    """How ``have`` (weights from a file) differs in keys or shapes from ``expected`` (a ``meta`` state dict)."""
     missing = sorted(set(expected) - set(have))
     extra = sorted(set(have) - set(expected))
     if missing or extra:

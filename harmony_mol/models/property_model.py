@@ -11,13 +11,7 @@ from harmony_mol.nn.readout import GraphReadout
 
 
 class PropertyModel(nn.Module):
-    """Graph-level property model.
-
-    Args:
-        encoder: A node encoder with ``out_dim`` and ``forward(batch) -> [N, D]``
-            (any of ``harmony_mol/models/registry.py``).
-        readout: Graph pooling over the encoder's node embeddings.
-        head: MLP mapping pooled embeddings to ``T`` outputs.
+    """Graph-level property model: a node encoder (``harmony_mol/models/registry.py``), a read-out, a head.
 
     Shapes:
         - batch: a PyG ``Batch``-like object with ``.batch`` ``[N]`` and ``.num_graphs`` = ``B``
@@ -32,8 +26,7 @@ class PropertyModel(nn.Module):
 
     def embed(self, batch: Any) -> Tensor:
         """Pooled graph embeddings ``[B, readout.out_dim]``."""
-        h = self.encoder(batch)
-        return self.readout(h, batch.batch, int(batch.num_graphs))
+        return self.readout(self.encoder(batch), batch.batch, int(batch.num_graphs))
 
     def forward(self, batch: Any) -> Tensor:
         """Raw outputs ``[B, T]``."""
@@ -41,13 +34,9 @@ class PropertyModel(nn.Module):
 
 
 def build_model(encoder: nn.Module, num_tasks: int, readout: str, head_config: dict[str, Any]) -> PropertyModel:
-    """Wrap ``encoder`` with a read-out and a head.
+    """Wrap ``encoder`` with the read-out ``readout`` (``harmony_mol/nn/readout.py``) and a head of ``num_tasks``.
 
-    Args:
-        encoder: The node encoder (its ``out_dim`` sizes the read-out).
-        num_tasks: Outputs ``T`` of the head.
-        readout: Graph pooling name (``harmony_mol/nn/readout.py``).
-        head_config: ``hidden_dim``, ``num_layers``, ``dropout``, ``activation`` of the head (all optional).
+    ``head_config``: ``hidden_dim``, ``num_layers``, ``dropout``, ``activation`` of the head (all optional).
     """
     pool = GraphReadout(readout, int(getattr(encoder, "out_dim")))
     return PropertyModel(encoder, pool, MLPHead(pool.out_dim, num_tasks, **head_config))

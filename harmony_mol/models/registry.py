@@ -2,13 +2,9 @@
 
 :data:`EncoderConfig` is the union of the registered configs, tagged by their ``arch`` field, so a config
 file with a wrong key or value fails when it is loaded. Checkpoints and bundles store it as a plain dict
-(HarmonyGNN dicts written before the tag have no ``arch``: :data:`DEFAULT_ARCH`). Another encoder, say a
-CGCNN crystal baseline, is a config with ``arch: Literal["cgcnn"] = "cgcnn"``, a module taking
-``(cfg, dims)``, and here::
-
-    from harmony_mol.nn.cgcnn import CGCNNEncoder, CGCNNEncoderConfig
-    EncoderConfig = HarmonyEncoderConfig | GINEncoderConfig | CGCNNEncoderConfig
-    register_encoder(CGCNNEncoderConfig, CGCNNEncoder)
+(HarmonyGNN dicts written before the tag have no ``arch``: :data:`DEFAULT_ARCH`). Another encoder is a
+config with ``arch: Literal["name"] = "name"``, a module taking ``(cfg, dims)``, a member of the union and a
+:func:`register_encoder` call here.
 """
 
 from __future__ import annotations
@@ -53,14 +49,11 @@ def encoder_config_from_dict(d: Mapping[str, Any]) -> EncoderConfig:
 
 
 def build_encoder(config: EncoderConfig | Mapping[str, Any], input_dims: InputDims | Mapping[str, Any]) -> nn.Module:
-    """A freshly initialised encoder of the registered ``config.arch``.
+    """A freshly initialised encoder of ``config.arch``, with ``out_dim`` and ``forward(batch) -> [N, out_dim]``.
 
     Args:
         config: A typed encoder config, or its stored dict form (a checkpoint's or bundle's ``encoder_config``).
         input_dims: The graph records' input sizes, or their dict form (``FeaturizerSpec.to_dict()``).
-
-    Returns:
-        The encoder module, with ``out_dim`` and ``forward(batch) -> [N, out_dim]``.
     """
     cfg = encoder_config_from_dict(config) if isinstance(config, Mapping) else config
     dims = input_dims if isinstance(input_dims, InputDims) else InputDims.from_spec_dict(dict(input_dims))

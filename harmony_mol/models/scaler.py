@@ -50,15 +50,9 @@ class TargetScaler:
         m, s = self._tensors(z)
         return z * s + m
 
-    def inverse_std(self, z: Tensor) -> Tensor:
-        """Scale a standard deviation ``[B, T]`` back to original units."""
-        _, s = self._tensors(z)
-        return z * s
-
     def _tensors(self, ref: Tensor) -> tuple[Tensor, Tensor]:
-        m = torch.tensor(self.mean, dtype=ref.dtype, device=ref.device)
-        s = torch.tensor(self.std, dtype=ref.dtype, device=ref.device)
-        return m, s
+        return (torch.tensor(self.mean, dtype=ref.dtype, device=ref.device),
+                torch.tensor(self.std, dtype=ref.dtype, device=ref.device))
 
     def to_dict(self) -> dict[str, Any]:
         """``{"mean": [...], "std": [...]}`` as stored in the bundle."""
