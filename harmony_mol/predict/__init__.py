@@ -1,2 +1,1 @@
-"""Screening-grade inference: :class:`~harmony_mol.predict.api.Predictor` (``api.py``) and its
-streaming file input and output (``files.py``)."""
+"""Screening-grade inference: :class:`~harmony_mol.predict.api.Predictor` and its file I/O (``files.py``)."""

@@ -22,10 +22,9 @@ import torch
 from featurizers.batch import GraphChunk, featurize_many
 from featurizers.items import RawItem
 from featurizers.schema import FeaturizerSpec
-from harmony_mol.models.io import BundleError, ModelBundle, load_bundle, merge_bundles
 from harmony_mol.data.loaders import FastGraphLoader
 from harmony_mol.finetune.evaluate import outputs_to_predictions
-from harmony_mol.models.property_model import PropertyModel
+from harmony_mol.models.io import BundleError, ModelBundle, load_bundle, merge_bundles
 from harmony_mol.predict.files import (
     CSV_LINE_END,
     StreamStats,
@@ -44,23 +43,20 @@ logger = logging.getLogger(__name__)
 def check_spec_reproducible(spec: dict[str, Any]) -> None:
     """Raise :class:`BundleError` unless this installation's featurizers produce exactly ``spec``."""
     want = FeaturizerSpec.from_dict(spec)
+    if want.kind not in ("molecule", "crystal"):
+        raise BundleError(f"models on {want.kind!r} graphs cannot predict from files (node-level tasks)")
     opts = dict(want.options)
     try:
         if want.kind == "molecule":
             from featurizers.molecule import molecule_spec
 
-            kw = {k: opts[k] for k in ("max_atoms",) if k in opts}
-            have = molecule_spec(want.preset, **kw)
-        elif want.kind == "crystal":
+            have = molecule_spec(want.preset, **{k: opts[k] for k in ("max_atoms",) if k in opts})
+        else:
             from featurizers.crystal import crystal_spec
 
             names = ("cutoff", "max_neighbors", "n_gaussians", "max_atoms", "max_volume_per_atom")
             have = crystal_spec(**{k: opts[k] for k in names if k in opts})
-        else:
-            raise BundleError(f"models on {want.kind!r} graphs cannot predict from files (node-level tasks)")
-    except BundleError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - unknown preset / option from another release
+    except Exception as exc:  # unknown preset / option from another release
         raise BundleError(f"this installation cannot build the model's featurizer {want.to_dict()}: {exc}") from exc
     if have.key() != want.key():
         raise BundleError(
@@ -95,7 +91,7 @@ class Predictor:
         self.device = resolve_device(device)
         self.batch_size = int(batch_size)
         self.workers = int(workers)
-        self.members: list[PropertyModel] = [m.to(self.device).eval() for m in bundle.build_members()]
+        self.members = [bundle.build_member(i).to(self.device) for i in range(len(bundle.members))]
         self.target_names = list(bundle.target_names)
 
     @classmethod
@@ -117,7 +113,6 @@ class Predictor:
         """Whether there are several members (then ``<target>_std`` columns are written)."""
         return len(self.members) > 1
 
-    # ------------------------------------------------------------------ core
     def featurize(self, payload_chunks: Iterable[Sequence[Any]]) -> Iterator[GraphChunk]:
         """Featurized chunks of SMILES strings / structures (rows numbered across chunks), in order."""
 
@@ -132,8 +127,7 @@ class Predictor:
     @torch.no_grad()
     def _run(self, fn: Callable[[Any], torch.Tensor], tensors: dict[str, torch.Tensor]) -> torch.Tensor:
         """``fn(batch) -> [B, K]`` over every graph of ``tensors`` in order; ``[G, K]`` on the CPU."""
-        loader = FastGraphLoader(tensors, batch_size=self.batch_size, shuffle=False, device=self.device)
-        outs = [fn(b).float().cpu() for b in loader]
+        outs = [fn(b).float().cpu() for b in FastGraphLoader(tensors, self.batch_size, device=self.device)]
         return torch.cat(outs) if outs else torch.zeros(0, 0)
 
     def predict_graphs(self, graphs: GraphChunk) -> tuple[np.ndarray, np.ndarray]:
@@ -148,11 +142,9 @@ class Predictor:
             return mean, std
         tensors = graphs.tensors()
         preds = []
-        for member, m in zip(self.members, self.bundle.members):
-            def fn(batch: Any, model: PropertyModel = member, sc: Any = m.scaler) -> torch.Tensor:
-                return outputs_to_predictions(model(batch), self.bundle.task_type, sc)
-
-            preds.append(self._run(fn, tensors).double())
+        for model, m in zip(self.members, self.bundle.members):  # _run calls the lambda before the next member
+            preds.append(self._run(lambda b: outputs_to_predictions(model(b), self.bundle.task_type, m.scaler),
+                                   tensors).double())
         stack = torch.stack(preds)
         spread = stack.std(dim=0, unbiased=False) if len(preds) > 1 else torch.zeros_like(stack[0])
         mean[graphs.kept], std[graphs.kept] = stack.mean(dim=0).numpy(), spread.numpy()
@@ -182,7 +174,6 @@ class Predictor:
         if self.bundle.task_type == "embedding":
             raise BundleError("this predictor wraps a bare encoder checkpoint: it can embed, not predict")
 
-    # ------------------------------------------------------------------ Python API
     def predict(self, inputs: Sequence[Any]) -> pd.DataFrame:
         """Predict SMILES strings (molecule models) or pymatgen Structures (crystal models).
 
@@ -194,7 +185,7 @@ class Predictor:
         inputs = list(inputs)
         t = len(self.target_names)
         means, stds, errs = [np.zeros((0, t))], [np.zeros((0, t))], []
-        for graphs in self.featurize(_chunked(inputs)):
+        for graphs in self.featurize(inputs[i:i + 4096] for i in range(0, len(inputs), 4096)):
             mean, std = self.predict_graphs(graphs)
             means.append(mean)
             stds.append(std)
@@ -203,16 +194,6 @@ class Predictor:
         return pd.DataFrame({"input": shown, **self.columns(np.concatenate(means), np.concatenate(stds)),
                              "error": errs})
 
-    def embed(self, inputs: Sequence[Any]) -> tuple[np.ndarray, list[str]]:
-        """Graph embeddings ``[n, D]`` (NaN rows for failures) and per-row error strings."""
-        embs = [np.zeros((0, self.members[0].readout.out_dim), np.float32)]
-        errs: list[str] = []
-        for graphs in self.featurize(_chunked(list(inputs))):
-            embs.append(self.embed_graphs(graphs))
-            errs += graphs.reasons()
-        return np.concatenate(embs), errs
-
-    # ------------------------------------------------------------------ files
     def _stream(self, src: Path, smiles_column: str | None, cif_column: str | None, chunk_size: int,
                 progress: bool | None, desc: str) -> Iterator[tuple[pd.DataFrame, GraphChunk]]:
         """``(columns to echo, featurized chunk)`` per chunk of ``src``, with a progress bar."""
@@ -235,10 +216,10 @@ class Predictor:
     def predict_file(self, input_path: str | Path, output_path: str | Path, smiles_column: str | None = None,
                      cif_column: str | None = None, chunk_size: int = 8192,
                      progress: bool | None = None) -> StreamStats:
-        """Stream ``input_path`` into a predictions CSV: the input columns, the prediction columns and
-        ``error`` (see ``harmony_mol/predict/files.py`` for the formats).
+        """Stream ``input_path`` into a CSV of its columns, the prediction columns and ``error``.
 
-        Memory is bounded by ``chunk_size`` rows (times the featurizing pool's in-flight chunks).
+        Input formats: ``harmony_mol/predict/files.py``. Memory is bounded by ``chunk_size`` rows (times the
+        featurizing pool's in-flight chunks).
         """
         self._check_can_predict()
         t0 = time.perf_counter()
@@ -264,9 +245,7 @@ class Predictor:
     def embed_file(self, input_path: str | Path, output_path: str | Path, smiles_column: str | None = None,
                    cif_column: str | None = None, chunk_size: int = 8192,
                    progress: bool | None = None) -> StreamStats:
-        """Graph embeddings of every input row: ``.npy`` ``[n, D]`` (NaN rows for failures, plus a
-        ``<name>.errors.csv`` with the failed rows), or ``.csv`` (input columns + ``e0..e{D-1}`` + ``error``).
-        ``.parquet`` needs pyarrow, which is not a dependency."""
+        """Graph embeddings of every input row, written by :func:`~harmony_mol.predict.files.write_embeddings`."""
         t0 = time.perf_counter()
         src, out = Path(input_path), Path(output_path)
         check_embedding_suffix(out)
@@ -288,8 +267,7 @@ class Predictor:
     @classmethod
     def from_encoder(cls, checkpoint: str | Path, which: str = "student", readout: str = "mean", device: str = "cpu",
                      batch_size: int = 512, workers: int = 1, threads: int | None = None) -> Predictor:
-        """An embedding-only predictor around a pretrained encoder checkpoint (pooled with ``readout``); the
-        other arguments as for the class."""
+        """An embedding-only predictor around an encoder checkpoint, pooled with ``readout``."""
         from harmony_mol.models.io import load_encoder
         from harmony_mol.models.property_model import build_model
         from harmony_mol.models.scaler import TargetScaler
@@ -303,7 +281,3 @@ class Predictor:
             task_type="embedding", target_names=["unused"], members=[member],
         )
         return cls(bundle, device, batch_size, workers, threads)
-
-
-def _chunked(inputs: list[Any], size: int = 4096) -> Iterator[list[Any]]:
-    return (inputs[i:i + size] for i in range(0, len(inputs), size))

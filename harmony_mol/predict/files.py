@@ -12,7 +12,6 @@ give ``row_id``, ``id`` columns plus the measured values they carry (an ``id_pro
 from __future__ import annotations
 
 import itertools
-import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
@@ -24,8 +23,6 @@ from featurizers.errors import FeaturizationError
 from featurizers.readers import CIF_COLUMN_NAMES, SMILES_COLUMN_NAMES, count_items, find_column, read_items
 from featurizers.structures import CrystalText
 from featurizers.text import has_undecodable, printable, undecodable_reason
-
-logger = logging.getLogger(__name__)
 
 CSV_SUFFIXES = (".csv", ".csv.gz", ".tsv", ".tsv.gz", ".txt.gz")
 
@@ -41,12 +38,8 @@ class StreamStats:
 
     @property
     def rows_per_s(self) -> float:
+        """Throughput (NaN for a run that took no measurable time)."""
         return self.n_rows / self.seconds if self.seconds > 0 else float("nan")
-
-
-def _is_csv(path: Path) -> bool:
-    name = path.name.lower()
-    return path.is_file() and name.endswith(CSV_SUFFIXES)
 
 
 #: Undecodable bytes are read as lone surrogates (``encoding_errors="surrogateescape"``).
@@ -67,8 +60,7 @@ def _read_csv_chunks(path: Path, sep: str, chunk_size: int) -> Iterator[pd.DataF
 
 
 def _undecodable_rows(df: pd.DataFrame) -> dict[int, str]:
-    """Chunk positions of rows holding bytes that are not UTF-8 -> reason; repairs those cells in place
-    (U+FFFD) so the output stays valid UTF-8."""
+    """Chunk positions of rows holding bytes that are not UTF-8 -> reason; such cells are repaired (U+FFFD)."""
     bad: dict[int, str] = {}
     for col in df.columns:
         hit = df[col].str.contains(_SURROGATE_RE, regex=True, na=False)
@@ -88,7 +80,7 @@ def iter_input_frames(path: Path, kind: str, smiles_column: str | None, chunk_si
     A row holding bytes that are not UTF-8 gets a ``FeaturizationError`` payload naming the byte and
     the column (the echoed cells show U+FFFD); the other rows are unaffected.
     """
-    if _is_csv(path) and kind in ("molecule", "crystal"):
+    if path.is_file() and path.name.lower().endswith(CSV_SUFFIXES) and kind in ("molecule", "crystal"):
         sep = "\t" if ".tsv" in path.name.lower() else ","
         find = (smiles_column, SMILES_COLUMN_NAMES, "SMILES") if kind == "molecule" else \
             (cif_column, CIF_COLUMN_NAMES, "CIF")
@@ -98,9 +90,8 @@ def iter_input_frames(path: Path, kind: str, smiles_column: str | None, chunk_si
             if col is None:
                 col = find_column(list(df.columns), *find, path)
             bad = _undecodable_rows(df)
-            values = df[col].tolist()
             payloads: list[Any] = []
-            for i, text in enumerate(values):
+            for i, text in enumerate(df[col].tolist()):
                 if i in bad:
                     payloads.append(FeaturizationError(bad[i], start + i))
                 elif kind == "molecule":
@@ -116,10 +107,7 @@ def iter_input_frames(path: Path, kind: str, smiles_column: str | None, chunk_si
         with open(path, encoding="utf-8", errors="surrogateescape", newline="") as fh:
             lines = (ln.rstrip("\r\n") for ln in fh)
             start = 0
-            while True:
-                block = list(itertools.islice(lines, chunk_size))
-                if not block:
-                    return
+            for block in iter(lambda: list(itertools.islice(lines, chunk_size)), []):
                 parts = [ln.strip().split(None, 1) for ln in block]
                 smi = [p[0] if p else "" for p in parts]
                 names = [p[1] if len(p) > 1 else "" for p in parts]
@@ -128,16 +116,9 @@ def iter_input_frames(path: Path, kind: str, smiles_column: str | None, chunk_si
                 start += len(block)
                 yield pd.DataFrame({"smiles": [printable(s) for s in smi],
                                     "name": [printable(n) for n in names]}), pl
-    kw: dict[str, Any] = {"target_columns": []}
-    if smiles_column is not None:
-        kw["smiles_column"] = smiles_column
-    if cif_column is not None:
-        kw["cif_column"] = cif_column
-    names, items = read_items(path, kind, **kw)
-    while True:
-        block = list(itertools.islice(items, chunk_size))
-        if not block:
-            return
+        return
+    names, items = read_items(path, kind, smiles_column=smiles_column, target_columns=[], cif_column=cif_column)
+    for block in iter(lambda: list(itertools.islice(items, chunk_size)), []):
         df = pd.DataFrame({"row_id": [it.row_id for it in block], "id": [it.item_id for it in block]})
         # the measured values of an id_prop.csv folder (or JSON lines / extxyz keys) are input columns too
         for k, name in enumerate(names):
@@ -155,20 +136,18 @@ def check_no_clash(input_columns: list[str], added: list[str], path: Path) -> No
 
 
 def progress_bar(enabled: bool | None, src: Path, kind: str, desc: str) -> Any:
-    """A tqdm bar with a total (hence an ETA): the input's rows are counted in one cheap pass first,
-    only when the bar is shown (see :func:`featurizers.readers.count_items`)."""
+    """A tqdm bar whose total (hence ETA) is counted by :func:`featurizers.readers.count_items` when shown."""
     from tqdm.auto import tqdm
 
     from harmony_mol.utils.log import progress_enabled
 
     show = progress_enabled(enabled)
-    total = count_items(src, kind) if show else None
-    return tqdm(total=total, unit=" rows", disable=not show, smoothing=0.1, dynamic_ncols=True, desc=desc)
+    return tqdm(total=count_items(src, kind) if show else None, unit=" rows", disable=not show, smoothing=0.1,
+                dynamic_ncols=True, desc=desc)
 
 
 def check_paths(src: Path, out: Path) -> None:
-    """One-line errors for a missing input or an output path that cannot be a results file (a folder,
-    the input itself); creates the output's folder."""
+    """Refuse a missing input or an output that is a folder or the input itself; create the output's folder."""
     if not src.exists():
         raise FileNotFoundError(f"input not found: {src}")
     if out.is_dir():
@@ -191,8 +170,11 @@ def check_embedding_suffix(out: Path) -> None:
 
 
 def write_embeddings(out: Path, emb: np.ndarray, meta: pd.DataFrame) -> None:
-    """Write ``emb [n, D]`` as ``.npy`` (+ ``<name>.errors.csv`` with the failed rows of ``meta``) or as
-    ``meta``'s input columns + ``e0..e{D-1}`` + ``error`` in a ``.csv`` / ``.parquet`` file."""
+    """Write embeddings ``emb [n, D]`` (NaN rows for failures) as ``.npy``, ``.csv`` or ``.parquet``.
+
+    ``.npy`` gets a ``<name>.errors.csv`` with the failed rows of ``meta``; a table has ``meta``'s input
+    columns, ``e0..e{D-1}`` and ``error``.
+    """
     from harmony_mol.utils.io import atomic_open
 
     suffix = out.suffix.lower()
