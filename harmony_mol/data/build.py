@@ -19,6 +19,7 @@ import gzip
 import itertools
 import json
 import logging
+import os
 import shutil
 import time
 from collections import deque
@@ -36,7 +37,7 @@ from featurizers.schema import FEATURIZER_VERSION, FeaturizerSpec
 from harmony_mol.data.config import FeaturizeConfig
 from harmony_mol.data.inputs import ChunkItem, iter_inputs, make_spec, plan_inputs, source_text
 from harmony_mol.data.packing import ShardWriter
-from harmony_mol.data.request import request_key
+from harmony_mol.data.request import read_manifest, request_key
 from harmony_mol.data.store import MANIFEST, STORE_FORMAT_VERSION
 from harmony_mol.utils.io import atomic_directory, check_replaceable, pid_alive, sha256_file, sha256_text
 from harmony_mol.utils.log import progress_enabled
@@ -96,8 +97,8 @@ def build_dataset(cfg: FeaturizeConfig) -> DatasetInfo:
         raise ValueError("FeaturizeConfig.inputs is empty")
     out = Path(cfg.output)
     key, input_records, spec = cache_key(cfg)
-    hit = _cached(out, key)
-    if hit is not None and not cfg.force:
+    hit = read_manifest(out)
+    if hit is not None and hit.get("cache_key") == key and not cfg.force:
         logger.info("cache hit: %s (key %s, %d graphs)", out, key, hit["counts"]["graphs"])
         return DatasetInfo(path=out, n_graphs=hit["counts"]["graphs"], n_rejected=hit["counts"]["rejected"],
                            target_names=list(hit["target_names"]), cache_hit=True, key=key,
@@ -120,18 +121,17 @@ def build_dataset(cfg: FeaturizeConfig) -> DatasetInfo:
                        n_duplicates=stats["duplicates"], rejected_path=out / "rejected.csv")
 
 
-# --------------------------------------------------------------------------------------------
 def _umask() -> int:
-    import os
-
     mask = os.umask(0)
     os.umask(mask)
     return mask
 
 
 def _log_concurrent_builds(out: Path) -> None:
-    """Name the build folders of ``out`` whose writer is still running (killed runs' folders are swept
-    by :func:`~harmony_mol.utils.io.atomic_directory`)."""
+    """Warn about build folders of ``out`` whose writer is still running.
+
+    Killed runs' folders are swept by :func:`~harmony_mol.utils.io.atomic_directory`.
+    """
     if not out.parent.is_dir():
         return
     live = []
@@ -145,14 +145,6 @@ def _log_concurrent_builds(out: Path) -> None:
 
 def _size(path: Path) -> int:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) if path.is_dir() else path.stat().st_size
-
-
-def _cached(out: Path, key: str) -> dict[str, Any] | None:
-    try:
-        manifest = json.loads((out / MANIFEST).read_text())
-    except (OSError, ValueError):
-        return None
-    return manifest if manifest.get("cache_key") == key else None
 
 
 def _featurize_into(tmp: Path, cfg: FeaturizeConfig, plans: list[Any], spec: FeaturizerSpec) -> dict[str, Any]:
@@ -194,13 +186,13 @@ def _featurize_into(tmp: Path, cfg: FeaturizeConfig, plans: list[Any], spec: Fea
                     if reason is None:
                         idx_w.writerow([item.row_id, item.item_id, shown])
                         continue
-                    rej_w.writerow([local_row + 1, item.row_id, item.item_id, truncate_input(shown), reason, fname])
+                    rej_w.writerow([local_row + 1, item.row_id, item.item_id, _truncate(shown), reason, fname])
                     stats["rejected"] += 1
                     if len(stats["reasons"]) < 5:
                         stats["reasons"].append(f"row {local_row + 1} of {fname}: {reason}")
                 writer.add(graphs.arrays)
                 stats["graphs"] += len(graphs.kept)
-                # rows dropped by --dedupe are rows of the total too
+                # rows dropped by dedupe count towards the total too
                 bar.update(len(chunk) + stats["duplicates"] - counted_dups)
                 counted_dups = stats["duplicates"]
         finally:
@@ -213,21 +205,14 @@ def _featurize_into(tmp: Path, cfg: FeaturizeConfig, plans: list[Any], spec: Fea
 
 
 def _count_rows(plans: list[Any]) -> int | None:
-    """Rows of all inputs, counted in one cheap pass (the progress bar's total, hence its ETA); ``None``
-    when an input cannot be counted without parsing it."""
+    """Rows of all inputs (the progress bar's total), or ``None`` when one cannot be counted cheaply."""
     counts = [count_items(p.path, p.kind) for p in plans]
     return None if any(c is None for c in counts) else sum(int(c) for c in counts)
 
 
-#: inputs longer than this are cut in ``rejected.csv`` (a 1 MB bad row would otherwise be stored whole)
-MAX_SHOWN_INPUT = 1000
-
-
-def truncate_input(text: str, limit: int = MAX_SHOWN_INPUT) -> str:
-    """``text`` cut to ``limit`` characters with a marker saying how long it was."""
-    if len(text) <= limit:
-        return text
-    return f"{text[:limit]}...[truncated: {len(text):,} characters]"
+def _truncate(text: str, limit: int = 1000) -> str:
+    """``text`` cut to ``limit`` characters for ``rejected.csv`` (a 1 MB bad row is not stored whole)."""
+    return text if len(text) <= limit else f"{text[:limit]}...[truncated: {len(text):,} characters]"
 
 
 def _check_rejections(tmp: Path, out: Path, stats: dict[str, Any], max_frac: float) -> None:
@@ -273,6 +258,3 @@ def _manifest(cfg: FeaturizeConfig, spec: FeaturizerSpec, key: str, input_record
         "seconds": round(seconds, 3),
         "harmony_version": __version__,
     }
-
-
-

@@ -10,9 +10,7 @@ from __future__ import annotations
 import csv
 import gzip
 import hashlib
-import inspect
 import io
-import logging
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -22,8 +20,6 @@ from featurizers.items import RawItem
 from featurizers.schema import FeaturizerSpec
 from harmony_mol.data.config import FeaturizeConfig
 from harmony_mol.data.registry import ResolvedInput, resolve
-
-logger = logging.getLogger(__name__)
 
 _CRYSTAL_SUFFIXES = (".cif", ".vasp", ".poscar", ".extxyz", ".xyz", ".json", ".jsonl", ".json.gz", ".jsonl.gz")
 _MOLECULE_SUFFIXES = (".smi", ".smi.gz", ".sdf", ".sdf.gz", ".smiles")
@@ -95,21 +91,9 @@ def make_spec(cfg: FeaturizeConfig, kind: str) -> FeaturizerSpec:
 
 
 def _reader_kwargs(plan: ResolvedInput) -> dict[str, Any]:
-    from featurizers.readers import read_items
-
     wanted = {"smiles_column": plan.smiles_column, "target_columns": plan.target_columns,
               "id_column": plan.id_column, "cif_column": plan.cif_column}
-    params = inspect.signature(read_items).parameters
-    has_var_kw = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
-    out = {}
-    for k, v in wanted.items():
-        if v is None:
-            continue
-        if k in params or has_var_kw:
-            out[k] = list(v) if k == "target_columns" else v
-        else:
-            logger.debug("reader does not take %s; ignored", k)
-    return out
+    return {k: list(v) if k == "target_columns" else v for k, v in wanted.items() if v is not None}
 
 
 def source_text(kind: str, item: Any) -> str:

@@ -8,7 +8,6 @@ plus ``graph_index`` (the dataset indices of the graphs in the batch).
 
 from __future__ import annotations
 
-import logging
 import random
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -17,26 +16,19 @@ import numpy as np
 import torch
 from torch_geometric.data import Batch
 
-logger = logging.getLogger(__name__)
-
-_NODE = ("x", "x_feat")
-_EDGE = ("edge_attr", "edge_feat")
-_GRAPH = ("y", "row_id")
-_PTRS = ("node_ptr", "edge_ptr")
-
 
 def _classify(tensors: dict[str, torch.Tensor]) -> dict[str, str]:
     g = tensors["node_ptr"].numel() - 1
     n, e = int(tensors["node_ptr"][-1]), int(tensors["edge_ptr"][-1])
     levels = {}
     for k, t in tensors.items():
-        if k in _PTRS or k == "edge_index":
+        if k in ("node_ptr", "edge_ptr", "edge_index"):
             continue
-        if k in _NODE or k == "pos" or k.startswith("node_"):
+        if k in ("x", "x_feat", "pos") or k.startswith("node_"):
             levels[k] = "node"
-        elif k in _EDGE or k.startswith("edge_"):
+        elif k.startswith("edge_"):
             levels[k] = "edge"
-        elif k in _GRAPH or t.size(0) == g:
+        elif k in ("y", "row_id") or t.size(0) == g:
             levels[k] = "graph"
         elif t.size(0) == n:
             levels[k] = "node"
@@ -98,20 +90,16 @@ class FastGraphLoader:
         n = self.indices.numel()
         return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
 
-    def order(self, epoch: int | None = None) -> torch.Tensor:
-        """Dataset indices in the order of pass ``epoch`` (CPU)."""
-        if not self.shuffle:
-            return self.indices
-        g = torch.Generator().manual_seed(self.seed + (self.epoch if epoch is None else epoch))
-        return self.indices[torch.randperm(self.indices.numel(), generator=g)]
-
     def __iter__(self) -> Iterator[Batch]:
-        order = self.order().to(self.device)
+        order = self.indices
+        if self.shuffle:
+            g = torch.Generator().manual_seed(self.seed + self.epoch)
+            order = self.indices[torch.randperm(self.indices.numel(), generator=g)]
+        order = order.to(self.device)
         start = self.start_batch
         self.start_batch = 0
         for b in range(start, len(self)):
-            idx = order[b * self.batch_size:(b + 1) * self.batch_size]
-            yield self.collate(idx)
+            yield self.collate(order[b * self.batch_size:(b + 1) * self.batch_size])
         self.epoch += 1
 
     def collate(self, idx: torch.Tensor) -> Batch:
@@ -156,7 +144,7 @@ class FastGraphLoader:
         return data
 
 
-def _seed_worker(worker_id: int) -> None:
+def _seed_worker(_worker_id: int) -> None:
     s = torch.initial_seed() % 2**32
     np.random.seed(s)
     random.seed(s)
@@ -164,12 +152,7 @@ def _seed_worker(worker_id: int) -> None:
 
 def make_pyg_loader(dataset: Any, batch_size: int, shuffle: bool = False, seed: int = 0, num_workers: int = 0,
                     indices: Sequence[int] | None = None, drop_last: bool = False) -> Any:
-    """A standard PyG ``DataLoader`` with a seeded generator and seeded workers.
-
-    Args:
-        dataset: A ``GraphDataset`` (or any sequence of ``Data``).
-        indices: Optional subset (e.g. ``split.train``).
-    """
+    """A PyG ``DataLoader`` over ``dataset`` (or its subset ``indices``), seeded generator and workers."""
     from torch.utils.data import Subset
     from torch_geometric.loader import DataLoader
 

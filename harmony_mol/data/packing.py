@@ -46,9 +46,8 @@ def _int_dtype(max_value: int) -> torch.dtype:
 
 def block_to_shard(blocks: Sequence[dict[str, np.ndarray]]) -> dict[str, torch.Tensor]:
     """Concatenate packed blocks into one shard dict of torch tensors with compact dtypes."""
-    keys = list(blocks[0].keys())
     cat: dict[str, np.ndarray] = {}
-    for k in keys:
+    for k in blocks[0]:
         axis = 1 if k == "edge_index" else 0
         cat[k] = np.concatenate([b[k] for b in blocks], axis=axis) if len(blocks) > 1 else blocks[0][k]
     shard: dict[str, torch.Tensor] = {}
@@ -56,10 +55,8 @@ def block_to_shard(blocks: Sequence[dict[str, np.ndarray]]) -> dict[str, torch.T
         if k in ("n_nodes", "n_edges"):
             continue
         t = torch.from_numpy(np.ascontiguousarray(v))
-        if k in ("x", "edge_attr", "edge_index") and t.numel():
-            t = t.to(_int_dtype(int(t.max())))
-        elif k in ("x", "edge_attr", "edge_index"):
-            t = t.to(torch.int8)
+        if k in ("x", "edge_attr", "edge_index"):
+            t = t.to(_int_dtype(int(t.max()) if t.numel() else 0))
         elif t.is_floating_point():
             t = t.to(torch.float32)
         shard[k] = t

@@ -7,13 +7,11 @@ public source for provenance only.
 
 from __future__ import annotations
 
-import logging
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
-
-logger = logging.getLogger(__name__)
 
 Task = Literal["classification", "regression", "none"]
 
@@ -25,10 +23,6 @@ class DatasetEntry:
     Args:
         name: Short name used on the command line (``harmony featurize --input bbbp``).
         relpaths: Files (or folders) relative to the data directory, read in this order.
-        kind: ``molecule`` or ``crystal``.
-        smiles_column: SMILES column for molecule CSVs.
-        cif_column: CIF-string column for crystal CSVs.
-        id_column: Optional identifier column.
         target_columns: Label columns; ``None`` means "every column except ``exclude_columns``"
             (resolved from the header at read time), ``()`` means no labels.
         exclude_columns: Non-label columns when ``target_columns`` is ``None``.
@@ -75,7 +69,6 @@ _CHEMBL = ("pretrain/chembl_deepchem/chembl_5thresh.csv.gz",
 _MOSES = ("pretrain/moses_zinc_samples/train10k.csv", "pretrain/moses_zinc_samples/test.csv",
           "pretrain/moses_zinc_samples/test_scaffolds.csv")
 _ZINC = ("pretrain/zinc_decoys_riniker2013/zinc_decoys.csv.gz",)
-_PEROV = ("formula", "heat_all", "dir_gap", "ind_gap")
 
 
 def _mol(name: str, rel: str, task: Task, metric: str, targets: tuple[str, ...] | None, smiles: str = "smiles",
@@ -158,17 +151,12 @@ TARGET_UNITS: dict[str, str] = {
 
 
 def target_unit(name: str) -> str | None:
-    """Unit of a target column: :data:`TARGET_UNITS`, or one written at the end of the name in ``(...)``
-    or ``[...]`` (``"gap [eV]"``); ``None`` when unknown."""
+    """Unit of a target column from :data:`TARGET_UNITS` or a trailing ``(...)`` / ``[...]`` (``"gap [eV]"``)."""
     if name in TARGET_UNITS:
         return TARGET_UNITS[name]
-    text = name.strip()
-    for open_, close in (("(", ")"), ("[", "]")):
-        if text.endswith(close) and open_ in text:
-            unit = text[text.rindex(open_) + 1:-1].strip()
-            if unit:
-                return unit
-    return None
+    m = re.search(r"\(([^(]*)\)$|\[([^\[]*)\]$", name.strip())
+    unit = (m[1] or m[2] or "").strip() if m else ""
+    return unit or None
 
 
 #: Names that expand to several datasets (read one after the other).
@@ -185,18 +173,12 @@ def data_dir(explicit: str | Path | None = None) -> Path:
     Raises:
         FileNotFoundError: none of the candidates exists (the message lists what was tried).
     """
-    tried: list[Path] = []
-    env = os.environ.get("HARMONY_DATA_DIR")
     repo = Path(__file__).resolve().parents[2]
-    for cand in [explicit, env, repo.parent / "shared" / "data"]:
-        if cand is None or cand == "":
-            continue
-        p = Path(cand).expanduser()
-        tried.append(p)
+    cands = [explicit] if explicit else [os.environ.get("HARMONY_DATA_DIR"), repo.parent / "shared" / "data"]
+    tried = [Path(c).expanduser() for c in cands if c]
+    for p in tried:
         if p.is_dir():
             return p
-        if cand is explicit:
-            break
     raise FileNotFoundError(
         "data directory not found (tried: " + ", ".join(str(t) for t in tried)
         + "); pass it explicitly or set HARMONY_DATA_DIR")
@@ -211,11 +193,7 @@ def resolve(name_or_path: str | Path, root: str | Path | None = None) -> list[Re
         FileNotFoundError: unknown name and no such file.
     """
     text = str(name_or_path)
-    names: tuple[str, ...] = ()
-    if text in GROUPS:
-        names = GROUPS[text]
-    elif text in DATASETS:
-        names = (text,)
+    names = GROUPS.get(text, (text,) if text in DATASETS else ())
     if names:
         base = data_dir(root)
         out = []

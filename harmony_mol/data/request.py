@@ -34,19 +34,22 @@ def request_key(cfg: FeaturizeConfig, kind: str, input_records: list[dict[str, A
     return sha256_text(json.dumps(blob, sort_keys=True, default=str))[:24]
 
 
+def read_manifest(out: str | Path) -> dict[str, Any] | None:
+    """The parsed ``manifest.json`` of dataset directory ``out``; ``None`` when missing or unreadable."""
+    try:
+        return json.loads((Path(out) / MANIFEST).read_text())
+    except (OSError, ValueError):
+        return None
+
+
 def cached_manifest(cfg: FeaturizeConfig) -> dict[str, Any] | None:
     """The manifest at ``cfg.output`` if it was built from exactly this request, else ``None``.
 
     Never raises for a missing or unreadable manifest (that is simply a miss); a bad input path
     raises as it would in :func:`build_dataset`.
     """
-    if cfg.output is None or cfg.force:
-        return None
-    try:
-        manifest = json.loads((Path(cfg.output) / MANIFEST).read_text())
-    except (OSError, ValueError):
-        return None
-    if "request_key" not in manifest:
+    manifest = None if cfg.output is None or cfg.force else read_manifest(cfg.output)
+    if manifest is None or "request_key" not in manifest:
         return None
     from harmony_mol.data.inputs import plan_inputs
 

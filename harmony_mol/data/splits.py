@@ -37,6 +37,7 @@ class Split:
     meta: dict[str, Any] = field(default_factory=dict, compare=False)
 
     def sizes(self) -> tuple[int, int, int]:
+        """``(len(train), len(valid), len(test))``."""
         return len(self.train), len(self.valid), len(self.test)
 
 
@@ -55,7 +56,7 @@ def random_split(n: int, fracs: Sequence[float] = (0.8, 0.1, 0.1), seed: int = 0
                  meta={"method": "random", "fracs": [*fracs], "seed": seed})
 
 
-def murcko_scaffold(smiles: str, include_chirality: bool = False) -> str | None:
+def murcko_scaffold(smiles: str) -> str | None:
     """Bemis-Murcko scaffold SMILES, or ``None`` if RDKit cannot parse ``smiles``."""
     from rdkit import Chem
     from rdkit.Chem.Scaffolds import MurckoScaffold
@@ -63,7 +64,7 @@ def murcko_scaffold(smiles: str, include_chirality: bool = False) -> str | None:
     mol = Chem.MolFromSmiles(smiles) if smiles else None
     if mol is None:
         return None
-    return MurckoScaffold.MurckoScaffoldSmiles(mol=mol, includeChirality=include_chirality)
+    return MurckoScaffold.MurckoScaffoldSmiles(mol=mol, includeChirality=False)
 
 
 def scaffold_split(smiles_list: Sequence[str], fracs: Sequence[float] = (0.8, 0.1, 0.1), balanced: bool = False,
@@ -86,14 +87,10 @@ def scaffold_split(smiles_list: Sequence[str], fracs: Sequence[float] = (0.8, 0.
         small = [g for g in items if g not in big]
         big.sort(key=lambda kv: (-len(kv[1]), kv[0]))
         small.sort(key=lambda kv: kv[0])
-        rng = np.random.default_rng(seed)
-        small = [small[i] for i in rng.permutation(len(small))]
-        ordered = big + small
+        ordered = big + [small[i] for i in np.random.default_rng(seed).permutation(len(small))]
     else:
         ordered = sorted(items, key=lambda kv: (-len(kv[1]), kv[0]))
-    train: list[int] = []
-    valid: list[int] = []
-    test: list[int] = []
+    train, valid, test = [], [], []
     for _, idx in ordered:
         if len(train) + len(idx) <= train_cut:
             train += idx
@@ -165,6 +162,4 @@ def load_split(path: str | Path, dataset: Any) -> Split:
         logger.warning("%s: %d row ids of the split are not in %s (rejected or removed); dropped "
                        "(train %d, valid %d, test %d)", path, sum(dropped.values()),
                        getattr(dataset, "path", "the dataset"), dropped["train"], dropped["valid"], dropped["test"])
-    # ``dropped`` counts, per part, the split's row ids that are not in the dataset (rows the featurizer
-    # rejected): a test metric over fewer rows than the file names must say so.
     return Split(*parts, meta={**dict(obj.get("meta", {})), "dropped": dropped})

@@ -10,8 +10,8 @@ from __future__ import annotations
 import bisect
 import csv
 import gzip
+import itertools
 import json
-import logging
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +21,6 @@ from torch_geometric.data import Data
 
 from featurizers.schema import FeaturizerSpec
 from harmony_mol.data.config import MANIFEST, STORE_FORMAT_VERSION
-
-logger = logging.getLogger(__name__)
 
 _INT_FIELDS = ("x", "edge_attr", "edge_index", "row_id", "node_ptr", "edge_ptr")
 
@@ -51,27 +49,19 @@ class GraphDataset(Dataset):
         self.target_names: list[str] = list(self.manifest["target_names"])
         shards = self.manifest["shards"]
         self._files = [s["file"] for s in shards]
-        self._starts = [0]
-        for s in shards:
-            self._starts.append(self._starts[-1] + int(s["n_graphs"]))
+        self._starts = [0, *itertools.accumulate(int(s["n_graphs"]) for s in shards)]
         self._shards: dict[int, dict[str, torch.Tensor]] = {}
         self._tensors: dict[str, torch.Tensor] | None = None
         self._row_ids: list[int] | None = None
         self._index: tuple[list[str], list[str]] | None = None
 
-    # ---------------------------------------------------------------- basic access
     def __len__(self) -> int:
         return self._starts[-1]
-
-    @property
-    def num_tasks(self) -> int:
-        return len(self.target_names)
 
     def shard(self, k: int) -> dict[str, torch.Tensor]:
         """Raw tensors of shard ``k`` (memory-mapped, compact dtypes)."""
         if k not in self._shards:
-            f = self.path / self._files[k]
-            self._shards[k] = torch.load(f, mmap=True, weights_only=True)
+            self._shards[k] = torch.load(self.path / self._files[k], mmap=True, weights_only=True)
         return self._shards[k]
 
     def __getitem__(self, i: int) -> Data:
@@ -100,7 +90,6 @@ class GraphDataset(Dataset):
                 d[key[6:]] = t[j:j + 1]
         return d
 
-    # ---------------------------------------------------------------- row bookkeeping
     @property
     def row_ids(self) -> list[int]:
         """0-based input row of every graph, in dataset order."""
@@ -110,14 +99,9 @@ class GraphDataset(Dataset):
 
     def _read_index(self) -> tuple[list[str], list[str]]:
         if self._index is None:
-            ids, inputs = [], []
             with gzip.open(self.path / "index.csv.gz", "rt", newline="") as fh:
-                reader = csv.reader(fh)
-                next(reader)
-                for row in reader:
-                    ids.append(row[1])
-                    inputs.append(row[2])
-            self._index = (ids, inputs)
+                rows = list(csv.reader(fh))[1:]
+            self._index = ([row[1] for row in rows], [row[2] for row in rows])
         return self._index
 
     @property
@@ -130,16 +114,11 @@ class GraphDataset(Dataset):
         """Input strings (SMILES for molecules, structure ids for crystals) in dataset order."""
         return self._read_index()[1]
 
-    # ---------------------------------------------------------------- bulk access
     def tensors(self) -> dict[str, torch.Tensor]:
-        """Every shard concatenated (computed once) for vectorised collation.
-
-        Returns:
-            ``x, x_feat, edge_index (local ids), edge_attr, edge_feat, y, row_id, node_ptr, edge_ptr``
-            plus extras (``edge_dist`` ...) with schema dtypes.
+        """Every shard concatenated (computed once, schema dtypes, extras such as ``edge_dist`` too).
 
         Shapes:
-            x ``[N, Cx]``, x_feat ``[N, Fx]``, edge_index ``[2, E]``, edge_attr ``[E, Ce]``,
+            x ``[N, Cx]``, x_feat ``[N, Fx]``, edge_index ``[2, E]`` (local ids), edge_attr ``[E, Ce]``,
             edge_feat ``[E, Fe]``, y ``[G, T]``, row_id ``[G]``, node_ptr/edge_ptr ``[G+1]``.
         """
         if self._tensors is None:
