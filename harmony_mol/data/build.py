@@ -70,12 +70,9 @@ def cache_key(cfg: FeaturizeConfig) -> tuple[str, list[dict[str, Any]], Featuriz
     """
     plans, kind = plan_inputs(cfg)
     spec = make_spec(cfg, kind)
-    records = []
-    for p in plans:
-        records.append({"path": str(p.path), "dataset": p.dataset, "sha256": sha256_file(p.path),
-                        "bytes": _size(p.path), "smiles_column": p.smiles_column, "cif_column": p.cif_column,
-                        "id_column": p.id_column,
-                        "target_columns": None if p.target_columns is None else list(p.target_columns)})
+    records = [{"path": str(p.path), "dataset": p.dataset, "sha256": sha256_file(p.path), "bytes": _size(p.path),
+                "smiles_column": p.smiles_column, "cif_column": p.cif_column, "id_column": p.id_column,
+                "target_columns": None if p.target_columns is None else list(p.target_columns)} for p in plans]
     blob = {"inputs": [{k: v for k, v in r.items() if k not in ("path", "bytes", "dataset")} for r in records],
             "spec": spec.key(), "featurizer_version": FEATURIZER_VERSION, "store_format": STORE_FORMAT_VERSION,
             "dedupe": cfg.dedupe}

@@ -77,8 +77,7 @@ def make_spec(cfg: FeaturizeConfig, kind: str) -> FeaturizerSpec:
     if kind == "molecule":
         from featurizers.molecule import molecule_spec
 
-        preset = cfg.preset or "harmony"
-        return molecule_spec(preset=preset, max_atoms=cfg.max_atoms or 200)
+        return molecule_spec(preset=cfg.preset or "harmony", max_atoms=cfg.max_atoms or 200)
     from featurizers.crystal import crystal_spec
 
     if cfg.preset not in (None, "crystal"):

@@ -8,11 +8,9 @@ plus ``graph_index`` (the dataset indices of the graphs in the batch).
 
 from __future__ import annotations
 
-import random
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-import numpy as np
 import torch
 from torch_geometric.data import Batch
 
@@ -48,7 +46,6 @@ class FastGraphLoader:
         device: Move every tensor there once and collate there (e.g. ``"cuda"``).
         indices: Subset of dataset indices (e.g. a split's train list), in this order when not shuffled.
         drop_last: Drop the last incomplete batch.
-        pin_memory: Pin each CPU batch (for fast async host-to-GPU copies).
 
     The epoch advances by one after each full pass; :meth:`set_epoch` sets it (and ``start_batch``
     to resume mid-epoch exactly where a run stopped).
@@ -56,7 +53,7 @@ class FastGraphLoader:
 
     def __init__(self, source: Any, batch_size: int, shuffle: bool = False, seed: int = 0,
                  device: str | torch.device | None = None, indices: Sequence[int] | torch.Tensor | None = None,
-                 drop_last: bool = False, pin_memory: bool = False) -> None:
+                 drop_last: bool = False) -> None:
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
         tensors = source.tensors() if hasattr(source, "tensors") else dict(source)
@@ -77,7 +74,6 @@ class FastGraphLoader:
         self.shuffle = shuffle
         self.seed = int(seed)
         self.drop_last = drop_last
-        self.pin_memory = pin_memory and self.device.type == "cpu" and torch.cuda.is_available()
         self.epoch = 0
         self.start_batch = 0
 
@@ -96,8 +92,7 @@ class FastGraphLoader:
             g = torch.Generator().manual_seed(self.seed + self.epoch)
             order = self.indices[torch.randperm(self.indices.numel(), generator=g)]
         order = order.to(self.device)
-        start = self.start_batch
-        self.start_batch = 0
+        start, self.start_batch = self.start_batch, 0
         for b in range(start, len(self)):
             yield self.collate(order[b * self.batch_size:(b + 1) * self.batch_size])
         self.epoch += 1
@@ -123,15 +118,10 @@ class FastGraphLoader:
         ebatch = torch.repeat_interleave(ar, e_cnt, output_size=e_tot)
         node_idx = torch.arange(n_tot, device=self.device) - ptr[batch] + n0[batch]
         edge_idx = torch.arange(e_tot, device=self.device) - eptr[ebatch] + e0[ebatch]
-        out: dict[str, Any] = {
-            "edge_index": t["edge_index"][:, edge_idx] + ptr[ebatch].unsqueeze(0),
-            "batch": batch, "ptr": ptr,
-        }
+        out: dict[str, Any] = {"edge_index": t["edge_index"][:, edge_idx] + ptr[ebatch].unsqueeze(0),
+                               "batch": batch, "ptr": ptr}
         for k, level in self.levels.items():
-            src = t[k]
-            out[k] = src[node_idx] if level == "node" else src[edge_idx] if level == "edge" else src[idx]
-        if self.pin_memory:
-            out = {k: v.pin_memory() for k, v in out.items()}
+            out[k] = t[k][node_idx] if level == "node" else t[k][edge_idx] if level == "edge" else t[k][idx]
         data = Batch(**out)
         data.graph_index = idx
         data._num_graphs = b
@@ -144,19 +134,11 @@ class FastGraphLoader:
         return data
 
 
-def _seed_worker(_worker_id: int) -> None:
-    s = torch.initial_seed() % 2**32
-    np.random.seed(s)
-    random.seed(s)
-
-
-def make_pyg_loader(dataset: Any, batch_size: int, shuffle: bool = False, seed: int = 0, num_workers: int = 0,
-                    indices: Sequence[int] | None = None, drop_last: bool = False) -> Any:
-    """A PyG ``DataLoader`` over ``dataset`` (or its subset ``indices``), seeded generator and workers."""
+def make_pyg_loader(dataset: Any, batch_size: int, shuffle: bool = False, seed: int = 0,
+                    indices: Sequence[int] | None = None) -> Any:
+    """A PyG ``DataLoader`` over ``dataset`` (or its subset ``indices``) shuffled by a seeded generator."""
     from torch.utils.data import Subset
     from torch_geometric.loader import DataLoader
 
     ds = Subset(dataset, list(indices)) if indices is not None else dataset
-    g = torch.Generator().manual_seed(int(seed))
-    return DataLoader(ds, batch_size=batch_size, shuffle=shuffle, num_workers=num_workers, generator=g,
-                      worker_init_fn=_seed_worker if num_workers else None, drop_last=drop_last)
+    return DataLoader(ds, batch_size=batch_size, shuffle=shuffle, generator=torch.Generator().manual_seed(int(seed)))

@@ -72,8 +72,7 @@ class ShardWriter:
         directory: Where shard files go (the temporary dataset directory).
         shard_size: Graphs per shard (the last shard may be smaller).
         max_bytes: Also close a shard once its buffered arrays reach this many bytes (checked after
-            each block, so edge-heavy crystal graphs keep memory bounded). Boundaries still depend
-            only on the data and the chunking, never on the number of workers.
+            each block, so edge-heavy crystal graphs keep memory bounded).
     """
 
     def __init__(self, directory: Path, shard_size: int, max_bytes: int | None = None) -> None:

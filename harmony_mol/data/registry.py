@@ -68,13 +68,14 @@ _CHEMBL = ("pretrain/chembl_deepchem/chembl_5thresh.csv.gz",
            "pretrain/chembl_deepchem/chembl_sparse_ts_valid.csv.gz")
 _MOSES = ("pretrain/moses_zinc_samples/train10k.csv", "pretrain/moses_zinc_samples/test.csv",
           "pretrain/moses_zinc_samples/test_scaffolds.csv")
+_CDVAE = "https://github.com/txie-93/cdvae"
 _ZINC = ("pretrain/zinc_decoys_riniker2013/zinc_decoys.csv.gz",)
 
 
-def _mol(name: str, rel: str, task: Task, metric: str, targets: tuple[str, ...] | None, smiles: str = "smiles",
-         id_column: str | None = None, exclude: tuple[str, ...] = (), notes: str = "", url: str = _MN) -> DatasetEntry:
-    return DatasetEntry(name=name, relpaths=(rel,), kind="molecule", task=task, metric=metric, url=url,
-                        smiles_column=smiles, id_column=id_column, target_columns=targets,
+def _mol(name: str, rel: str, task: Task, metric: str, targets: tuple[str, ...] | None, id_column: str | None = None,
+         exclude: tuple[str, ...] = (), notes: str = "") -> DatasetEntry:
+    return DatasetEntry(name=name, relpaths=(rel,), kind="molecule", task=task, metric=metric, url=_MN,
+                        smiles_column="smiles", id_column=id_column, target_columns=targets,
                         exclude_columns=exclude, notes=notes)
 
 
@@ -117,16 +118,11 @@ DATASETS: dict[str, DatasetEntry] = {e.name: e for e in [
                  notes="SMILES only here; 690 sparse ChEMBL label columns ignored"),
     DatasetEntry(name="moses-zinc", relpaths=_MOSES, kind="molecule", task="none", metric="",
                  url="https://github.com/molecularsets/moses", smiles_column="SMILES"),
-    _cry("perov5-val", ("crystals/perov_5/val.csv.gz",), ("heat_ref",), "mae",
-         "https://github.com/txie-93/cdvae"),
-    _cry("perov5-test", ("crystals/perov_5/test.csv.gz",), ("heat_ref",), "mae",
-         "https://github.com/txie-93/cdvae"),
-    _cry("perov5-train-subset", ("crystals/perov_5/train_subset_1024.csv.gz",), ("heat_ref",), "mae",
-         "https://github.com/txie-93/cdvae"),
-    _cry("carbon24-val", ("crystals/carbon_24/val.csv.gz",), ("energy_per_atom",), "mae",
-         "https://github.com/txie-93/cdvae"),
-    _cry("carbon24-test", ("crystals/carbon_24/test.csv.gz",), ("energy_per_atom",), "mae",
-         "https://github.com/txie-93/cdvae"),
+    _cry("perov5-val", ("crystals/perov_5/val.csv.gz",), ("heat_ref",), "mae", _CDVAE),
+    _cry("perov5-test", ("crystals/perov_5/test.csv.gz",), ("heat_ref",), "mae", _CDVAE),
+    _cry("perov5-train-subset", ("crystals/perov_5/train_subset_1024.csv.gz",), ("heat_ref",), "mae", _CDVAE),
+    _cry("carbon24-val", ("crystals/carbon_24/val.csv.gz",), ("energy_per_atom",), "mae", _CDVAE),
+    _cry("carbon24-test", ("crystals/carbon_24/test.csv.gz",), ("energy_per_atom",), "mae", _CDVAE),
     _cry("matbench-perovskites", ("crystals/matbench_perovskites/perovskite.json.gz",), ("e_form",), "mae",
          "https://matbench.materialsproject.org/", cif=None, id_column=None,
          notes="JSON lines of pymatgen dicts; use kfold_splits(seed=18012019) for Matbench's protocol"),

@@ -103,11 +103,11 @@ def scaffold_split(smiles_list: Sequence[str], fracs: Sequence[float] = (0.8, 0.
     return Split(sorted(train), sorted(valid), sorted(test), meta=meta)
 
 
-def kfold_splits(n: int, k: int = 5, seed: int = 18012019, shuffle: bool = True) -> list[Split]:
-    """Matbench's protocol: sklearn ``KFold(k, shuffle, random_state=seed)``; ``valid`` is empty."""
+def kfold_splits(n: int, k: int = 5, seed: int = 18012019) -> list[Split]:
+    """Matbench's protocol: sklearn ``KFold(k, shuffle=True, random_state=seed)``; ``valid`` is empty."""
     from sklearn.model_selection import KFold
 
-    kf = KFold(n_splits=k, shuffle=shuffle, random_state=seed if shuffle else None)
+    kf = KFold(n_splits=k, shuffle=True, random_state=seed)
     return [Split(sorted(tr.tolist()), [], sorted(te.tolist()),
                   meta={"method": "kfold", "fold": i, "k": k, "seed": seed})
             for i, (tr, te) in enumerate(kf.split(np.arange(n)))]

@@ -48,6 +48,8 @@ BUNDLE_FORMAT_VERSION = 1
 
 #: Checkpoint entries needed only to resume training (dropped by :func:`export_encoder`).
 RESUME_ONLY = ("optimizer", "scheduler", "rng", "state")
+#: The modules of a :class:`PropertyModel`, each stored as one state dict per bundle member.
+_PARTS = ("encoder", "readout", "head")
 
 
 class BundleError(ValueError):
@@ -126,8 +128,7 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
     return ckpt
 
 
-def load_encoder(path: str | Path, which: str = "student",
-                 map_location: str | torch.device = "cpu") -> tuple[nn.Module, dict[str, Any]]:
+def load_encoder(path: str | Path, which: str = "student") -> tuple[nn.Module, dict[str, Any]]:
     """Rebuild the student or teacher encoder of a checkpoint.
 
     Returns:
@@ -136,7 +137,7 @@ def load_encoder(path: str | Path, which: str = "student",
     """
     if which not in ("student", "teacher"):
         raise ValueError(f"which must be 'student' or 'teacher', got {which!r}")
-    ckpt = load_checkpoint(path, map_location)
+    ckpt = load_checkpoint(path)
     state = ckpt.get(which)
     if state is None:
         raise ValueError(f"{path}: checkpoint has no {which!r} weights")
@@ -192,10 +193,9 @@ class ModelBundle:
 
     def build_member(self, i: int = 0) -> PropertyModel:
         """Instantiate member ``i`` as an eval-mode :class:`PropertyModel` with its weights."""
-        m, model = self.members[i], self.fresh_model()
-        model.encoder.load_state_dict(m.encoder)
-        model.readout.load_state_dict(m.readout)
-        model.head.load_state_dict(m.head)
+        model = self.fresh_model()
+        for part in _PARTS:
+            getattr(model, part).load_state_dict(getattr(self.members[i], part))
         return model.eval()
 
     @staticmethod
@@ -204,7 +204,7 @@ class ModelBundle:
     ) -> BundleMember:
         """Snapshot a trained model's weights (detached CPU copies) into a member."""
         cpu = {part: {k: v.detach().cpu().clone() for k, v in getattr(model, part).state_dict().items()}
-               for part in ("encoder", "readout", "head")}
+               for part in _PARTS}
         return BundleMember(**cpu, scaler=scaler, seed=seed, split=split, metrics=metrics)
 
     def to_dict(self) -> dict[str, Any]:
@@ -266,7 +266,7 @@ class ModelBundle:
             package_version=str(d.get("package_version", "")),
         )
         weights = [(f"member {i} {part}", part, getattr(m, part))
-                   for i, m in enumerate(members) for part in ("encoder", "readout", "head")]
+                   for i, m in enumerate(members) for part in _PARTS]
         _check_weights(source, "encoder / read-out / head configs", lambda: dict(bundle.fresh_model().named_children()),
                        weights, BundleError)
         return bundle

@@ -1,8 +1,4 @@
-"""Checking the sizes a file declares against its tensors without allocating the model.
-
-:func:`meta_build` builds a module with its large tensors on PyTorch's ``meta`` device, and
-:func:`state_mismatch` compares the resulting state dict with the weights read from a file.
-"""
+"""Checking the sizes a file declares against its tensors without allocating the model."""
 
 from __future__ import annotations
 

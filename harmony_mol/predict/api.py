@@ -25,16 +25,8 @@ from featurizers.schema import FeaturizerSpec
 from harmony_mol.data.loaders import FastGraphLoader
 from harmony_mol.finetune.evaluate import outputs_to_predictions
 from harmony_mol.models.io import BundleError, ModelBundle, load_bundle, merge_bundles
-from harmony_mol.predict.files import (
-    CSV_LINE_END,
-    StreamStats,
-    check_embedding_suffix,
-    check_no_clash,
-    check_paths,
-    iter_input_frames,
-    progress_bar,
-    write_embeddings,
-)
+from harmony_mol.predict import files
+from harmony_mol.predict.files import StreamStats
 from harmony_mol.utils.io import atomic_open
 
 logger = logging.getLogger(__name__)
@@ -102,11 +94,6 @@ class Predictor:
         if not plist:
             raise BundleError("no model bundle given")
         return cls(merge_bundles([load_bundle(p) for p in plist]), device, batch_size, workers, threads)
-
-    @property
-    def kind(self) -> str:
-        """``molecule`` or ``crystal``: what the model's featurizer reads."""
-        return self.spec.kind
 
     @property
     def is_ensemble(self) -> bool:
@@ -197,11 +184,11 @@ class Predictor:
     def _stream(self, src: Path, smiles_column: str | None, cif_column: str | None, chunk_size: int,
                 progress: bool | None, desc: str) -> Iterator[tuple[pd.DataFrame, GraphChunk]]:
         """``(columns to echo, featurized chunk)`` per chunk of ``src``, with a progress bar."""
-        bar = progress_bar(progress, src, self.kind, desc)
+        bar = files.progress_bar(progress, src, self.spec.kind, desc)
         frames: deque[pd.DataFrame] = deque()  # the chunks featurize has taken, in order
 
         def payloads() -> Iterator[list[Any]]:
-            for df, chunk in iter_input_frames(src, self.kind, smiles_column, chunk_size, cif_column):
+            for df, chunk in files.iter_input_frames(src, self.spec.kind, smiles_column, chunk_size, cif_column):
                 frames.append(df)
                 yield chunk
 
@@ -224,7 +211,7 @@ class Predictor:
         self._check_can_predict()
         t0 = time.perf_counter()
         src, out = Path(input_path), Path(output_path)
-        check_paths(src, out)
+        files.check_paths(src, out)
         n_rows = n_failed = 0
         header = True
         with atomic_open(out, "w", encoding="utf-8", newline="") as fh:
@@ -232,8 +219,8 @@ class Predictor:
                 errs = graphs.reasons()
                 cols = {**self.columns(*self.predict_graphs(graphs)), "error": errs}
                 if header:
-                    check_no_clash(list(df.columns), list(cols), src)
-                df.assign(**cols).to_csv(fh, header=header, index=False, lineterminator=CSV_LINE_END)
+                    files.check_no_clash(list(df.columns), list(cols), src)
+                df.assign(**cols).to_csv(fh, header=header, index=False, lineterminator=files.CSV_LINE_END)
                 header = False
                 n_rows += len(df)
                 n_failed += sum(1 for e in errs if e)
@@ -248,8 +235,8 @@ class Predictor:
         """Graph embeddings of every input row, written by :func:`~harmony_mol.predict.files.write_embeddings`."""
         t0 = time.perf_counter()
         src, out = Path(input_path), Path(output_path)
-        check_embedding_suffix(out)
-        check_paths(src, out)
+        files.check_embedding_suffix(out)
+        files.check_paths(src, out)
         embs = [np.zeros((0, self.members[0].readout.out_dim), np.float32)]
         metas = [pd.DataFrame({"error": []})]
         for df, graphs in self._stream(src, smiles_column, cif_column, chunk_size, progress, "embed"):
@@ -257,7 +244,7 @@ class Predictor:
             metas.append(df.assign(error=graphs.reasons()))
         emb = np.concatenate(embs)
         meta = pd.concat(metas[1:], ignore_index=True) if len(metas) > 1 else metas[0]
-        write_embeddings(out, emb, meta)
+        files.write_embeddings(out, emb, meta)
         n_failed = int((meta["error"] != "").sum())
         stats = StreamStats(out, len(meta), n_failed, time.perf_counter() - t0)
         logger.info("embedded %d rows (%d failed) into %s (%d dims) in %.1f s", stats.n_rows, n_failed, out,

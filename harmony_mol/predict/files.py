@@ -49,16 +49,6 @@ _SURROGATE_RE = "[\udc80-\udcff]"
 CSV_LINE_END = "\r\n"
 
 
-def _read_csv_chunks(path: Path, sep: str, chunk_size: int) -> Iterator[pd.DataFrame]:
-    try:
-        reader = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, chunksize=chunk_size,
-                             encoding="utf-8", encoding_errors="surrogateescape")
-    except pd.errors.EmptyDataError:
-        raise ValueError(f"{path}: empty file (no header row)") from None
-    with reader:
-        yield from reader
-
-
 def _undecodable_rows(df: pd.DataFrame) -> dict[int, str]:
     """Chunk positions of rows holding bytes that are not UTF-8 -> reason; such cells are repaired (U+FFFD)."""
     bad: dict[int, str] = {}
@@ -84,24 +74,30 @@ def iter_input_frames(path: Path, kind: str, smiles_column: str | None, chunk_si
         sep = "\t" if ".tsv" in path.name.lower() else ","
         find = (smiles_column, SMILES_COLUMN_NAMES, "SMILES") if kind == "molecule" else \
             (cif_column, CIF_COLUMN_NAMES, "CIF")
+        try:
+            reader = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, chunksize=chunk_size,
+                                 encoding="utf-8", encoding_errors="surrogateescape")
+        except pd.errors.EmptyDataError:
+            raise ValueError(f"{path}: empty file (no header row)") from None
         col, start = None, 0
-        for df in _read_csv_chunks(path, sep, chunk_size):
-            df.columns = [printable(str(c)) for c in df.columns]
-            if col is None:
-                col = find_column(list(df.columns), *find, path)
-            bad = _undecodable_rows(df)
-            payloads: list[Any] = []
-            for i, text in enumerate(df[col].tolist()):
-                if i in bad:
-                    payloads.append(FeaturizationError(bad[i], start + i))
-                elif kind == "molecule":
-                    payloads.append(text)
-                elif text.strip():
-                    payloads.append(CrystalText("cif", text, f"row {start + i + 1}"))
-                else:
-                    payloads.append(FeaturizationError("empty CIF", start + i))
-            start += len(df)
-            yield df, payloads
+        with reader:
+            for df in reader:
+                df.columns = [printable(str(c)) for c in df.columns]
+                if col is None:
+                    col = find_column(list(df.columns), *find, path)
+                bad = _undecodable_rows(df)
+                payloads: list[Any] = []
+                for i, text in enumerate(df[col].tolist()):
+                    if i in bad:
+                        payloads.append(FeaturizationError(bad[i], start + i))
+                    elif kind == "molecule":
+                        payloads.append(text)
+                    elif text.strip():
+                        payloads.append(CrystalText("cif", text, f"row {start + i + 1}"))
+                    else:
+                        payloads.append(FeaturizationError("empty CIF", start + i))
+                start += len(df)
+                yield df, payloads
         return
     if kind == "molecule" and path.suffix.lower() in (".smi", ".txt") and path.is_file():
         with open(path, encoding="utf-8", errors="surrogateescape", newline="") as fh:

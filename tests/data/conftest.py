@@ -7,11 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.data.samples import BAD_ROWS
 from tests.data.stub_featurizers import ensure_featurizers
 
 ensure_featurizers()
-
-from tests.data.samples import BAD_ROWS
 
 
 @pytest.fixture(scope="session")

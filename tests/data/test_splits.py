@@ -4,8 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from harmony_mol.data.splits import (Split, kfold_splits, load_split, murcko_scaffold, random_split, save_split,
-                                     scaffold_split)
+from harmony_mol.data.splits import (
+    Split,
+    kfold_splits,
+    load_split,
+    murcko_scaffold,
+    random_split,
+    save_split,
+    scaffold_split,
+)
 
 
 def test_scaffold_split_disjoint_deterministic(moses_smiles):

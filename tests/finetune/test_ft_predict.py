@@ -7,10 +7,10 @@ import pandas as pd
 import pytest
 import torch
 
-from harmony_mol.models.io import BundleError, load_bundle, save_bundle
 from harmony_mol.config import load_config
 from harmony_mol.finetune import train as train_mod
 from harmony_mol.finetune.config import FinetuneConfig
+from harmony_mol.models.io import BundleError, load_bundle, save_bundle
 from harmony_mol.predict.api import Predictor
 
 from .conftest import SMILES16, TINY_ENCODER, TinyDataset
@@ -141,8 +141,11 @@ def test_predict_never_overwrites_an_input_column_named_like_the_target(bundles:
 
 
 def test_predict_csv_round_trips_bare_cr_and_bad_bytes(bundles: list[Path], tmp_path: Path) -> None:
-    """Issue 14 items 6 and 7: fields with a bare CR or LF read back as one row in pandas and csv; one
-    undecodable byte flags its row and the others are predicted."""
+    """Issue 14 items 6 and 7: bare CR / LF fields and an undecodable byte.
+
+    Fields with a bare CR or LF read back as one row in pandas and csv; one undecodable byte flags its row
+    and the others are predicted.
+    """
     import csv
 
     src = tmp_path / "in.csv"

@@ -130,8 +130,11 @@ def test_non_finite_model_is_not_saved(tmp_path: Path, monkeypatch: pytest.Monke
 def test_declared_sizes_are_checked_against_the_tensors_before_building(tmp_path: Path,
                                                                         monkeypatch: pytest.MonkeyPatch,
                                                                         tiny_regression: TinyDataset) -> None:
-    """Issue 14 item 9: a bundle (or encoder checkpoint) declaring hidden size 2,000,000 is refused in well
-    under a second with one line, before any model is built (it used to reach 2.4 GB RSS, then ask for 16 TB)."""
+    """Issue 14 item 9: a declared hidden size of 2,000,000 is refused before any model is built.
+
+    A bundle (or encoder checkpoint) declaring it is refused in well under a second with one line (it used to
+    reach 2.4 GB RSS, then ask for 16 TB).
+    """
     import resource
     import time
 
