@@ -81,15 +81,11 @@ def scaffold_split(smiles_list: Sequence[str], fracs: Sequence[float] = (0.8, 0.
             groups.setdefault(key, []).append(i)
     n = len(smiles_list)
     train_cut, valid_cut = f_tr * n, (f_tr + f_va) * n
-    items = list(groups.items())
+    ordered = sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0]))
     if balanced:
-        big = [g for g in items if len(g[1]) > f_va * n / 2 or len(g[1]) > f_te * n / 2]
-        small = [g for g in items if g not in big]
-        big.sort(key=lambda kv: (-len(kv[1]), kv[0]))
-        small.sort(key=lambda kv: kv[0])
+        big = [g for g in ordered if len(g[1]) > f_va * n / 2 or len(g[1]) > f_te * n / 2]
+        small = sorted((g for g in ordered if g not in big), key=lambda kv: kv[0])
         ordered = big + [small[i] for i in np.random.default_rng(seed).permutation(len(small))]
-    else:
-        ordered = sorted(items, key=lambda kv: (-len(kv[1]), kv[0]))
     train, valid, test = [], [], []
     for _, idx in ordered:
         if len(train) + len(idx) <= train_cut:
@@ -146,9 +142,9 @@ def load_split(path: str | Path, dataset: Any) -> Split:
         obj = json.loads(Path(path).read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ValueError(f"{path}: not a split file ({exc})") from None
-    if not isinstance(obj, dict) or obj.get("format") != SPLIT_FORMAT:
-        obj = obj if isinstance(obj, dict) else {}
-        raise ValueError(f"{path}: not a split file (format {obj.get('format')!r}, expected {SPLIT_FORMAT})")
+    fmt = obj.get("format") if isinstance(obj, dict) else None
+    if fmt != SPLIT_FORMAT:
+        raise ValueError(f"{path}: not a split file (format {fmt!r}, expected {SPLIT_FORMAT})")
     absent = [name for name in ("train", "valid", "test") if not isinstance(obj.get(name), list)]
     if absent:
         raise ValueError(f"{path}: split file lacks the list(s) {absent} of 0-based data-row ids")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import bisect
 import csv
+import functools
 import gzip
 import itertools
 import json
@@ -52,8 +53,6 @@ class GraphDataset(Dataset):
         self._starts = [0, *itertools.accumulate(int(s["n_graphs"]) for s in shards)]
         self._shards: dict[int, dict[str, torch.Tensor]] = {}
         self._tensors: dict[str, torch.Tensor] | None = None
-        self._row_ids: list[int] | None = None
-        self._index: tuple[list[str], list[str]] | None = None
 
     def __len__(self) -> int:
         return self._starts[-1]
@@ -90,29 +89,26 @@ class GraphDataset(Dataset):
                 d[key[6:]] = t[j:j + 1]
         return d
 
-    @property
+    @functools.cached_property
     def row_ids(self) -> list[int]:
         """0-based input row of every graph, in dataset order."""
-        if self._row_ids is None:
-            self._row_ids = [int(v) for k in range(len(self._files)) for v in self.shard(k)["row_id"].tolist()]
-        return self._row_ids
+        return [int(v) for k in range(len(self._files)) for v in self.shard(k)["row_id"].tolist()]
 
-    def _read_index(self) -> tuple[list[str], list[str]]:
-        if self._index is None:
-            with gzip.open(self.path / "index.csv.gz", "rt", newline="") as fh:
-                rows = list(csv.reader(fh))[1:]
-            self._index = ([row[1] for row in rows], [row[2] for row in rows])
-        return self._index
+    @functools.cached_property
+    def _index(self) -> tuple[list[str], list[str]]:
+        with gzip.open(self.path / "index.csv.gz", "rt", newline="") as fh:
+            rows = list(csv.reader(fh))[1:]
+        return [row[1] for row in rows], [row[2] for row in rows]
 
     @property
     def ids(self) -> list[str]:
         """Item identifiers (from the id column, or the reader's default) in dataset order."""
-        return self._read_index()[0]
+        return self._index[0]
 
     @property
     def inputs(self) -> list[str]:
         """Input strings (SMILES for molecules, structure ids for crystals) in dataset order."""
-        return self._read_index()[1]
+        return self._index[1]
 
     def tensors(self) -> dict[str, torch.Tensor]:
         """Every shard concatenated (computed once, schema dtypes, extras such as ``edge_dist`` too).

@@ -3,8 +3,8 @@
 :data:`EncoderConfig` is the union of the registered configs, tagged by their ``arch`` field, so a config
 file with a wrong key or value fails when it is loaded. Checkpoints and bundles store it as a plain dict
 (HarmonyGNN dicts written before the tag have no ``arch``: :data:`DEFAULT_ARCH`). Another encoder is a
-config with ``arch: Literal["name"] = "name"``, a module taking ``(cfg, dims)``, a member of the union and a
-:func:`register_encoder` call here.
+config with ``arch: Literal["name"] = "name"``, a module taking ``(cfg, dims)``, a member of the union and an
+entry of :data:`ENCODERS`.
 """
 
 from __future__ import annotations
@@ -23,17 +23,11 @@ from harmony_mol.nn.inputs import InputDims
 EncoderConfig = HarmonyEncoderConfig | GINEncoderConfig
 DEFAULT_ARCH = "harmony"
 
-#: ``{arch: (config dataclass, module class)}``.
-ENCODERS: dict[str, tuple[type[Any], Callable[[Any, InputDims], nn.Module]]] = {}
-
-
-def register_encoder(config_cls: type[Any], encoder_cls: Callable[[Any, InputDims], nn.Module]) -> None:
-    """Register ``encoder_cls(cfg, dims)`` under the default of ``config_cls.arch``."""
-    ENCODERS[config_cls.__dataclass_fields__["arch"].default] = (config_cls, encoder_cls)
-
-
-register_encoder(HarmonyEncoderConfig, HarmonyEncoder)
-register_encoder(GINEncoderConfig, GINEncoder)
+#: ``{arch: (config dataclass, module class)}``; the module is built as ``module(cfg, dims)``.
+ENCODERS: dict[str, tuple[type[Any], Callable[[Any, InputDims], nn.Module]]] = {
+    "harmony": (HarmonyEncoderConfig, HarmonyEncoder),
+    "gin": (GINEncoderConfig, GINEncoder),
+}
 
 
 def encoder_config_from_dict(d: Mapping[str, Any]) -> EncoderConfig:

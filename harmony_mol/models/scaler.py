@@ -26,14 +26,10 @@ class TargetScaler:
         y = np.asarray(y, dtype=np.float64)
         if y.ndim != 2:
             raise ValueError(f"y must be [G, T], got shape {y.shape}")
-        means, stds = [], []
-        for t in range(y.shape[1]):
-            col = y[~np.isnan(y[:, t]), t]
-            m = float(col.mean()) if col.size else 0.0
-            s = float(col.std()) if col.size > 1 else 1.0
-            means.append(m)
-            stds.append(s if s > 1e-12 else 1.0)
-        return cls(tuple(means), tuple(stds))
+        cols = [y[~np.isnan(y[:, t]), t] for t in range(y.shape[1])]
+        means = tuple(float(c.mean()) if c.size else 0.0 for c in cols)
+        stds = (float(c.std()) if c.size > 1 else 1.0 for c in cols)
+        return cls(means, tuple(s if s > 1e-12 else 1.0 for s in stds))
 
     @classmethod
     def identity(cls, num_tasks: int) -> TargetScaler:

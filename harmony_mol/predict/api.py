@@ -24,7 +24,9 @@ from featurizers.items import RawItem
 from featurizers.schema import FeaturizerSpec
 from harmony_mol.data.loaders import FastGraphLoader
 from harmony_mol.finetune.evaluate import outputs_to_predictions
-from harmony_mol.models.io import BundleError, ModelBundle, load_bundle, merge_bundles
+from harmony_mol.models.io import BundleError, ModelBundle, load_bundle, load_encoder, merge_bundles
+from harmony_mol.models.property_model import build_model
+from harmony_mol.models.scaler import TargetScaler
 from harmony_mol.predict import files
 from harmony_mol.predict.files import StreamStats
 from harmony_mol.utils.io import atomic_open
@@ -118,11 +120,7 @@ class Predictor:
         return torch.cat(outs) if outs else torch.zeros(0, 0)
 
     def predict_graphs(self, graphs: GraphChunk) -> tuple[np.ndarray, np.ndarray]:
-        """Member mean and spread in original units / probabilities (NaN rows for failed items).
-
-        Shapes:
-            mean, std: ``[graphs.n, T]`` float64.
-        """
+        """Member mean and spread ``[graphs.n, T]`` (float64, original units / probabilities; NaN for failed items)."""
         t = len(self.target_names)
         mean, std = np.full((graphs.n, t), np.nan), np.full((graphs.n, t), np.nan)
         if not graphs.kept:
@@ -138,11 +136,7 @@ class Predictor:
         return mean, std
 
     def embed_graphs(self, graphs: GraphChunk) -> np.ndarray:
-        """Pooled graph embeddings of the first member (NaN rows for failed items).
-
-        Shapes:
-            output: ``[graphs.n, D]`` float32.
-        """
+        """Pooled graph embeddings ``[graphs.n, D]`` (float32) of the first member; NaN rows for failed items."""
         emb = np.full((graphs.n, self.members[0].readout.out_dim), np.nan, dtype=np.float32)
         if graphs.kept:
             emb[graphs.kept] = self._run(self.members[0].embed, graphs.tensors()).numpy()
@@ -255,10 +249,6 @@ class Predictor:
     def from_encoder(cls, checkpoint: str | Path, which: str = "student", readout: str = "mean", device: str = "cpu",
                      batch_size: int = 512, workers: int = 1, threads: int | None = None) -> Predictor:
         """An embedding-only predictor around an encoder checkpoint, pooled with ``readout``."""
-        from harmony_mol.models.io import load_encoder
-        from harmony_mol.models.property_model import build_model
-        from harmony_mol.models.scaler import TargetScaler
-
         enc, meta = load_encoder(checkpoint, which=which)
         model = build_model(enc, 1, readout, {"num_layers": 1})
         member = ModelBundle.member_from_model(model, TargetScaler.identity(1), 0, {}, {})
