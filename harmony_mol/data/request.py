@@ -1,11 +1,9 @@
 """Torch-free cache check for ``harmony featurize``.
 
-A dataset's *cache key* (:func:`harmony_mol.data.build.cache_key`) hashes the input bytes and the
-featurizer spec, which needs the featurizers (RDKit, PyG, torch) to compute. The *request key* here
-hashes the same inputs plus every option the spec is derived from (kind, preset, atom limit, crystal
-options) and the format versions, so it changes exactly when the cache key can change, yet needs
-only the standard library. :func:`build_dataset` stores it in ``manifest.json``; the CLI checks it
-before importing anything heavy, so a cache hit costs a file hash and a JSON read.
+The *request key* hashes the inputs, every option the featurizer spec is derived from and the format
+versions, so it changes exactly when :func:`harmony_mol.data.build.cache_key` (which needs RDKit, PyG and
+torch) can, yet needs only the standard library. ``manifest.json`` stores it; the CLI checks it before
+importing anything heavy, so a cache hit costs a file hash and a JSON read.
 """
 
 from __future__ import annotations

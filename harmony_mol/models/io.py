@@ -275,8 +275,7 @@ class ModelBundle:
 def save_bundle(bundle: ModelBundle, path: str | Path) -> Path:
     """Write ``bundle`` atomically to ``path`` (parent folders created)."""
     p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    atomic_torch_save(bundle.to_dict(), p)
+    atomic_torch_save(bundle.to_dict(), p)  # parent folders are created by atomic_open
     logger.info("wrote model bundle %s (%d member(s))", p, len(bundle.members))
     return p
 

@@ -148,7 +148,7 @@ def check_paths(src: Path, out: Path) -> None:
         raise FileNotFoundError(f"input not found: {src}")
     if out.is_dir():
         raise ValueError(f"{out}: is a folder; give a file name for --output (e.g. {out / 'predictions.csv'})")
-    if out.exists() and src.exists() and out.resolve() == src.resolve():
+    if out.exists() and out.resolve() == src.resolve():
         raise ValueError(f"{out}: is the input file; write the results to another file")
     out.parent.mkdir(parents=True, exist_ok=True)
 
