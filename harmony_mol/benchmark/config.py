@@ -137,9 +137,10 @@ def quick_overrides(suite: str) -> dict[str, Any]:
     (crystals) and the report goes to ``runs/benchmark/<suite>-quick`` so it never replaces real results.
     """
     crystal = suite == "crystals"
+    datasets = {"crystals": ["perov5"], "moleculenet-hu": ["bbbp", "clintox"]}.get(suite, ["esol", "freesolv"])
     return {
         "mode": "quick",
-        "datasets": ["perov5"] if crystal else (["bbbp", "clintox"] if suite == "moleculenet-hu" else ["esol", "freesolv"]),
+        "datasets": datasets,
         "seeds": [0, 1],
         "folds": [0],
         "max_rows": 160,

@@ -28,10 +28,9 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class BenchmarkResult:
-    """What :func:`run_benchmark` produced: the report, the raw rows and the summary rows."""
+    """What :func:`run_benchmark` produced: the report, the summary rows and the cell counts."""
 
     report_path: Path
-    results_csv: Path
     rows: list[dict[str, Any]]
     n_run: int
     n_skipped: int
@@ -102,14 +101,14 @@ def _splits(cfg: BenchmarkConfig, data: CellData, kind: str) -> list[tuple[str, 
     """``(split label, seed, indices)`` for every replicate of one dataset."""
     from harmony_mol.benchmark import splits as S
 
-    out = []
     if data.name == "matbench-perovskites":
-        for fold in cfg.folds:
-            out.append((f"matbench-fold{fold}", cfg.seeds[0], S.matbench_split(data.ds, fold, cfg.seeds[0])))
+        out = [(f"matbench-fold{fold}", cfg.seeds[0], S.matbench_split(data.ds, fold, cfg.seeds[0]))
+               for fold in cfg.folds]
     elif data.name == "perov5":
         base = S.by_input_file(data.ds)
-        out += [("official", s, base) for s in cfg.seeds]
+        out = [("official", s, base) for s in cfg.seeds]
     else:
+        out = []
         for method in cfg.splits:
             if kind != "molecule":
                 raise ValueError(f"{data.name}: {method} splits are for molecules")
@@ -157,7 +156,8 @@ def run_benchmark(cfg: BenchmarkConfig, command: str = "") -> BenchmarkResult:
                         claims_dir=cfg.scratch_dir / "claims")
     call = {"pid": os.getpid(), "call": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())}
     store.log_call({**call, "command": command or "run_benchmark(cfg)", "commit": git_commit(),
-                    "host": socket.gethostname(), "datasets": names, "seeds": list(cfg.seeds), "models": list(cfg.models)})
+                    "host": socket.gethostname(), "datasets": names, "seeds": list(cfg.seeds),
+                    "models": list(cfg.models)})
     ckpts = {p: ensure_checkpoint(cfg, p, kind) for p in presets} if "harmony-pretrained" in cfg.models else {}
     digests = {p: sha256_file(c)[:16] for p, c in ckpts.items()}
     skipped_models = _unavailable(cfg, kind)
@@ -189,19 +189,17 @@ def run_benchmark(cfg: BenchmarkConfig, command: str = "") -> BenchmarkResult:
                                "test": res["test"], "valid": res["valid"], "best_epoch": res["best_epoch"],
                                "n_train": len(split["train"]), "n_valid": len(split["valid"]),
                                "n_test": len(split["test"]), "split_hash": shash, "checkpoint": digest,
-                               "wall_s": res["wall_s"],
-                               "error": res["error"]})
+                               "wall_s": res["wall_s"], "error": res["error"]})
                     n_run += 1
                     logger.info("cell %s: test %s = %s (%.1f s)", run_name, suite.metric, res["test"], res["wall_s"])
     wall = time.perf_counter() - t0
     store.log_call({**call, "ended": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()), "cells_run": n_run,
                     "cells_skipped": n_skip, "wall_s": round(wall, 1)})
     extra = {"checkpoints": {p: str(c) for p, c in ckpts.items()}, "wall_s_this_call": round(wall, 1),
-             "models_not_run": skipped_models,
-             "cells_run": n_run, "cells_skipped": n_skip}
+             "models_not_run": skipped_models, "cells_run": n_run, "cells_skipped": n_skip}
     report, summary = write_report(cfg, store.refresh(), command=command, extra=extra, calls=store.calls())
     logger.info("benchmark %s: %d cells run, %d already done, report %s", cfg.suite, n_run, n_skip, report)
-    return BenchmarkResult(report, store.path, summary, n_run, n_skip, wall)
+    return BenchmarkResult(report, summary, n_run, n_skip, wall)
 
 
 def rebuild_report(cfg: BenchmarkConfig, command: str = "") -> BenchmarkResult:
@@ -215,4 +213,4 @@ def rebuild_report(cfg: BenchmarkConfig, command: str = "") -> BenchmarkResult:
     ckpts = {p: str(c) for p, c in cfg.pretrain.checkpoints.items() if Path(c).is_file()}
     report, summary = write_report(cfg, store.rows, command=command, extra={"checkpoints": ckpts},
                                    calls=store.calls())
-    return BenchmarkResult(report, store.path, summary, 0, len(store.rows), 0.0)
+    return BenchmarkResult(report, summary, 0, len(store.rows), 0.0)
