@@ -6,9 +6,7 @@ bars; no number is typed by hand.
 
 from __future__ import annotations
 
-import csv
 import datetime as _dt
-import io
 import logging
 import math
 from collections import defaultdict
@@ -18,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from harmony_mol.benchmark.config import BenchmarkConfig
+from harmony_mol.benchmark.results import csv_text
 from harmony_mol.benchmark.suites import SUITE_DEFS, Suite
 from harmony_mol.utils.io import atomic_save_figure, atomic_write_text
 
@@ -167,12 +166,8 @@ def write_report(cfg: BenchmarkConfig, rows: list[dict[str, Any]], command: str 
     out.mkdir(parents=True, exist_ok=True)
     suite = SUITE_DEFS[cfg.suite]
     summary = summarize(rows, suite)
-    buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=["split", "dataset", "model", "preset", "mean", "std", "n", "metric"],
-                       lineterminator="\n")
-    w.writeheader()
-    w.writerows(summary)
-    atomic_write_text(out / "summary.csv", buf.getvalue())
+    atomic_write_text(out / "summary.csv",
+                      csv_text(summary, ("split", "dataset", "model", "preset", "mean", "std", "n", "metric")))
     if summary:
         try:
             _plot(summary, suite, out / "summary.png")

@@ -32,6 +32,15 @@ def settings_hash(cfg: BenchmarkConfig) -> str:
     return hashlib.sha256(json.dumps(d, sort_keys=True, default=str).encode()).hexdigest()[:10]
 
 
+def csv_text(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> str:
+    """``rows`` as CSV text under a ``columns`` header (missing keys and None are written as "")."""
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
+    w.writeheader()
+    w.writerows(rows)
+    return buf.getvalue()
+
+
 def _key(row: dict[str, Any]) -> tuple[str, str, str, int, str]:
     return (str(row["dataset"]), str(row["preset"]), str(row["split"]), int(row["seed"]), str(row["model"]))
 
@@ -83,12 +92,7 @@ class ResultStore:
         self._done = {_key(r): str(r.get("checkpoint") or "") for r in self.rows if not r.get("error")}
 
     def _write(self, rows: list[dict[str, Any]]) -> None:
-        buf = io.StringIO()
-        w = csv.DictWriter(buf, fieldnames=list(COLUMNS), extrasaction="ignore", lineterminator="\n")
-        w.writeheader()
-        for r in rows:
-            w.writerow({k: ("" if r.get(k) is None else r.get(k)) for k in COLUMNS})
-        atomic_write_text(self.path, buf.getvalue())
+        atomic_write_text(self.path, csv_text(rows, COLUMNS))
 
     def has(self, key: tuple[str, str, str, int, str], checkpoint: str = "") -> bool:
         """Whether this cell already has a result (made from the same pretrained checkpoint, if any)."""

@@ -15,6 +15,7 @@ mask, student forward + backward, AdamW, EMA update, difficulty-buffer update).
 
 from __future__ import annotations
 
+import itertools
 import logging
 import time
 from collections.abc import Callable, Iterator
@@ -170,13 +171,12 @@ def measure_pretrain(n_graphs: int = 2048, batch_size: int = 256, steps: int = 4
     buffer = DifficultyBuffer(tensors["node_ptr"], dev) if cfg.masking.strategy != "random" else None
     ours = SSLStepper(cfg, student, teacher, None, opt, sched, dev, 10_000, buffer,
                       torch.Generator().manual_seed(seed))
-    counter = {"step": 0}
+    step_no = itertools.count()
 
     def our_step(b: Any) -> None:
         # after one pass over the data every graph has a stored difficulty (steady state)
-        ours.optim.step(ours.loss(b, counter["step"], warm=False))
+        ours.optim.step(ours.loss(b, next(step_no), warm=False))
         ours.after_update()
-        counter["step"] += 1
 
     gin = GineMasking(spec.atom_cat_dims, spec.bond_cat_dims, hidden).to(dev)
     gopt = torch.optim.AdamW(gin.parameters(), lr=1e-3)
