@@ -64,7 +64,7 @@ def neural_cell(cfg: BenchmarkConfig, data: CellData, model: str, split_file: Pa
     res = finetune(fcfg)
     per = res.metrics["per_seed"][str(seed)]
     return {"test": headline(per["test"], data.metric), "valid": headline(per["valid"], data.metric),
-            "best_epoch": per.get("best_epoch"), "artifact": str(res.bundle_path)}
+            "best_epoch": per.get("best_epoch")}
 
 
 def _scores(data: CellData, parts: dict[str, tuple[np.ndarray, np.ndarray]]) -> dict[str, Any]:
@@ -73,7 +73,7 @@ def _scores(data: CellData, parts: dict[str, tuple[np.ndarray, np.ndarray]]) -> 
 
     m = {k: headline(compute_metrics(data.task_type, yt, yp, data.target_names, k), data.metric)
          for k, (yt, yp) in parts.items()}
-    return {"test": m.get("test"), "valid": m.get("valid"), "best_epoch": None, "artifact": ""}
+    return {"test": m.get("test"), "valid": m.get("valid"), "best_epoch": None}
 
 
 def rf_cell(cfg: BenchmarkConfig, data: CellData, split: dict[str, list[int]], seed: int) -> dict[str, Any]:
@@ -98,16 +98,15 @@ def chemprop_cell(cfg: BenchmarkConfig, data: CellData, split: dict[str, list[in
     """Run chemprop v2 through its CLI (see :mod:`harmony_mol.benchmark.chemprop_runner`)."""
     from harmony_mol.benchmark.chemprop_runner import run_chemprop
 
-    work = cfg.scratch_dir / "chemprop" / run_name
-    yt, yp = run_chemprop(data.ds.inputs, data.y, data.target_names, split, data.task_type, seed, work,
-                          epochs=cfg.chemprop.epochs, extra_args=cfg.chemprop.extra_args,
-                          command=cfg.chemprop.command)
-    return {**_scores(data, {"test": (yt, yp)}), "artifact": str(work)}
+    test = run_chemprop(data.ds.inputs, data.y, data.target_names, split, data.task_type, seed,
+                        cfg.scratch_dir / "chemprop" / run_name, epochs=cfg.chemprop.epochs,
+                        extra_args=cfg.chemprop.extra_args, command=cfg.chemprop.command)
+    return _scores(data, {"test": test})
 
 
 def run_cell(cfg: BenchmarkConfig, data: CellData, model: str, split: dict[str, list[int]], split_file: Path,
              seed: int, checkpoint: Path | None, run_name: str) -> dict[str, Any]:
-    """Run one model; returns ``{test, valid, best_epoch, artifact, wall_s}`` (``test`` None + ``error`` on failure)."""
+    """Run one model; returns ``{test, valid, best_epoch, error, wall_s}`` (``test`` None + ``error`` on failure)."""
     t0 = time.perf_counter()
     try:
         if model in NEURAL:
@@ -123,6 +122,6 @@ def run_cell(cfg: BenchmarkConfig, data: CellData, model: str, split: dict[str, 
         out["error"] = ""
     except Exception as exc:  # noqa: BLE001 - one failed cell must not lose the others; it is recorded
         logger.error("cell %s failed: %s", run_name, exc)
-        out = {"test": None, "valid": None, "best_epoch": None, "artifact": "", "error": f"{type(exc).__name__}: {exc}"}
+        out = {"test": None, "valid": None, "best_epoch": None, "error": f"{type(exc).__name__}: {exc}"}
     out["wall_s"] = round(time.perf_counter() - t0, 2)
     return out

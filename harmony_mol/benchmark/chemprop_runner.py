@@ -37,8 +37,7 @@ def chemprop_command(explicit: Sequence[str] | None = None) -> tuple[list[str], 
     """
     if explicit:
         return list(explicit), {}
-    exe = shutil.which("chemprop")
-    if exe:
+    if exe := shutil.which("chemprop"):
         return [exe], {}
     site = Path(os.environ.get("HARMONY_CHEMPROP_SITE", SIDE_SITE))
     script = site / "bin" / "chemprop"

@@ -80,8 +80,7 @@ def _tables(summary: list[dict[str, Any]], suite: Suite, datasets: list[str]) ->
             cells = [_fmt(h["mean"], h["std"], h["n"], digits) if h else "–" for h in hits]
             tail = _avg([h["mean"] if h else None for h in hits], digits) if avg else ""
             lines.append(f"| {MODEL_LABELS.get(model, model)} | {preset} | " + " | ".join(cells) + tail + " |")
-        anchors = [a for a in suite.anchors if not a.split or a.split == split or split == "matbench-5fold"]
-        if anchors:
+        if anchors := [a for a in suite.anchors if not a.split or a.split == split or split == "matbench-5fold"]:
             lines += ["", "Published rows (different protocol unless stated; see *protocol*):", "",
                       "| published | " + " | ".join(cols) + (" | avg |" if avg else " |") + " protocol | source |",
                       "|---|" + "---|" * (len(cols) + (1 if avg else 0)) + "---|---|"]
@@ -116,13 +115,11 @@ def verdicts(summary: list[dict[str, Any]], suite: Suite) -> list[str]:
                     size = "within one std" if abs(diff) <= max(pre["std"], scr["std"]) else "beyond one std"
                     line += (f" Pretraining [{preset}] {'helps' if better(pre['mean'], scr['mean']) else 'hurts'}: "
                              f"{diff:+.3f} vs scratch ({size}).")
-            ours = [s for s in sub if s["model"] in ("harmony-pretrained", "harmony-scratch")]
-            if ours:
+            if ours := [s for s in sub if s["model"] in ("harmony-pretrained", "harmony-scratch")]:
                 o = top(ours)
                 line += f" Our best ({o['model']} [{o['preset']}], {o['mean']:.3f})"
                 for base in ("gin", "rf", "chemprop", "dummy"):
-                    other = [s for s in sub if s["model"] == base]
-                    if other:
+                    if other := [s for s in sub if s["model"] == base]:
                         b = top(other)
                         line += f" {'beats' if better(o['mean'], b['mean']) else 'loses to'} {base} ({b['mean']:.3f});"
                 line = line.rstrip(";") + "."

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from harmony_mol.benchmark.baselines import composition_features, ecfp_features
 from harmony_mol.benchmark.cells import NEURAL, CellData, run_cell
 from harmony_mol.benchmark.config import BenchmarkConfig
 from harmony_mol.benchmark.results import ResultStore, settings_hash
@@ -91,8 +92,6 @@ def _cell_data(cfg: BenchmarkConfig, name: str, kind: str, preset: str, metric: 
     task = entry.task if entry.task != "none" else "regression"
     feats = None
     if need_rf:
-        from harmony_mol.benchmark.baselines import composition_features, ecfp_features
-
         feats = ecfp_features(ds.inputs) if kind == "molecule" else composition_features(ds.tensors())
     return CellData(name, ds, task, metric, list(ds.target_names), y, feats)
 
@@ -185,11 +184,9 @@ def run_benchmark(cfg: BenchmarkConfig, command: str = "") -> BenchmarkResult:
                                 len(split["valid"]), len(split["test"]))
                     res = run_cell(cfg, data, model, split, sfile, seed, ckpts.get(preset), run_name)
                     store.add({"suite": cfg.suite, "mode": cfg.mode, "dataset": name, "preset": row_preset,
-                               "split": label, "seed": seed, "model": model, "metric": suite.metric,
-                               "test": res["test"], "valid": res["valid"], "best_epoch": res["best_epoch"],
+                               "split": label, "seed": seed, "model": model, "metric": suite.metric, **res,
                                "n_train": len(split["train"]), "n_valid": len(split["valid"]),
-                               "n_test": len(split["test"]), "split_hash": shash, "checkpoint": digest,
-                               "wall_s": res["wall_s"], "error": res["error"]})
+                               "n_test": len(split["test"]), "split_hash": shash, "checkpoint": digest})
                     n_run += 1
                     logger.info("cell %s: test %s = %s (%.1f s)", run_name, suite.metric, res["test"], res["wall_s"])
     wall = time.perf_counter() - t0
