@@ -56,7 +56,8 @@ def _featurize(cfg: BenchmarkConfig, name: str, kind: str, preset: str, targets:
 
 def ensure_checkpoint(cfg: BenchmarkConfig, preset: str, kind: str) -> Path:
     """The pretrained encoder of ``preset``: the configured file, or a (resumable) pretraining run."""
-    from harmony_mol.config import load_config
+    from harmony_mol.config import config_to_dict, load_config
+    from harmony_mol.models.io import load_checkpoint
     from harmony_mol.ssl.config import PretrainConfig
     from harmony_mol.ssl.pretrain import pretrain
 
@@ -72,13 +73,9 @@ def ensure_checkpoint(cfg: BenchmarkConfig, preset: str, kind: str) -> Path:
     pcfg = load_config(PretrainConfig, cfg.pretrain.config,
                        [*cfg.pretrain.overrides, f"dataset={ds.path}", f"out_dir={out}"])
     final = out / "encoder.pt"
-    if final.is_file():
-        from harmony_mol.config import config_to_dict
-        from harmony_mol.models.io import load_checkpoint
-
-        if load_checkpoint(final).get("pretrain_config") == config_to_dict(pcfg):
-            logger.info("reusing the finished %s pretraining run %s", preset, final)
-            return final
+    if final.is_file() and load_checkpoint(final).get("pretrain_config") == config_to_dict(pcfg):
+        logger.info("reusing the finished %s pretraining run %s", preset, final)
+        return final
     logger.info("pretraining the %s encoder on %s (%d graphs) into %s", preset, corpus, len(ds), out)
     return pretrain(pcfg, resume=(out / "last.pt").is_file())
 

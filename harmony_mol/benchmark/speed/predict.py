@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import gzip
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -90,20 +91,17 @@ def speed_predict(n: int = 10_000, model: Path | None = None, workers: int = 2, 
         Predictor(default_bundle(), device=device, batch_size=batch_size, workers=workers)
     pred.predict(smiles[:256])  # warm-up: pool start-up is part of the run below, JIT/allocator warm-up is not
 
+    def timed(fn: Callable[[Any], Any], arg: Any) -> tuple[Any, float]:
+        t0 = time.perf_counter()
+        out = fn(arg)
+        if pred.device.type == "cuda":
+            torch.cuda.synchronize()
+        return out, time.perf_counter() - t0
+
     items = [RawItem(i, str(i), s, ()) for i, s in enumerate(smiles)]
-    t0 = time.perf_counter()
-    graphs = featurize_chunk(items, pred.spec)
-    feat_s = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    pred.predict_graphs(graphs)
-    if pred.device.type == "cuda":
-        torch.cuda.synchronize()
-    model_s = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    df = pred.predict(smiles)
-    if pred.device.type == "cuda":
-        torch.cuda.synchronize()
-    e2e_s = time.perf_counter() - t0
+    graphs, feat_s = timed(lambda xs: featurize_chunk(xs, pred.spec), items)
+    model_s = timed(pred.predict_graphs, graphs)[1]
+    df, e2e_s = timed(pred.predict, smiles)
     return {
         "n": n, "failed": int((df["error"] != "").sum()), "workers": workers, "batch_size": batch_size,
         "device": str(pred.device), "torch_threads": torch.get_num_threads(),
