@@ -7,8 +7,10 @@ bars; no number is typed by hand.
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import logging
 import math
+import operator
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -39,11 +41,9 @@ def summarize(rows: list[dict[str, Any]], suite: Suite) -> list[dict[str, Any]]:
             continue
         acc[(_group(str(r["split"])), str(r["dataset"]), str(r["model"]), str(r["preset"]))].append(
             float(r["test"]) * suite.scale)
-    out = []
-    for (split, ds, model, preset), vals in sorted(acc.items()):
-        out.append({"split": split, "dataset": ds, "model": model, "preset": preset, "mean": float(np.mean(vals)),
-                    "std": float(np.std(vals)), "n": len(vals), "metric": suite.metric})
-    return out
+    return [{"split": split, "dataset": ds, "model": model, "preset": preset, "mean": float(np.mean(vals)),
+             "std": float(np.std(vals)), "n": len(vals), "metric": suite.metric}
+            for (split, ds, model, preset), vals in sorted(acc.items())]
 
 
 def _fmt(mean: float | None, std: float | None = None, n: int | None = None, digits: int = 3) -> str:
@@ -95,12 +95,9 @@ def _tables(summary: list[dict[str, Any]], suite: Suite, datasets: list[str]) ->
 def verdicts(summary: list[dict[str, Any]], suite: Suite) -> list[str]:
     """Plain sentences computed from the numbers: who wins each (split, dataset); does pretraining help."""
     out = []
-    better = (lambda a, b: a > b) if suite.higher_is_better else (lambda a, b: a < b)
-    pick = max if suite.higher_is_better else min  # first of equals, like a strict-improvement scan
-
-    def top(rows: list[dict[str, Any]]) -> dict[str, Any]:
-        return pick(rows, key=lambda s: s["mean"])
-
+    better = operator.gt if suite.higher_is_better else operator.lt
+    # max / min keep the first of equals, like a strict-improvement scan
+    top = functools.partial(max if suite.higher_is_better else min, key=lambda s: s["mean"])
     for split in sorted({s["split"] for s in summary}):
         for d in sorted({s["dataset"] for s in summary if s["split"] == split}):
             sub = [s for s in summary if s["split"] == split and s["dataset"] == d]
