@@ -1,5 +1,6 @@
-"""Non-neural baselines on the suites' splits: ECFP4 + random forest (molecules) and composition
-features + random forest (crystals), with scikit-learn.
+"""Non-neural baselines on the suites' splits, with scikit-learn.
+
+ECFP4 + random forest (molecules) and composition features + random forest (crystals).
 
 Multi-task classification with missing labels trains one forest per task on that task's labelled
 training rows (a task with a single class in its training rows predicts that class' prior).
@@ -7,13 +8,10 @@ training rows (a task with a single class in its training rows predicts that cla
 
 from __future__ import annotations
 
-import logging
 from typing import Any, Sequence
 
 import numpy as np
 import torch
-
-logger = logging.getLogger(__name__)
 
 
 def ecfp_features(smiles: Sequence[str], radius: int = 2, n_bits: int = 2048) -> np.ndarray:
@@ -36,8 +34,9 @@ def ecfp_features(smiles: Sequence[str], radius: int = 2, n_bits: int = 2048) ->
 
 
 def composition_features(tensors: dict[str, torch.Tensor]) -> np.ndarray:
-    """Composition features of crystal graphs: element fractions plus the mean / std / min / max of
-    the per-atom element properties (a Magpie-style descriptor computed from the graph records).
+    """Composition features of crystal graphs (a Magpie-style descriptor computed from the graph records).
+
+    Element fractions plus the mean / std / min / max of the per-atom element properties.
 
     Shapes:
         - tensors: ``GraphDataset.tensors()`` of a crystal dataset (``x[:, 0]`` = element index,
@@ -66,11 +65,13 @@ def random_forest(X: np.ndarray, y: np.ndarray, split: dict[str, list[int]], tas
     """Fit on ``split["train"]``, predict ``valid`` and ``test``.
 
     Args:
-        X: ``[G, F]`` features; y: ``[G, T]`` labels (NaN = missing).
+        X: ``[G, F]`` features.
+        y: ``[G, T]`` labels (NaN = missing).
         split: Dataset indices per part.
         task_type: ``classification`` (scores = P(class 1)) or ``regression``.
         trees: Trees per forest.
         seed: ``random_state``.
+        n_jobs: scikit-learn jobs (-1 = all cores).
 
     Returns:
         ``{part: (y_true [n, T], y_pred [n, T])}`` for ``valid`` and ``test``.
@@ -88,11 +89,10 @@ def random_forest(X: np.ndarray, y: np.ndarray, split: dict[str, list[int]], tas
         if task_type == "classification":
             classes = np.unique(yt)
             if len(classes) < 2:
-                for k, idx in parts.items():
+                for k in parts:
                     preds[k][:, t] = float(classes[0])
                 continue
-            model: Any = RandomForestClassifier(n_estimators=trees, random_state=seed, n_jobs=n_jobs,
-                                                class_weight=None)
+            model: Any = RandomForestClassifier(n_estimators=trees, random_state=seed, n_jobs=n_jobs)
             model.fit(X[keep], yt.astype(int))
             pos = list(model.classes_).index(1)
             for k, idx in parts.items():

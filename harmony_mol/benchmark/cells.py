@@ -35,7 +35,11 @@ def neural_cell(cfg: BenchmarkConfig, data: CellData, model: str, split_file: Pa
                 checkpoint: Path | None, run_name: str) -> dict[str, Any]:
     """Fine-tune ``harmony-pretrained`` / ``harmony-scratch`` / ``gin`` with :func:`finetune` on the split file."""
     from harmony_mol.finetune.config import (
-        FinetuneConfig, FinetuneDataConfig, FinetuneModelConfig, FinetuneOptimConfig, FinetuneSplitConfig,
+        FinetuneConfig,
+        FinetuneDataConfig,
+        FinetuneModelConfig,
+        FinetuneOptimConfig,
+        FinetuneSplitConfig,
     )
     from harmony_mol.finetune.metrics import headline
     from harmony_mol.finetune.train import finetune
@@ -60,50 +64,49 @@ def neural_cell(cfg: BenchmarkConfig, data: CellData, model: str, split_file: Pa
     res = finetune(fcfg)
     per = res.metrics["per_seed"][str(seed)]
     return {"test": headline(per["test"], data.metric), "valid": headline(per["valid"], data.metric),
-            "best_epoch": per.get("best_epoch"), "artifact": str(res.bundle_path)}
+            "best_epoch": per.get("best_epoch")}
+
+
+def _scores(data: CellData, parts: dict[str, tuple[np.ndarray, np.ndarray]]) -> dict[str, Any]:
+    """Headline metric of each ``{part: (y_true, y_pred)}`` as a cell result (no epochs)."""
+    from harmony_mol.finetune.metrics import compute_metrics, headline
+
+    m = {k: headline(compute_metrics(data.task_type, yt, yp, data.target_names, k), data.metric)
+         for k, (yt, yp) in parts.items()}
+    return {"test": m.get("test"), "valid": m.get("valid"), "best_epoch": None}
 
 
 def rf_cell(cfg: BenchmarkConfig, data: CellData, split: dict[str, list[int]], seed: int) -> dict[str, Any]:
     """ECFP4 / composition features + random forest."""
     from harmony_mol.benchmark.baselines import random_forest
-    from harmony_mol.finetune.metrics import compute_metrics, headline
 
     if data.features is None:
         raise ValueError(f"no random-forest features for {data.name}")
-    out = random_forest(data.features, data.y, split, data.task_type, cfg.rf_trees, seed, n_jobs=cfg.threads or -1)
-    m = {k: headline(compute_metrics(data.task_type, yt, yp, data.target_names, k), data.metric)
-         for k, (yt, yp) in out.items()}
-    return {"test": m.get("test"), "valid": m.get("valid"), "best_epoch": None, "artifact": ""}
+    return _scores(data, random_forest(data.features, data.y, split, data.task_type, cfg.rf_trees, seed,
+                                       n_jobs=cfg.threads or -1))
 
 
 def dummy_cell(data: CellData, split: dict[str, list[int]]) -> dict[str, Any]:
     """Predict the per-task training mean for every graph (Matbench's "Dummy"; ROC-AUC 0.5 by construction)."""
-    from harmony_mol.finetune.metrics import compute_metrics, headline
-
     mean = np.nanmean(data.y[split["train"]], axis=0)
-    m = {k: headline(compute_metrics(data.task_type, data.y[split[k]],
-                                     np.broadcast_to(mean, data.y[split[k]].shape).copy(), data.target_names, k),
-                     data.metric) for k in ("valid", "test") if split[k]}
-    return {"test": m.get("test"), "valid": m.get("valid"), "best_epoch": None, "artifact": ""}
+    return _scores(data, {k: (data.y[split[k]], np.broadcast_to(mean, data.y[split[k]].shape).copy())
+                          for k in ("valid", "test") if split[k]})
 
 
 def chemprop_cell(cfg: BenchmarkConfig, data: CellData, split: dict[str, list[int]], seed: int,
                   run_name: str) -> dict[str, Any]:
-    """chemprop v2 through its CLI (see :mod:`harmony_mol.benchmark.chemprop_runner`)."""
+    """Run chemprop v2 through its CLI (see :mod:`harmony_mol.benchmark.chemprop_runner`)."""
     from harmony_mol.benchmark.chemprop_runner import run_chemprop
-    from harmony_mol.finetune.metrics import compute_metrics, headline
 
-    work = cfg.scratch_dir / "chemprop" / run_name
-    yt, yp = run_chemprop(data.ds.inputs, data.y, data.target_names, split, data.task_type, seed, work,
-                          epochs=cfg.chemprop.epochs, extra_args=cfg.chemprop.extra_args,
-                          command=cfg.chemprop.command)
-    m = compute_metrics(data.task_type, yt, yp, data.target_names, "test")
-    return {"test": headline(m, data.metric), "valid": None, "best_epoch": None, "artifact": str(work)}
+    test = run_chemprop(data.ds.inputs, data.y, data.target_names, split, data.task_type, seed,
+                        cfg.scratch_dir / "chemprop" / run_name, epochs=cfg.chemprop.epochs,
+                        extra_args=cfg.chemprop.extra_args, command=cfg.chemprop.command)
+    return _scores(data, {"test": test})
 
 
 def run_cell(cfg: BenchmarkConfig, data: CellData, model: str, split: dict[str, list[int]], split_file: Path,
              seed: int, checkpoint: Path | None, run_name: str) -> dict[str, Any]:
-    """Run one model; returns ``{test, valid, best_epoch, artifact, wall_s}`` (``test`` None + ``error`` on failure)."""
+    """Run one model; returns ``{test, valid, best_epoch, error, wall_s}`` (``test`` None + ``error`` on failure)."""
     t0 = time.perf_counter()
     try:
         if model in NEURAL:
@@ -119,6 +122,6 @@ def run_cell(cfg: BenchmarkConfig, data: CellData, model: str, split: dict[str, 
         out["error"] = ""
     except Exception as exc:  # noqa: BLE001 - one failed cell must not lose the others; it is recorded
         logger.error("cell %s failed: %s", run_name, exc)
-        out = {"test": None, "valid": None, "best_epoch": None, "artifact": "", "error": f"{type(exc).__name__}: {exc}"}
+        out = {"test": None, "valid": None, "best_epoch": None, "error": f"{type(exc).__name__}: {exc}"}
     out["wall_s"] = round(time.perf_counter() - t0, 2)
     return out

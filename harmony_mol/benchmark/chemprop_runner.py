@@ -37,8 +37,7 @@ def chemprop_command(explicit: Sequence[str] | None = None) -> tuple[list[str], 
     """
     if explicit:
         return list(explicit), {}
-    exe = shutil.which("chemprop")
-    if exe:
+    if exe := shutil.which("chemprop"):
         return [exe], {}
     site = Path(os.environ.get("HARMONY_CHEMPROP_SITE", SIDE_SITE))
     script = site / "bin" / "chemprop"
@@ -57,7 +56,7 @@ def _write(path: Path, smiles: Sequence[str], y: np.ndarray, names: Sequence[str
 
 
 def _read_predictions(path: Path, smiles: Sequence[str], t: int) -> np.ndarray:
-    """chemprop's test predictions, checked to be in the order of ``smiles``."""
+    """The test predictions of chemprop, checked to be in the order of ``smiles``."""
     with open(path, newline="") as f:
         rows = list(csv.reader(f))[1:]
     if len(rows) != len(smiles):
@@ -82,25 +81,28 @@ def run_chemprop(smiles: Sequence[str], y: np.ndarray, names: Sequence[str], spl
         seed: ``--pytorch-seed`` (chemprop's weight init and shuffling).
         work: Run folder (CSV files, chemprop's output); replaced if present.
         epochs: ``--epochs``.
+        extra_args: More chemprop CLI arguments.
+        command: The chemprop command (``None``: see :func:`chemprop_command`).
+        timeout_s: Limit of the chemprop run.
 
     Raises:
-        ChempropUnavailable: not installed. RuntimeError: chemprop failed (its log tail in the message).
+        ChempropUnavailable: not installed.
+        RuntimeError: chemprop failed (its log tail in the message).
     """
+    import torch
+
     argv, env = chemprop_command(command)
     if work.exists():
         shutil.rmtree(work)
     work.mkdir(parents=True)
     cols = [f"t{i}" for i in range(len(names))]  # task names may hold characters chemprop's parser dislikes
-    files = []
-    for part in ("train", "valid", "test"):
-        idx = split[part]
-        p = work / f"{part}.csv"
-        _write(p, [smiles[i] for i in idx], y[idx], cols)
-        files.append(str(p))
+    files = [str(work / f"{part}.csv") for part in ("train", "valid", "test")]
+    for part, path in zip(("train", "valid", "test"), files):
+        _write(Path(path), [smiles[i] for i in split[part]], y[split[part]], cols)
     out = work / "out"
     cmd = [*argv, "train", "-i", *files, "-s", "smiles", "--target-columns", *cols, "-t", task_type,
            "--epochs", str(epochs), "--pytorch-seed", str(seed), "--data-seed", str(seed), "-o", str(out),
-           "--accelerator", "cpu" if not _cuda() else "gpu", "--devices", "1", "-n", "0", *extra_args]
+           "--accelerator", "gpu" if torch.cuda.is_available() else "cpu", "--devices", "1", "-n", "0", *extra_args]
     logger.info("chemprop: %s", " ".join(cmd[len(argv):]))
     log = work / "chemprop.log"
     with open(log, "w") as fh:
@@ -113,9 +115,3 @@ def run_chemprop(smiles: Sequence[str], y: np.ndarray, names: Sequence[str], spl
     pred = _read_predictions(out / "model_0" / "test_predictions.csv", [smiles[i] for i in split["test"]],
                              len(names))
     return y[split["test"]], pred
-
-
-def _cuda() -> bool:
-    import torch
-
-    return bool(torch.cuda.is_available())

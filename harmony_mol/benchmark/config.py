@@ -108,14 +108,12 @@ class BenchmarkConfig:
     def __post_init__(self) -> None:
         if self.suite not in SUITES:
             raise ValueError(f"unknown suite {self.suite!r}; choose one of {SUITES}")
-        bad = [m for m in self.models if m not in MODELS]
-        if bad:
+        if bad := [m for m in self.models if m not in MODELS]:
             raise ValueError(f"unknown model(s) {bad}; choose from {MODELS}")
         if not self.seeds:
             raise ValueError("seeds must list at least one seed")
-        bad_splits = [s for s in self.splits if s not in ("scaffold", "random")]
-        if bad_splits:
-            raise ValueError(f"unknown split(s) {bad_splits}; choose scaffold and/or random")
+        if bad := [s for s in self.splits if s not in ("scaffold", "random")]:
+            raise ValueError(f"unknown split(s) {bad}; choose scaffold and/or random")
         if any(not 0 <= f < 5 for f in self.folds):
             raise ValueError("folds must be in 0..4 (Matbench's 5 folds)")
 
@@ -137,9 +135,10 @@ def quick_overrides(suite: str) -> dict[str, Any]:
     (crystals) and the report goes to ``runs/benchmark/<suite>-quick`` so it never replaces real results.
     """
     crystal = suite == "crystals"
+    datasets = {"crystals": ["perov5"], "moleculenet-hu": ["bbbp", "clintox"]}.get(suite, ["esol", "freesolv"])
     return {
         "mode": "quick",
-        "datasets": ["perov5"] if crystal else (["bbbp", "clintox"] if suite == "moleculenet-hu" else ["esol", "freesolv"]),
+        "datasets": datasets,
         "seeds": [0, 1],
         "folds": [0],
         "max_rows": 160,

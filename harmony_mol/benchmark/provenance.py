@@ -1,10 +1,11 @@
-"""The provenance section of a benchmark report: command, commit, hardware, versions, data and
-checkpoint hashes, model sizes, the full config."""
+"""The provenance section of a benchmark report.
+
+Command, commit, hardware, versions, data and checkpoint hashes, model sizes, the full config.
+"""
 
 from __future__ import annotations
 
 import json
-import logging
 from pathlib import Path
 from typing import Any
 
@@ -12,16 +13,14 @@ from harmony_mol.benchmark.config import BenchmarkConfig
 from harmony_mol.config import config_to_dict
 from harmony_mol.utils.provenance import git_commit, hardware, versions
 
-logger = logging.getLogger(__name__)
-
 
 def _data_hashes(cfg: BenchmarkConfig) -> list[str]:
     out = []
-    root = cfg.scratch_dir / "datasets"
-    for man in sorted(root.glob("*/manifest.json")) if root.is_dir() else []:
+    for man in sorted((cfg.scratch_dir / "datasets").glob("*/manifest.json")):
         m = json.loads(man.read_text())
         c = m.get("counts", {})
-        files = ", ".join(f"`{Path(r['path']).name}` sha256 {str(r.get('sha256', ''))[:16]}" for r in m.get("inputs", []))
+        files = ", ".join(f"`{Path(r['path']).name}` sha256 {str(r.get('sha256', ''))[:16]}"
+                          for r in m.get("inputs", []))
         out.append(f"- `{man.parent.name}`: {c.get('graphs')} graphs from {c.get('rows')} rows "
                    f"({c.get('rejected')} rejected, {c.get('duplicates', 0)} duplicates); {files}")
     return out
@@ -40,11 +39,10 @@ def _sizes(cfg: BenchmarkConfig, checkpoints: dict[str, str]) -> list[str]:
             lines.append(f"- pretrained encoder [{preset}]: {sum(p.numel() for p in enc.parameters()):,} parameters, "
                          f"`{path}` (step {ck.get('step')}, epoch {ck.get('epoch')}); pretraining config: "
                          f"`{json.dumps(ck.get('pretrain_config', {}).get('encoder', {}), sort_keys=True)}`")
-            dims = ck["input_dims"]
-            for name, enc_cfg in (("from-scratch HarmonyGNN", dict(cfg.encoder)), ("GIN", {"arch": "gin", **cfg.gin})):
+            for name, full in (("from-scratch HarmonyGNN", {**ck["encoder_config"], **cfg.encoder}),
+                               ("GIN", {"arch": "gin", **cfg.gin})):
                 try:
-                    full = enc_cfg if name == "GIN" else {**ck["encoder_config"], **enc_cfg}
-                    n = sum(p.numel() for p in build_encoder(full, dims).parameters())
+                    n = sum(p.numel() for p in build_encoder(full, ck["input_dims"]).parameters())
                     lines.append(f"- {name} [{preset} inputs]: {n:,} parameters")
                 except Exception as exc:  # noqa: BLE001 - sizes are informative only
                     lines.append(f"- {name} [{preset}]: size not computed ({exc})")
@@ -67,17 +65,15 @@ def _call_lines(calls: list[dict[str, Any]]) -> list[str]:
 def provenance_lines(cfg: BenchmarkConfig, rows: list[dict[str, Any]], command: str,
                      extra: dict[str, Any], calls: list[dict[str, Any]] | None = None) -> list[str]:
     """Markdown bullet lines (``calls``: the logged calls that wrote rows, see ``ResultStore.calls``)."""
-    hw = hardware()
     walls = sum(float(r.get("wall_s") or 0) for r in rows)
-    lines = [f"- Command: `{command or 'run_benchmark(cfg)'}`",
-             f"- Git commit: {git_commit()}",
-             f"- Mode: **{cfg.mode}**; hardware: {json.dumps(hw, sort_keys=True)}",
-             f"- Versions: {json.dumps(versions(), sort_keys=True)}",
-             f"- Cells in results.csv: {len(rows)}; summed cell wall time {walls / 60:.1f} min; "
-             f"this call: {json.dumps(extra, sort_keys=True)}",
-             "- Calls logged in `calls.jsonl` (several may run at once and share the cells; calls made before "
-             "the log existed are not listed):", *(_call_lines(calls or []) or ["  - none"]),
-             "- Datasets (featurized copies; sha256 of the shared input files):", *_data_hashes(cfg),
-             "- Model sizes:", *_sizes(cfg, extra.get("checkpoints", {})),
-             "", "Config:", "", "```json", json.dumps(config_to_dict(cfg), indent=1, sort_keys=True, default=str), "```"]
-    return lines
+    return [f"- Command: `{command or 'run_benchmark(cfg)'}`",
+            f"- Git commit: {git_commit()}",
+            f"- Mode: **{cfg.mode}**; hardware: {json.dumps(hardware(), sort_keys=True)}",
+            f"- Versions: {json.dumps(versions(), sort_keys=True)}",
+            f"- Cells in results.csv: {len(rows)}; summed cell wall time {walls / 60:.1f} min; "
+            f"this call: {json.dumps(extra, sort_keys=True)}",
+            "- Calls logged in `calls.jsonl` (several may run at once and share the cells; calls made before "
+            "the log existed are not listed):", *(_call_lines(calls or []) or ["  - none"]),
+            "- Datasets (featurized copies; sha256 of the shared input files):", *_data_hashes(cfg),
+            "- Model sizes:", *_sizes(cfg, extra.get("checkpoints", {})),
+            "", "Config:", "", "```json", json.dumps(config_to_dict(cfg), indent=1, sort_keys=True, default=str), "```"]

@@ -1,13 +1,16 @@
-"""Benchmark report: ``summary.csv``, ``report.md`` (ours beside the published rows, with provenance) and
-``summary.png`` (means with error bars), all built from ``results.csv`` rows; nothing typed by hand."""
+"""Benchmark report: ``summary.csv``, ``report.md`` and ``summary.png``, all built from ``results.csv`` rows.
+
+``report.md`` puts ours beside the published rows, with provenance; ``summary.png`` shows means with error
+bars; no number is typed by hand.
+"""
 
 from __future__ import annotations
 
-import csv
 import datetime as _dt
-import io
+import functools
 import logging
 import math
+import operator
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -15,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from harmony_mol.benchmark.config import BenchmarkConfig
+from harmony_mol.benchmark.results import csv_text
 from harmony_mol.benchmark.suites import SUITE_DEFS, Suite
 from harmony_mol.utils.io import atomic_save_figure, atomic_write_text
 
@@ -37,11 +41,9 @@ def summarize(rows: list[dict[str, Any]], suite: Suite) -> list[dict[str, Any]]:
             continue
         acc[(_group(str(r["split"])), str(r["dataset"]), str(r["model"]), str(r["preset"]))].append(
             float(r["test"]) * suite.scale)
-    out = []
-    for (split, ds, model, preset), vals in sorted(acc.items()):
-        out.append({"split": split, "dataset": ds, "model": model, "preset": preset, "mean": float(np.mean(vals)),
-                    "std": float(np.std(vals)), "n": len(vals), "metric": suite.metric})
-    return out
+    return [{"split": split, "dataset": ds, "model": model, "preset": preset, "mean": float(np.mean(vals)),
+             "std": float(np.std(vals)), "n": len(vals), "metric": suite.metric}
+            for (split, ds, model, preset), vals in sorted(acc.items())]
 
 
 def _fmt(mean: float | None, std: float | None = None, n: int | None = None, digits: int = 3) -> str:
@@ -53,40 +55,39 @@ def _fmt(mean: float | None, std: float | None = None, n: int | None = None, dig
     return s + (f" ({n})" if n is not None else "")
 
 
+def _series_key(model_preset: tuple[str, str]) -> tuple[int, str]:
+    return list(MODEL_LABELS).index(model_preset[0]), model_preset[1]
+
+
+def _avg(vals: list[float | None], digits: int) -> str:
+    return f" | {_fmt(float(np.mean(vals)), digits=digits)}" if all(v is not None for v in vals) else " | –"
+
+
 def _tables(summary: list[dict[str, Any]], suite: Suite, datasets: list[str]) -> list[str]:
     digits = 1 if suite.scale == 100.0 else (4 if suite.name == "crystals" else 3)
+    avg = suite.name == "moleculenet-hu"
     lines: list[str] = []
     for split in sorted({s["split"] for s in summary}):
         sub = [s for s in summary if s["split"] == split]
+        by = {(s["dataset"], s["model"], s["preset"]): s for s in sub}
         cols = [d for d in datasets if any(s["dataset"] == d for s in sub)]
-        avg = suite.name == "moleculenet-hu"
         lines += [f"### Split: {split} — test {suite.metric}{' (%)' if suite.scale == 100 else ''}, "
                   f"mean ± std (n runs); {'higher' if suite.higher_is_better else 'lower'} is better", "",
                   "| model | preset | " + " | ".join(cols) + (" | avg |" if avg else " |"),
                   "|---|---|" + "---|" * (len(cols) + (1 if avg else 0))]
-        for model, preset in sorted({(s["model"], s["preset"]) for s in sub},
-                                    key=lambda mp: (list(MODEL_LABELS).index(mp[0]), mp[1])):
-            cells, means = [], []
-            for d in cols:
-                hit = [s for s in sub if s["dataset"] == d and s["model"] == model and s["preset"] == preset]
-                cells.append(_fmt(hit[0]["mean"], hit[0]["std"], hit[0]["n"], digits) if hit else "–")
-                means.append(hit[0]["mean"] if hit else None)
-            tail = ""
-            if avg:
-                tail = f" | {_fmt(float(np.mean(means)), digits=digits)}" if all(m is not None for m in means) else " | –"
+        for model, preset in sorted({(s["model"], s["preset"]) for s in sub}, key=_series_key):
+            hits = [by.get((d, model, preset)) for d in cols]
+            cells = [_fmt(h["mean"], h["std"], h["n"], digits) if h else "–" for h in hits]
+            tail = _avg([h["mean"] if h else None for h in hits], digits) if avg else ""
             lines.append(f"| {MODEL_LABELS.get(model, model)} | {preset} | " + " | ".join(cells) + tail + " |")
-        anchors = [a for a in suite.anchors if not a.split or a.split == split or split == "matbench-5fold"]
-        if anchors:
+        if anchors := [a for a in suite.anchors if not a.split or a.split == split or split == "matbench-5fold"]:
             lines += ["", "Published rows (different protocol unless stated; see *protocol*):", "",
                       "| published | " + " | ".join(cols) + (" | avg |" if avg else " |") + " protocol | source |",
                       "|---|" + "---|" * (len(cols) + (1 if avg else 0)) + "---|---|"]
             for a in anchors:
                 vals = [a.values.get(d) for d in cols]
-                tail = ""
-                if avg:
-                    tail = f" | {_fmt(float(np.mean(vals)), digits=1)}" if all(v is not None for v in vals) else " | –"
-                lines.append(f"| {a.name} | " + " | ".join(_fmt(v, digits=digits) for v in vals) + tail
-                             + f" | {a.protocol} | {a.source} |")
+                lines.append(f"| {a.name} | " + " | ".join(_fmt(v, digits=digits) for v in vals)
+                             + (_avg(vals, 1) if avg else "") + f" | {a.protocol} | {a.source} |")
         lines.append("")
     return lines
 
@@ -94,35 +95,28 @@ def _tables(summary: list[dict[str, Any]], suite: Suite, datasets: list[str]) ->
 def verdicts(summary: list[dict[str, Any]], suite: Suite) -> list[str]:
     """Plain sentences computed from the numbers: who wins each (split, dataset); does pretraining help."""
     out = []
-    better = (lambda a, b: a > b) if suite.higher_is_better else (lambda a, b: a < b)
-    pick = max if suite.higher_is_better else min  # first of equals, like a strict-improvement scan
-
-    def top(rows: list[dict[str, Any]]) -> dict[str, Any]:
-        return pick(rows, key=lambda s: s["mean"])
-
+    better = operator.gt if suite.higher_is_better else operator.lt
+    # max / min keep the first of equals, like a strict-improvement scan
+    top = functools.partial(max if suite.higher_is_better else min, key=lambda s: s["mean"])
     for split in sorted({s["split"] for s in summary}):
         for d in sorted({s["dataset"] for s in summary if s["split"] == split}):
             sub = [s for s in summary if s["split"] == split and s["dataset"] == d]
             best = top(sub)
-            line = f"- {d} ({split}): best is {MODEL_LABELS.get(best['model'], best['model'])}"
-            line += f" [{best['preset']}] {best['mean']:.3f}."
-            for preset in sorted({s["preset"] for s in sub if s["model"] == "harmony-pretrained"}):
-                pre = [s for s in sub if s["model"] == "harmony-pretrained" and s["preset"] == preset]
-                scr = [s for s in sub if s["model"] == "harmony-scratch" and s["preset"] == preset]
-                if pre and scr:
-                    diff = pre[0]["mean"] - scr[0]["mean"]
-                    noise = max(pre[0]["std"], scr[0]["std"])
-                    helps = better(pre[0]["mean"], scr[0]["mean"])
-                    size = "within one std" if abs(diff) <= noise else "beyond one std"
-                    line += (f" Pretraining [{preset}] {'helps' if helps else 'hurts'}: {diff:+.3f} vs scratch "
-                             f"({size}).")
-            ours = [s for s in sub if s["model"] in ("harmony-pretrained", "harmony-scratch")]
-            if ours:
+            line = f"- {d} ({split}): best is {MODEL_LABELS.get(best['model'], best['model'])} [{best['preset']}] "
+            line += f"{best['mean']:.3f}."
+            by = {(s["model"], s["preset"]): s for s in sub}
+            for preset in sorted(p for m, p in by if m == "harmony-pretrained"):
+                pre, scr = by[("harmony-pretrained", preset)], by.get(("harmony-scratch", preset))
+                if scr is not None:
+                    diff = pre["mean"] - scr["mean"]
+                    size = "within one std" if abs(diff) <= max(pre["std"], scr["std"]) else "beyond one std"
+                    line += (f" Pretraining [{preset}] {'helps' if better(pre['mean'], scr['mean']) else 'hurts'}: "
+                             f"{diff:+.3f} vs scratch ({size}).")
+            if ours := [s for s in sub if s["model"] in ("harmony-pretrained", "harmony-scratch")]:
                 o = top(ours)
                 line += f" Our best ({o['model']} [{o['preset']}], {o['mean']:.3f})"
                 for base in ("gin", "rf", "chemprop", "dummy"):
-                    other = [s for s in sub if s["model"] == base]
-                    if other:
+                    if other := [s for s in sub if s["model"] == base]:
                         b = top(other)
                         line += f" {'beats' if better(o['mean'], b['mean']) else 'loses to'} {base} ({b['mean']:.3f});"
                 line = line.rstrip(";") + "."
@@ -137,18 +131,15 @@ def _plot(summary: list[dict[str, Any]], suite: Suite, path: Path) -> None:
     import matplotlib.pyplot as plt
 
     groups = sorted({(s["split"], s["dataset"]) for s in summary})
-    series = sorted({(s["model"], s["preset"]) for s in summary}, key=lambda mp: (list(MODEL_LABELS).index(mp[0]), mp[1]))
+    series = sorted({(s["model"], s["preset"]) for s in summary}, key=_series_key)
+    by = {(s["split"], s["dataset"], s["model"], s["preset"]): s for s in summary}
     fig, ax = plt.subplots(figsize=(max(6.0, 1.2 * len(groups) * max(1, len(series)) / 3), 4.2))
     w = 0.8 / max(1, len(series))
     for i, (model, preset) in enumerate(series):
-        xs, ms, ss = [], [], []
-        for gi, (split, d) in enumerate(groups):
-            hit = [s for s in summary if (s["split"], s["dataset"], s["model"], s["preset"]) == (split, d, model, preset)]
-            if hit:
-                xs.append(gi - 0.4 + w * (i + 0.5))
-                ms.append(hit[0]["mean"])
-                ss.append(hit[0]["std"])
-        ax.bar(xs, ms, w, yerr=ss, capsize=2, label=f"{MODEL_LABELS.get(model, model)} [{preset}]")
+        hits = [(gi, by[(split, d, model, preset)]) for gi, (split, d) in enumerate(groups)
+                if (split, d, model, preset) in by]
+        ax.bar([gi - 0.4 + w * (i + 0.5) for gi, _ in hits], [h["mean"] for _, h in hits], w,
+               yerr=[h["std"] for _, h in hits], capsize=2, label=f"{MODEL_LABELS.get(model, model)} [{preset}]")
     ax.set_xticks(range(len(groups)), [f"{d}\n{split}" for split, d in groups], fontsize=8)
     ax.set_ylabel(f"test {suite.metric}{' (%)' if suite.scale == 100 else ''}")
     if suite.higher_is_better and summary:
@@ -169,12 +160,8 @@ def write_report(cfg: BenchmarkConfig, rows: list[dict[str, Any]], command: str 
     out.mkdir(parents=True, exist_ok=True)
     suite = SUITE_DEFS[cfg.suite]
     summary = summarize(rows, suite)
-    buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=["split", "dataset", "model", "preset", "mean", "std", "n", "metric"],
-                       lineterminator="\n")
-    w.writeheader()
-    w.writerows(summary)
-    atomic_write_text(out / "summary.csv", buf.getvalue())
+    atomic_write_text(out / "summary.csv",
+                      csv_text(summary, ("split", "dataset", "model", "preset", "mean", "std", "n", "metric")))
     if summary:
         try:
             _plot(summary, suite, out / "summary.png")

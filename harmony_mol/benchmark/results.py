@@ -32,6 +32,15 @@ def settings_hash(cfg: BenchmarkConfig) -> str:
     return hashlib.sha256(json.dumps(d, sort_keys=True, default=str).encode()).hexdigest()[:10]
 
 
+def csv_text(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> str:
+    """``rows`` as CSV text under a ``columns`` header (missing keys and None are written as "")."""
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
+    w.writeheader()
+    w.writerows(rows)
+    return buf.getvalue()
+
+
 def _key(row: dict[str, Any]) -> tuple[str, str, str, int, str]:
     return (str(row["dataset"]), str(row["preset"]), str(row["split"]), int(row["seed"]), str(row["model"]))
 
@@ -78,21 +87,12 @@ class ResultStore:
                      for k, v in r.items()} for r in csv.DictReader(f)]
 
     def _adopt(self, rows: list[dict[str, Any]]) -> None:
-        """Keep the rows made with our settings; index the finished ones."""
+        """Keep the rows made with our settings (from the file, which every process writes under the lock)."""
         self.rows = [r for r in rows if r.get("settings") == self.settings]
         self._done = {_key(r): str(r.get("checkpoint") or "") for r in self.rows if not r.get("error")}
 
-    def _merge_from_disk(self) -> None:
-        """Re-read the file (the one truth: every process writes its rows there under the lock)."""
-        self._adopt(self._read())
-
     def _write(self, rows: list[dict[str, Any]]) -> None:
-        buf = io.StringIO()
-        w = csv.DictWriter(buf, fieldnames=list(COLUMNS), extrasaction="ignore", lineterminator="\n")
-        w.writeheader()
-        for r in rows:
-            w.writerow({k: ("" if r.get(k) is None else r.get(k)) for k in COLUMNS})
-        atomic_write_text(self.path, buf.getvalue())
+        atomic_write_text(self.path, csv_text(rows, COLUMNS))
 
     def has(self, key: tuple[str, str, str, int, str], checkpoint: str = "") -> bool:
         """Whether this cell already has a result (made from the same pretrained checkpoint, if any)."""
@@ -107,7 +107,7 @@ class ResultStore:
         if self.has(key, checkpoint):  # finished rows never disappear: no need to re-read the file
             return False
         with self._lock:
-            self._merge_from_disk()
+            self._adopt(self._read())
             if self.has(key, checkpoint):
                 return False
             if self.claims_dir is None:
@@ -121,7 +121,7 @@ class ResultStore:
         """Append ``row``, merge what other processes wrote, and rewrite the file atomically."""
         row = {**row, "settings": self.settings}
         with self._lock:
-            self._merge_from_disk()
+            self._adopt(self._read())
             if not row.get("error"):  # a success replaces an earlier failure of the same cell
                 self.rows = [r for r in self.rows if not (r.get("error") and _key(r) == _key(row))]
             self.rows.append(row)
@@ -160,5 +160,5 @@ class ResultStore:
     def refresh(self) -> list[dict[str, Any]]:
         """All rows with our settings, including those other processes finished meanwhile."""
         with self._lock:
-            self._merge_from_disk()
+            self._adopt(self._read())
         return self.rows

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from harmony_mol.benchmark.baselines import composition_features, ecfp_features
 from harmony_mol.benchmark.cells import NEURAL, CellData, run_cell
 from harmony_mol.benchmark.config import BenchmarkConfig
 from harmony_mol.benchmark.results import ResultStore, settings_hash
@@ -28,10 +29,9 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class BenchmarkResult:
-    """What :func:`run_benchmark` produced: the report, the raw rows and the summary rows."""
+    """What :func:`run_benchmark` produced: the report, the summary rows and the cell counts."""
 
     report_path: Path
-    results_csv: Path
     rows: list[dict[str, Any]]
     n_run: int
     n_skipped: int
@@ -56,7 +56,8 @@ def _featurize(cfg: BenchmarkConfig, name: str, kind: str, preset: str, targets:
 
 def ensure_checkpoint(cfg: BenchmarkConfig, preset: str, kind: str) -> Path:
     """The pretrained encoder of ``preset``: the configured file, or a (resumable) pretraining run."""
-    from harmony_mol.config import load_config
+    from harmony_mol.config import config_to_dict, load_config
+    from harmony_mol.models.io import load_checkpoint
     from harmony_mol.ssl.config import PretrainConfig
     from harmony_mol.ssl.pretrain import pretrain
 
@@ -72,13 +73,9 @@ def ensure_checkpoint(cfg: BenchmarkConfig, preset: str, kind: str) -> Path:
     pcfg = load_config(PretrainConfig, cfg.pretrain.config,
                        [*cfg.pretrain.overrides, f"dataset={ds.path}", f"out_dir={out}"])
     final = out / "encoder.pt"
-    if final.is_file():
-        from harmony_mol.config import config_to_dict
-        from harmony_mol.models.io import load_checkpoint
-
-        if load_checkpoint(final).get("pretrain_config") == config_to_dict(pcfg):
-            logger.info("reusing the finished %s pretraining run %s", preset, final)
-            return final
+    if final.is_file() and load_checkpoint(final).get("pretrain_config") == config_to_dict(pcfg):
+        logger.info("reusing the finished %s pretraining run %s", preset, final)
+        return final
     logger.info("pretraining the %s encoder on %s (%d graphs) into %s", preset, corpus, len(ds), out)
     return pretrain(pcfg, resume=(out / "last.pt").is_file())
 
@@ -92,8 +89,6 @@ def _cell_data(cfg: BenchmarkConfig, name: str, kind: str, preset: str, metric: 
     task = entry.task if entry.task != "none" else "regression"
     feats = None
     if need_rf:
-        from harmony_mol.benchmark.baselines import composition_features, ecfp_features
-
         feats = ecfp_features(ds.inputs) if kind == "molecule" else composition_features(ds.tensors())
     return CellData(name, ds, task, metric, list(ds.target_names), y, feats)
 
@@ -102,14 +97,14 @@ def _splits(cfg: BenchmarkConfig, data: CellData, kind: str) -> list[tuple[str, 
     """``(split label, seed, indices)`` for every replicate of one dataset."""
     from harmony_mol.benchmark import splits as S
 
-    out = []
     if data.name == "matbench-perovskites":
-        for fold in cfg.folds:
-            out.append((f"matbench-fold{fold}", cfg.seeds[0], S.matbench_split(data.ds, fold, cfg.seeds[0])))
+        out = [(f"matbench-fold{fold}", cfg.seeds[0], S.matbench_split(data.ds, fold, cfg.seeds[0]))
+               for fold in cfg.folds]
     elif data.name == "perov5":
         base = S.by_input_file(data.ds)
-        out += [("official", s, base) for s in cfg.seeds]
+        out = [("official", s, base) for s in cfg.seeds]
     else:
+        out = []
         for method in cfg.splits:
             if kind != "molecule":
                 raise ValueError(f"{data.name}: {method} splits are for molecules")
@@ -157,7 +152,8 @@ def run_benchmark(cfg: BenchmarkConfig, command: str = "") -> BenchmarkResult:
                         claims_dir=cfg.scratch_dir / "claims")
     call = {"pid": os.getpid(), "call": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())}
     store.log_call({**call, "command": command or "run_benchmark(cfg)", "commit": git_commit(),
-                    "host": socket.gethostname(), "datasets": names, "seeds": list(cfg.seeds), "models": list(cfg.models)})
+                    "host": socket.gethostname(), "datasets": names, "seeds": list(cfg.seeds),
+                    "models": list(cfg.models)})
     ckpts = {p: ensure_checkpoint(cfg, p, kind) for p in presets} if "harmony-pretrained" in cfg.models else {}
     digests = {p: sha256_file(c)[:16] for p, c in ckpts.items()}
     skipped_models = _unavailable(cfg, kind)
@@ -185,23 +181,19 @@ def run_benchmark(cfg: BenchmarkConfig, command: str = "") -> BenchmarkResult:
                                 len(split["valid"]), len(split["test"]))
                     res = run_cell(cfg, data, model, split, sfile, seed, ckpts.get(preset), run_name)
                     store.add({"suite": cfg.suite, "mode": cfg.mode, "dataset": name, "preset": row_preset,
-                               "split": label, "seed": seed, "model": model, "metric": suite.metric,
-                               "test": res["test"], "valid": res["valid"], "best_epoch": res["best_epoch"],
+                               "split": label, "seed": seed, "model": model, "metric": suite.metric, **res,
                                "n_train": len(split["train"]), "n_valid": len(split["valid"]),
-                               "n_test": len(split["test"]), "split_hash": shash, "checkpoint": digest,
-                               "wall_s": res["wall_s"],
-                               "error": res["error"]})
+                               "n_test": len(split["test"]), "split_hash": shash, "checkpoint": digest})
                     n_run += 1
                     logger.info("cell %s: test %s = %s (%.1f s)", run_name, suite.metric, res["test"], res["wall_s"])
     wall = time.perf_counter() - t0
     store.log_call({**call, "ended": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()), "cells_run": n_run,
                     "cells_skipped": n_skip, "wall_s": round(wall, 1)})
     extra = {"checkpoints": {p: str(c) for p, c in ckpts.items()}, "wall_s_this_call": round(wall, 1),
-             "models_not_run": skipped_models,
-             "cells_run": n_run, "cells_skipped": n_skip}
+             "models_not_run": skipped_models, "cells_run": n_run, "cells_skipped": n_skip}
     report, summary = write_report(cfg, store.refresh(), command=command, extra=extra, calls=store.calls())
     logger.info("benchmark %s: %d cells run, %d already done, report %s", cfg.suite, n_run, n_skip, report)
-    return BenchmarkResult(report, store.path, summary, n_run, n_skip, wall)
+    return BenchmarkResult(report, summary, n_run, n_skip, wall)
 
 
 def rebuild_report(cfg: BenchmarkConfig, command: str = "") -> BenchmarkResult:
@@ -215,4 +207,4 @@ def rebuild_report(cfg: BenchmarkConfig, command: str = "") -> BenchmarkResult:
     ckpts = {p: str(c) for p, c in cfg.pretrain.checkpoints.items() if Path(c).is_file()}
     report, summary = write_report(cfg, store.rows, command=command, extra={"checkpoints": ckpts},
                                    calls=store.calls())
-    return BenchmarkResult(report, store.path, summary, 0, len(store.rows), 0.0)
+    return BenchmarkResult(report, summary, 0, len(store.rows), 0.0)

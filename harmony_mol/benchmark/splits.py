@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import hashlib
-import logging
 from typing import Any
 
 import numpy as np
-
-logger = logging.getLogger(__name__)
 
 MATBENCH_SEED = 18012019
 
@@ -22,8 +19,11 @@ def molecule_split(ds: Any, method: str, seed: int) -> dict[str, list[int]]:
 
 
 def matbench_split(ds: Any, fold: int, seed: int, valid_fraction: float = 0.1) -> dict[str, list[int]]:
-    """Matbench fold ``fold``: KFold(5, shuffle, random_state 18012019) over the input rows (so a rejected
-    structure does not shift the folds); validation = a ``seed``-ed ``valid_fraction`` of the training fold."""
+    """Matbench fold ``fold``; validation = a ``seed``-ed ``valid_fraction`` of the training fold.
+
+    The folds are KFold(5, shuffle, random_state 18012019) over the input rows, so a rejected structure does not
+    shift them.
+    """
     from harmony_mol.data.splits import kfold_splits
 
     n_rows = int(ds.manifest["counts"]["rows"])

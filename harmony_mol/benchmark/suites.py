@@ -1,19 +1,14 @@
 """What each suite runs by default, its metric, and the published numbers printed beside ours.
 
-Anchor values are copied from ``../shared/docs/anchors.md`` (with their tags there); a row's
-``protocol`` says how far it is comparable with our run.
+Anchor values are copied from the publication or leaderboard in each row's ``source`` (with its evidence
+tag); a row's ``protocol`` says how far it is comparable with our run.
 """
 
 from __future__ import annotations
 
-import logging
-from dataclasses import dataclass, field
-
-logger = logging.getLogger(__name__)
+from dataclasses import dataclass
 
 HU_DATASETS = ("bbbp", "tox21", "toxcast", "sider", "clintox", "muv", "hiv", "bace")
-#: The CPU mode of ``moleculenet-hu`` leaves out the two big sets (HIV 41k, MUV 93k).
-HU_CPU_DATASETS = ("bbbp", "tox21", "toxcast", "sider", "clintox", "bace")
 REGRESSION_DATASETS = ("esol", "freesolv", "lipophilicity")
 CRYSTAL_DATASETS = ("matbench-perovskites", "perov5")
 
@@ -38,7 +33,7 @@ class Suite:
     metric: str
     higher_is_better: bool
     presets: tuple[str, ...]
-    anchors: tuple[Anchor, ...] = field(default_factory=tuple)
+    anchors: tuple[Anchor, ...] = ()
     scale: float = 1.0  # multiply our metric by this before printing (ROC-AUC -> %)
     notes: str = ""
 
@@ -86,8 +81,8 @@ SUITE_DEFS: dict[str, Suite] = {
     "crystals": Suite("crystals", CRYSTAL_DATASETS, "mae", False, ("crystal",), _CRY_ANCHORS,
                       notes="Matbench perovskites: the DeepChem copy of the same 18,928 structures and e_form target; "
                             "folds from sklearn KFold(5, shuffle=True, random_state=18012019) as in Matbench; "
-                            "validation = a seeded 10% of each training fold. The `dummy` row (training-fold mean) reproduces "
-                            "Matbench's Dummy MAE 0.5660 on these folds (computed: 0.5660), so target, unit "
+                            "validation = a seeded 10% of each training fold. The `dummy` row (training-fold mean) "
+                            "reproduces Matbench's Dummy MAE 0.5660 on these folds (computed: 0.5660), so target, unit "
                             "(eV per 5-atom cell) and folds match the leaderboard. Perov-5: CDVAE's val/test files, "
                             "training on the 1,024-structure perov_5_dev train subset (the full train file is not "
                             "available), target heat_ref."),

@@ -89,7 +89,8 @@ def test_result_store_resumes_only_same_settings(tmp_path: Path) -> None:
     st.add(row)
     st.add({**row, "model": "gin", "test": None, "error": "boom"})
     again = ResultStore(path, h)
-    assert again.has(("esol", "harmony", "scaffold", 0, "rf")) and not again.has(("esol", "harmony", "scaffold", 0, "gin"))
+    assert again.has(("esol", "harmony", "scaffold", 0, "rf"))
+    assert not again.has(("esol", "harmony", "scaffold", 0, "gin"))
     assert again.rows[0]["test"] == 1.25
     assert ResultStore(path, "other").rows == []
 
@@ -159,8 +160,8 @@ def test_gin_encoder_shapes_and_rebuild() -> None:
     dims = InputDims((10, 4), 3, (5,), 2)
     enc = GINEncoder(GINEncoderConfig(hidden_dim=16, num_layers=3), dims)
     b = SimpleNamespace(x=torch.tensor([[1, 0], [2, 1], [3, 3]]), x_feat=torch.randn(3, 3),
-                        edge_index=torch.tensor([[0, 1, 1, 2], [1, 0, 2, 1]]), edge_attr=torch.tensor([[1], [1], [2], [2]]),
-                        edge_feat=torch.randn(4, 2))
+                        edge_index=torch.tensor([[0, 1, 1, 2], [1, 0, 2, 1]]),
+                        edge_attr=torch.tensor([[1], [1], [2], [2]]), edge_feat=torch.randn(4, 2))
     enc.eval()
     h = enc(b)
     assert h.shape == (3, 16)
@@ -171,8 +172,9 @@ def test_gin_encoder_shapes_and_rebuild() -> None:
     with pytest.raises(ValueError):
         enc(b, node_mask=torch.zeros(3, dtype=torch.bool))
     enc.train()  # a training batch holding one single-atom molecule (FreeSolv's methane) must not fail
-    one = SimpleNamespace(x=torch.tensor([[1, 0]]), x_feat=torch.randn(1, 3), edge_index=torch.zeros(2, 0, dtype=torch.long),
-                          edge_attr=torch.zeros(0, 1, dtype=torch.long), edge_feat=torch.zeros(0, 2))
+    one = SimpleNamespace(x=torch.tensor([[1, 0]]), x_feat=torch.randn(1, 3),
+                          edge_index=torch.zeros(2, 0, dtype=torch.long), edge_attr=torch.zeros(0, 1, dtype=torch.long),
+                          edge_feat=torch.zeros(0, 2))
     assert enc(one).shape == (1, 16)
     with pytest.raises(ValueError, match=r"unknown key\(s\) width"):
         encoder_config_from_dict({"arch": "gin", "width": 3})

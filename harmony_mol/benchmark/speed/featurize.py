@@ -6,8 +6,8 @@ through our ``featurize_smiles``, DeepChem's ``MolGraphConvFeaturizer(use_edges=
 ``Structure`` objects beforehand (parsing is not timed), through our ``featurize_structure`` and
 DeepChem's ``CGCNNFeaturizer`` (radius 8, max 12 neighbours, offline: the CGCNN ``atom_init.json``
 from the shared data directory is placed in a temporary ``DEEPCHEM_DATA_DIR`` and the download is
-stubbed, environment note D1). Torch runs with one thread while timing, and the figures are items
-per CPU-second of this process (= per core; wall-clock rates are reported alongside).
+stubbed). Torch runs with one thread while timing, and the figures are items per CPU-second of this
+process (= per core; wall-clock rates are reported alongside).
 """
 
 from __future__ import annotations
@@ -23,7 +23,9 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
+import numpy as np
 import torch
 
 from harmony_mol.data.registry import data_dir as find_data_dir
@@ -36,17 +38,22 @@ ATOM_INIT = "crystals/cgcnn_sample_regression/atom_init.json"
 
 
 @contextlib.contextmanager
-def _one_thread() -> Iterator[None]:
+def _timing_env() -> Iterator[None]:
+    """One torch thread and a temporary ``DEEPCHEM_DATA_DIR`` (unless the user set one), both undone afterwards."""
     prev = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        yield
+        with contextlib.ExitStack() as stack:
+            if not os.environ.get("DEEPCHEM_DATA_DIR"):
+                tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="hm-dc-"))
+                stack.enter_context(mock.patch.dict(os.environ, {"DEEPCHEM_DATA_DIR": tmp}))
+            yield
     finally:
         torch.set_num_threads(prev)
 
 
-def _rate(fn: Callable[[Sequence[Any]], int], items: Sequence[Any], warmup: int = 20) -> tuple[float, float, int]:
-    """Items per CPU-second and per wall-second of ``fn(items)`` (returns failures) after a warm-up.
+def _rate(fn: Callable[[Sequence[Any]], int], items: Sequence[Any], warmup: int) -> tuple[float, float, int]:
+    """Items per CPU-second and per wall-second of ``fn(items)`` (which returns its failures) after a warm-up.
 
     CPU time of this process is the per-core figure: on a busy shared machine wall time also
     counts the time other processes held the core.
@@ -58,20 +65,6 @@ def _rate(fn: Callable[[Sequence[Any]], int], items: Sequence[Any], warmup: int 
     return len(items) / max(cpu, 1e-9), len(items) / max(wall, 1e-9), failed
 
 
-@contextlib.contextmanager
-def _deepchem_data_dir() -> Iterator[None]:
-    """A temporary ``DEEPCHEM_DATA_DIR`` (unless the user set one), removed afterwards."""
-    if os.environ.get("DEEPCHEM_DATA_DIR"):
-        yield
-        return
-    with tempfile.TemporaryDirectory(prefix="hm-dc-") as tmp:
-        os.environ["DEEPCHEM_DATA_DIR"] = tmp
-        try:
-            yield
-        finally:
-            os.environ.pop("DEEPCHEM_DATA_DIR", None)
-
-
 def _import_deepchem() -> Any:
     for name in ("deepchem", "deepchem.models", "deepchem.models.torch_models", "deepchem.metalearning"):
         logging.getLogger(name).setLevel(logging.ERROR)
@@ -81,38 +74,42 @@ def _import_deepchem() -> Any:
 
 
 def read_smiles(root: Path, n: int) -> list[str]:
+    """The first ``n`` SMILES of the MOSES ZINC sample under the data directory ``root``."""
     with open(root / MOSES, newline="") as fh:
-        rows = csv.DictReader(fh)
-        return [r["SMILES"] for _, r in zip(range(n), rows)]
+        return [r["SMILES"] for _, r in zip(range(n), csv.DictReader(fh))]
 
 
-def read_structures(root: Path, n: int) -> list[Any]:
+def _read_structures(root: Path, n: int) -> list[Any]:
     import warnings
 
     from pymatgen.core import Structure
 
-    out = []
     with gzip.open(root / PEROV, "rt", newline="") as fh, warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        for _, r in zip(range(n), csv.DictReader(fh)):
-            out.append(Structure.from_str(r["cif"], fmt="cif"))
-    return out
+        return [Structure.from_str(r["cif"], fmt="cif") for _, r in zip(range(n), csv.DictReader(fh))]
 
 
-def _ours_molecules(smiles: Sequence[str], as_data: bool = False) -> int:
-    """Our featurizer; by default its numpy path (what ``harmony featurize`` writes into shards),
-    with ``as_data`` the PyG ``Data``-object wrapper (one torch object per molecule)."""
+def _ours(items: Sequence[Any], crystal: bool, as_data: bool) -> int:
+    """Failures of our featurizer on ``items``.
+
+    Its numpy path (what ``harmony featurize`` writes into shards) or, with ``as_data``, the PyG ``Data``-object
+    wrapper (one torch object per item).
+    """
+    from featurizers.crystal import crystal_spec, featurize_structure, featurize_structure_np
     from featurizers.errors import FeaturizationError
     from featurizers.molecule import featurize_smiles, featurize_smiles_np, molecule_spec
 
-    spec = molecule_spec("harmony")
+    if crystal:
+        spec, to_data, to_np = crystal_spec(cutoff=8.0, max_neighbors=12), featurize_structure, featurize_structure_np
+    else:
+        spec, to_data, to_np = molecule_spec("harmony"), featurize_smiles, featurize_smiles_np
     bad = 0
-    for i, s in enumerate(smiles):
+    for i, item in enumerate(items):
         try:
             if as_data:
-                featurize_smiles(s, spec, row_id=i)
+                to_data(item, spec, row_id=i)
             else:
-                featurize_smiles_np(s, spec)
+                to_np(item, spec)
         except FeaturizationError:
             bad += 1
     return bad
@@ -125,37 +122,14 @@ def _pyg_molecules(smiles: Sequence[str]) -> int:
 
 
 def _deepchem_molecules(smiles: Sequence[str]) -> int:
-    import numpy as np
-
-    dc = _import_deepchem()
-    feats = dc.feat.MolGraphConvFeaturizer(use_edges=True).featurize(list(smiles))
+    feats = _import_deepchem().feat.MolGraphConvFeaturizer(use_edges=True).featurize(list(smiles))
     return sum(1 for f in feats if isinstance(f, np.ndarray))
 
 
-def _ours_crystals(structures: Sequence[Any], as_data: bool = False) -> int:
-    """Our crystal featurizer (numpy path, as in ``harmony featurize``; ``as_data``: ``Data`` objects)."""
-    from featurizers.crystal import crystal_spec, featurize_structure, featurize_structure_np
-    from featurizers.errors import FeaturizationError
-
-    spec = crystal_spec(cutoff=8.0, max_neighbors=12)
-    bad = 0
-    for i, s in enumerate(structures):
-        try:
-            if as_data:
-                featurize_structure(s, spec, row_id=i)
-            else:
-                featurize_structure_np(s, spec)
-        except FeaturizationError:
-            bad += 1
-    return bad
-
-
 def _deepchem_cgcnn(root: Path) -> Callable[[Sequence[Any]], int]:
-    """A CGCNNFeaturizer that never touches the network (environment note D1)."""
-    _import_deepchem()
-    import deepchem as dc
+    """A CGCNNFeaturizer that never touches the network (its atom table copied from ``root``)."""
+    dc = _import_deepchem()
     import deepchem.feat.material_featurizers.cgcnn_featurizer as cg
-    import numpy as np
     from deepchem.utils.data_utils import get_data_dir
 
     dst = Path(get_data_dir()) / "atom_init.json"
@@ -164,12 +138,11 @@ def _deepchem_cgcnn(root: Path) -> Callable[[Sequence[Any]], int]:
         shutil.copyfile(root / ATOM_INIT, dst)
     cg.download_url = lambda *a, **k: None
     feat = dc.feat.CGCNNFeaturizer(radius=8.0, max_neighbors=12)
+    return lambda structures: sum(1 for f in feat.featurize(list(structures)) if isinstance(f, np.ndarray))
 
-    def run(structures: Sequence[Any]) -> int:
-        out = feat.featurize(list(structures))
-        return sum(1 for f in out if isinstance(f, np.ndarray))
 
-    return run
+def _rounded(rates: dict[str, float | None]) -> dict[str, float | None]:
+    return {k: (round(v, 1) if v is not None else None) for k, v in rates.items()}
 
 
 def measure_featurize(n: int = 10_000, n_crystals: int = 500, data_dir: str | Path | None = None,
@@ -188,14 +161,10 @@ def measure_featurize(n: int = 10_000, n_crystals: int = 500, data_dir: str | Pa
     RDLogger.DisableLog("rdApp.*")
     root = find_data_dir(data_dir)
     smiles = read_smiles(root, n)
-    structures = read_structures(root, n_crystals)
-    mol: dict[str, float | None] = {}
-    cry: dict[str, float | None] = {}
+    structures = _read_structures(root, n_crystals)
     failed: dict[str, int] = {}
     errors: dict[str, str] = {}
-
     wall: dict[str, float] = {}
-    extra: dict[str, float | None] = {}  # our Data-object wrappers (text report only)
 
     def timed(key: str, fn: Callable[[Sequence[Any]], int], items: Sequence[Any], warmup: int) -> float | None:
         try:
@@ -206,14 +175,13 @@ def measure_featurize(n: int = 10_000, n_crystals: int = 500, data_dir: str | Pa
             return None
         return rate
 
-    with _one_thread(), _deepchem_data_dir():
-        mol["harmony"] = timed("mol_harmony", _ours_molecules, smiles, 20)
-        extra["mol_harmony_data"] = timed("mol_harmony_data", lambda xs: _ours_molecules(xs, True), smiles, 20)
+    with _timing_env():
+        mol = {"harmony": timed("mol_harmony", lambda xs: _ours(xs, False, False), smiles, 20)}
+        extra = {"mol_harmony_data": timed("mol_harmony_data", lambda xs: _ours(xs, False, True), smiles, 20)}
         mol["deepchem"] = timed("mol_deepchem", _deepchem_molecules, smiles, 20) if deepchem else None
         mol["pyg"] = timed("mol_pyg", _pyg_molecules, smiles, 20)
-        cry["harmony"] = timed("cry_harmony", _ours_crystals, structures, 5)
-        extra["cry_harmony_data"] = timed("cry_harmony_data", lambda xs: _ours_crystals(xs, True), structures, 5)
-        cry["deepchem"] = None
+        cry = {"harmony": timed("cry_harmony", lambda xs: _ours(xs, True, False), structures, 5), "deepchem": None}
+        extra["cry_harmony_data"] = timed("cry_harmony_data", lambda xs: _ours(xs, True, True), structures, 5)
         if deepchem:
             try:
                 cgcnn = _deepchem_cgcnn(root)  # built (and its atom table placed) before timing
@@ -221,18 +189,16 @@ def measure_featurize(n: int = 10_000, n_crystals: int = 500, data_dir: str | Pa
                 errors["cry_deepchem"] = f"{type(exc).__name__}: {exc}"
             else:
                 cry["deepchem"] = timed("cry_deepchem", cgcnn, structures, 5)
-    rnd = {k: (round(v, 1) if v is not None else None) for k, v in mol.items()}
-    rcy = {k: (round(v, 1) if v is not None else None) for k, v in cry.items()}
-    return {"molecules": rnd, "crystals": rcy, "failed": failed, "n": len(smiles),
-            "n_crystals": len(structures), "errors": errors,
-            "harmony_data_objects": {k: (round(v, 1) if v is not None else None) for k, v in extra.items()},
+    return {"molecules": _rounded(mol), "crystals": _rounded(cry), "failed": failed, "n": len(smiles),
+            "n_crystals": len(structures), "errors": errors, "harmony_data_objects": _rounded(extra),
             "wall_items_per_s": {k: round(v, 1) for k, v in wall.items()}, "hardware": hardware()}
 
 
 def format_report(result: dict[str, Any]) -> str:
     """Human-readable table of :func:`measure_featurize`'s result with the speed-up ratios."""
-    lines = [f"featurization throughput, items per CPU-second, one process, one torch thread ({result['hardware'].get('cpu')}, "
-             f"{result['hardware'].get('cpu_count')} cores visible)"]
+    hw = result["hardware"]
+    lines = [f"featurization throughput, items per CPU-second, one process, one torch thread ({hw.get('cpu')}, "
+             f"{hw.get('cpu_count')} cores visible)"]
     for group, n, base in (("molecules", result["n"], "MOSES ZINC train10k"),
                            ("crystals", result["n_crystals"], "Perov-5 val, pre-parsed")):
         rates = result[group]
@@ -244,10 +210,9 @@ def format_report(result: dict[str, Any]) -> str:
                 continue
             ratio = f"  (ours {ours / v:.1f}x)" if name != "harmony" and ours else ""
             lines.append(f"  {name:<9} {v:>10,.0f} items/s{ratio}")
-    lines.append("  (harmony = the numpy path that `harmony featurize` writes into shards; with one PyG Data object "
-                 f"per item: {result.get('harmony_data_objects')})")
-    lines.append(f"wall-clock items/s: {result['wall_items_per_s']}")
-    lines.append(f"failed items: {result['failed']}")
+    lines += ["  (harmony = the numpy path that `harmony featurize` writes into shards; with one PyG Data object "
+              f"per item: {result.get('harmony_data_objects')})",
+              f"wall-clock items/s: {result['wall_items_per_s']}", f"failed items: {result['failed']}"]
     if result.get("errors"):
         lines.append(f"skipped: {result['errors']}")
     return "\n".join(lines)

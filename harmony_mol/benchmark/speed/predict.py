@@ -10,16 +10,14 @@ from __future__ import annotations
 
 import csv
 import gzip
-import logging
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import torch
 
 from harmony_mol.utils.provenance import hardware
-
-logger = logging.getLogger(__name__)
 
 
 def read_zinc_smiles(n: int, data: Path | None = None) -> list[str]:
@@ -31,7 +29,7 @@ def read_zinc_smiles(n: int, data: Path | None = None) -> list[str]:
     else:
         from harmony_mol.data.registry import data_dir
 
-        root = Path(data_dir()) / "pretrain"
+        root = data_dir() / "pretrain"
         files = [root / "moses_zinc_samples" / f for f in ("train10k.csv", "test.csv", "test_scaffolds.csv")]
         files.append(root / "zinc_decoys_riniker2013" / "zinc_decoys.csv.gz")
     out: list[str] = []
@@ -51,7 +49,7 @@ def read_zinc_smiles(n: int, data: Path | None = None) -> list[str]:
     return (out * (n // len(out) + 1))[:n]
 
 
-def default_bundle(hidden_dim: int | None = None) -> Any:
+def default_bundle() -> Any:
     """An untrained bundle of the default molecular size (for timing only)."""
     from featurizers.molecule import molecule_spec
     from harmony_mol.config import config_to_dict
@@ -62,8 +60,7 @@ def default_bundle(hidden_dim: int | None = None) -> Any:
     from harmony_mol.nn.encoder_config import HarmonyEncoderConfig
 
     spec = molecule_spec("harmony")
-    ecfg = HarmonyEncoderConfig() if hidden_dim is None else HarmonyEncoderConfig(
-        hidden_dim=hidden_dim, wgcn_hidden=hidden_dim, mlp_hidden=hidden_dim)
+    ecfg = HarmonyEncoderConfig()
     torch.manual_seed(0)
     enc = build_encoder(ecfg, spec.to_dict())
     head = {"hidden_dim": 256, "num_layers": 2, "dropout": 0.1}
@@ -92,29 +89,24 @@ def speed_predict(n: int = 10_000, model: Path | None = None, workers: int = 2, 
     smiles = read_zinc_smiles(n, data)
     pred = Predictor.load(model, device=device, batch_size=batch_size, workers=workers) if model else \
         Predictor(default_bundle(), device=device, batch_size=batch_size, workers=workers)
-    warm = smiles[: min(256, n)]
-    pred.predict(warm)  # warm-up: pool start-up is part of the run below, JIT/allocator warm-up is not
+    pred.predict(smiles[:256])  # warm-up: pool start-up is part of the run below, JIT/allocator warm-up is not
+
+    def timed(fn: Callable[[Any], Any], arg: Any) -> tuple[Any, float]:
+        t0 = time.perf_counter()
+        out = fn(arg)
+        if pred.device.type == "cuda":
+            torch.cuda.synchronize()
+        return out, time.perf_counter() - t0
 
     items = [RawItem(i, str(i), s, ()) for i, s in enumerate(smiles)]
-    t0 = time.perf_counter()
-    graphs = featurize_chunk(items, pred.spec)
-    feat_s = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    pred.predict_graphs(graphs)
-    if pred.device.type == "cuda":
-        torch.cuda.synchronize()
-    model_s = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    df = pred.predict(smiles)
-    if pred.device.type == "cuda":
-        torch.cuda.synchronize()
-    e2e_s = time.perf_counter() - t0
-    hw = hardware()
+    graphs, feat_s = timed(lambda xs: featurize_chunk(xs, pred.spec), items)
+    model_s = timed(pred.predict_graphs, graphs)[1]
+    df, e2e_s = timed(pred.predict, smiles)
     return {
         "n": n, "failed": int((df["error"] != "").sum()), "workers": workers, "batch_size": batch_size,
         "device": str(pred.device), "torch_threads": torch.get_num_threads(),
         "model": str(model) if model else f"untrained default (hidden {pred.bundle.encoder_config['hidden_dim']})",
         "featurize_1proc_per_s": n / feat_s, "model_only_per_s": len(graphs.kept) / model_s,
         "end_to_end_per_s": n / e2e_s, "end_to_end_s": e2e_s,
-        "cpu": hw.get("cpu", hw.get("processor", "")) if isinstance(hw, dict) else str(hw),
+        "cpu": hardware()["cpu"],
     }

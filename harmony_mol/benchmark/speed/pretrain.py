@@ -15,7 +15,7 @@ mask, student forward + backward, AdamW, EMA update, difficulty-buffer update).
 
 from __future__ import annotations
 
-import csv
+import itertools
 import logging
 import time
 from collections.abc import Callable, Iterator
@@ -26,6 +26,7 @@ import torch
 from torch import Tensor, nn
 from torch_geometric.data import Data
 
+from harmony_mol.benchmark.speed.featurize import MOSES, read_smiles
 from harmony_mol.config import config_to_dict, load_config, parse_overrides
 from harmony_mol.data.loaders import FastGraphLoader
 from harmony_mol.data.registry import data_dir as find_data_dir
@@ -40,17 +41,6 @@ from harmony_mol.trainer import autocast, make_scheduler, resolve_device
 from harmony_mol.utils.provenance import git_commit, hardware
 
 logger = logging.getLogger(__name__)
-
-__all__ = ["GineMasking", "measure_pretrain", "format_report", "records_to_tensors"]
-
-
-def _read_smiles(root: Path, n: int) -> list[str]:
-    path = root / "pretrain" / "moses_zinc_samples" / "train10k.csv"
-    with open(path, newline="") as fh:
-        rows = [r["SMILES"] for _, r in zip(range(n), csv.DictReader(fh))]
-    if len(rows) < n:
-        raise ValueError(f"{path} has only {len(rows)} rows, asked for {n}")
-    return rows
 
 
 def _featurize(smiles: list[str]) -> tuple[list[Data], Any]:
@@ -84,11 +74,7 @@ def records_to_tensors(records: list[Data]) -> dict[str, Tensor]:
 
 
 class GineMasking(nn.Module):
-    """Baseline: GINE encoder + atom-type prediction of masked atoms (Hu et al. AttrMasking).
-
-    Shapes:
-        forward(batch, mask ``[N]``) -> scalar cross-entropy over masked atoms.
-    """
+    """Baseline: GINE encoder + atom-type prediction of masked atoms (Hu et al. AttrMasking)."""
 
     def __init__(self, atom_cat_dims: tuple[int, ...], bond_cat_dims: tuple[int, ...], hidden: int = 300,
                  layers: int = 5) -> None:
@@ -107,6 +93,7 @@ class GineMasking(nn.Module):
         self.head = nn.Linear(hidden, atom_cat_dims[0])
 
     def forward(self, batch: Any, mask: Tensor) -> Tensor:
+        """Scalar cross-entropy of the atom types of the ``mask`` ``[N]`` atoms."""
         x = batch.x
         first = torch.where(mask, torch.full_like(x[:, 0], self.mask_index), x[:, 0])
         h = self.atom_emb[0](first)
@@ -155,13 +142,19 @@ def _time_round(step: Callable[[Any], None], batches: Iterator[Any], steps: int,
 def measure_pretrain(n_graphs: int = 2048, batch_size: int = 256, steps: int = 4, hidden: int = 300,
                      device: str = "auto", overrides: list[str] | None = None, data_dir: Path | None = None,
                      profile: bool = False, seed: int = 0, rounds: int = 3) -> dict[str, Any]:
-    """Measure both models on both data paths (interleaved rounds of ``steps`` steps after 2
-    warm-up steps; best round per pair); return a JSON-able result dict."""
+    """Measure both models on both data paths; return a JSON-able result dict.
+
+    Each (model, loader) pair runs 2 warm-up steps, then ``rounds`` interleaved rounds of ``steps`` steps; the
+    best round counts.
+    """
     dev = resolve_device(device)
     torch.manual_seed(seed)
-    root = find_data_dir(data_dir) if data_dir is None else Path(data_dir)
+    root = find_data_dir(data_dir)
     t0 = time.perf_counter()
-    records, spec = _featurize(_read_smiles(root, n_graphs))
+    smiles = read_smiles(root, n_graphs)
+    if len(smiles) < n_graphs:
+        raise ValueError(f"{root / MOSES} has only {len(smiles)} rows, asked for {n_graphs}")
+    records, spec = _featurize(smiles)
     feat_s = time.perf_counter() - t0
     tensors = records_to_tensors(records)
     n = len(records)
@@ -178,13 +171,12 @@ def measure_pretrain(n_graphs: int = 2048, batch_size: int = 256, steps: int = 4
     buffer = DifficultyBuffer(tensors["node_ptr"], dev) if cfg.masking.strategy != "random" else None
     ours = SSLStepper(cfg, student, teacher, None, opt, sched, dev, 10_000, buffer,
                       torch.Generator().manual_seed(seed))
-    counter = {"step": 0}
+    step_no = itertools.count()
 
     def our_step(b: Any) -> None:
         # after one pass over the data every graph has a stored difficulty (steady state)
-        ours.optim.step(ours.loss(b, counter["step"], warm=False))
+        ours.optim.step(ours.loss(b, next(step_no), warm=False))
         ours.after_update()
-        counter["step"] += 1
 
     gin = GineMasking(spec.atom_cat_dims, spec.bond_cat_dims, hidden).to(dev)
     gopt = torch.optim.AdamW(gin.parameters(), lr=1e-3)
@@ -201,30 +193,30 @@ def measure_pretrain(n_graphs: int = 2048, batch_size: int = 256, steps: int = 4
 
     # the four (model, loader) pairs are interleaved round by round and each keeps its best round,
     # so load from other processes on a shared machine hits all of them alike
-    combos = []
+    combos = {}
     for loader_name, make in (("pyg", lambda: _pyg_batches(records, order, batch_size, dev)),
                               ("fast", lambda: _fast_batches(tensors, order, batch_size, dev))):
         for model_name, fn in (("harmony-ssl", our_step), ("gine-attrmask", gin_step)):
             it = make()
             for _ in range(2):  # warm-up
                 fn(next(it))
-            combos.append((model_name, loader_name, fn, it))
-    best: dict[tuple[str, str], list[float]] = {(m, lo): [] for m, lo, _, _ in combos}
+            combos[(model_name, loader_name)] = (fn, it)
+    best: dict[tuple[str, str], list[float]] = {key: [] for key in combos}
     for _ in range(rounds):
-        for model_name, loader_name, fn, it in combos:
-            best[(model_name, loader_name)].append(_time_round(fn, it, steps, dev))
-    rows = []
+        for key, (fn, it) in combos.items():
+            best[key].append(_time_round(fn, it, steps, dev))
+    rows, rate = [], {}
     for (model_name, loader_name), rates in best.items():
         r = max(rates)
+        rate[(model_name, loader_name)] = round(r, 2)
         rows.append({"model": model_name, "loader": loader_name, "graphs_per_s": round(r, 2),
                      "ms_per_step": round(1000 * batch_size / r, 1),
                      "rounds_graphs_per_s": [round(v, 1) for v in rates]})
         logger.info("%s / %s: %.1f graphs/s (best of %d rounds)", model_name, loader_name, r, rounds)
-    rate = {(r["model"], r["loader"]): r["graphs_per_s"] for r in rows}
     result: dict[str, Any] = {
         "device": str(dev), "bf16": bool(cfg.bf16 and dev.type == "cuda"), "n_graphs": n,
-        "mean_atoms": round(float(tensors["node_ptr"][-1]) / n, 2), "batch_size": batch_size, "steps": steps, "rounds": rounds,
-        "featurize_s": round(feat_s, 2), "rows": rows,
+        "mean_atoms": round(float(tensors["node_ptr"][-1]) / n, 2), "batch_size": batch_size, "steps": steps,
+        "rounds": rounds, "featurize_s": round(feat_s, 2), "rows": rows,
         "ratio": {lo: round(rate[("harmony-ssl", lo)] / rate[("gine-attrmask", lo)], 3) for lo in ("pyg", "fast")},
         "params": {"harmony-ssl (student)": sum(p.numel() for p in student.parameters()),
                    "gine-attrmask": sum(p.numel() for p in gin.parameters())},
@@ -245,7 +237,6 @@ def _profile(step: Callable[[Any], None], batches: Iterator[Any], dev: torch.dev
             step(next(batches))
     key = "cuda_time_total" if dev.type == "cuda" else "cpu_time_total"
     return prof.key_averages().table(sort_by=key, row_limit=20)
-
 
 
 def format_report(result: dict[str, Any]) -> str:

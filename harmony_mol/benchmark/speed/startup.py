@@ -8,7 +8,6 @@ with the deferred imports switched off (``HARMONY_EAGER_IMPORTS=1``), i.e. what 
 
 from __future__ import annotations
 
-import logging
 import os
 import resource
 import statistics
@@ -18,8 +17,6 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
-
-logger = logging.getLogger(__name__)
 
 HARMONY = [sys.executable, "-c", "from harmony_mol.cli import main; main()"]
 
@@ -33,20 +30,21 @@ def _cpu_run(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if res.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd[:4])} ... failed: {res.stderr.strip()[-300:]}")
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return cpu, wall
+    return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), wall
 
 
 def measure_startup(model: Path | None = None, repeats: int = 3, smiles: str = "CCO") -> dict[str, Any]:
-    """Best-of-``repeats`` CPU seconds of ``import torch``, ``harmony predict`` (one SMILES) and the same
-    with eager imports; ``model`` defaults to a fresh untrained bundle of the default size."""
+    """Best-of-``repeats`` CPU seconds of ``import torch``, ``harmony predict`` (one SMILES) and eager predict.
+
+    ``model`` defaults to a fresh untrained bundle of the default size.
+    """
     if repeats < 1:
         raise ValueError("repeats must be >= 1")
     with tempfile.TemporaryDirectory(prefix="harmony-startup-") as tmp:
         d = Path(tmp)
         if model is None:
-            from harmony_mol.models.io import save_bundle
             from harmony_mol.benchmark.speed.predict import default_bundle
+            from harmony_mol.models.io import save_bundle
 
             model = save_bundle(default_bundle(), d / "model.pt")
         src = d / "one.csv"
@@ -59,7 +57,7 @@ def measure_startup(model: Path | None = None, repeats: int = 3, smiles: str = "
             runs["import_torch"].append(_cpu_run([sys.executable, "-c", "import torch"], env))
             runs["predict"].append(_cpu_run(predict, env))
             runs["predict_eager"].append(_cpu_run(predict, {**env, "HARMONY_EAGER_IMPORTS": "1"}))
-    out: dict[str, Any] = {"repeats": repeats, "model": str(model) if model else "untrained default"}
+    out: dict[str, Any] = {"repeats": repeats, "model": str(model)}
     for name, vals in runs.items():
         out[f"{name}_cpu_s"] = min(c for c, _ in vals)
         out[f"{name}_cpu_s_median"] = statistics.median(c for c, _ in vals)
