@@ -1,32 +1,24 @@
 """The one training loop of the package: pretraining, fine-tuning, the node mode and its baselines.
 
-Runs plug a loss function (forward pass -> 0-d loss) into :func:`fit`, which owns what they share: the
-optimiser step (:class:`Optim`: zero-grad, backward, clipping, LR schedule), periodic evaluation with
-best-epoch selection and early stopping, and the checkpoint hook. One flat loop as in nanoGPT's
-``train.py``, not Lightning (not a dependency): the SSL run's exact mid-epoch resume and collective
-checkpoints under ``torchrun`` take a few plain lines. It lives here, not in a new package, because
-this module already sits below ``ssl``, ``finetune`` and ``nodes`` (tests/test_layering.py).
-
-The loop does not autocast the whole loss function: the SSL step keeps its heads and losses in float32
-(its bf16 numbers on GPU depend on that), so steps wrap their forward passes in :func:`autocast`.
+Runs plug a loss function (forward pass -> 0-d loss) into :func:`fit`, which owns the optimiser step
+(:class:`Optim`), periodic evaluation with best-epoch selection and early stopping, and the checkpoint
+hook: one flat loop as in nanoGPT's ``train.py``. It sits below ``ssl``, ``finetune`` and the node mode
+(tests/test_layering.py). Steps wrap their forward passes in :func:`autocast` themselves: the SSL step
+keeps its heads and losses in float32 (its bf16 numbers on GPU depend on that).
 """
 
 from __future__ import annotations
 
 import contextlib
-import logging
 import math
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TypeVar
 
 import torch
 from torch import Tensor, nn
 
-logger = logging.getLogger(__name__)
-
-__all__ = ["resolve_device", "warmup_cosine", "make_scheduler", "autocast", "clip_gradients", "Optim",
-           "LoopState", "fit"]
+__all__ = ["resolve_device", "warmup_cosine", "make_scheduler", "autocast", "Optim", "LoopState", "fit"]
 
 B = TypeVar("B")
 
@@ -70,21 +62,11 @@ def make_scheduler(optimizer: torch.optim.Optimizer, total_steps: int, warmup_st
     )
 
 
-@contextlib.contextmanager
-def autocast(device: torch.device, bf16: bool) -> Iterator[None]:
+def autocast(device: torch.device, bf16: bool) -> contextlib.AbstractContextManager:
     """bf16 autocast on CUDA when asked; a no-op on CPU (CPU runs stay in float32)."""
     if bf16 and device.type == "cuda":
-        with torch.autocast("cuda", dtype=torch.bfloat16):
-            yield
-    else:
-        yield
-
-
-def clip_gradients(params: Iterable[nn.Parameter], max_norm: float) -> None:
-    """Clip the global gradient norm to ``max_norm`` (``<= 0``: off) with ``clip_grad_norm_``."""
-    params = [p for p in params if p.grad is not None]
-    if params and max_norm > 0:
-        torch.nn.utils.clip_grad_norm_(params, max_norm)
+        return torch.autocast("cuda", dtype=torch.bfloat16)
+    return contextlib.nullcontext()
 
 
 @dataclass
@@ -107,7 +89,8 @@ class Optim:
         """Backpropagate ``loss`` (0-d) and take the step; gradients stay set until the next one."""
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
-        clip_gradients(self.params, self.grad_clip)
+        if self.grad_clip > 0:  # parameters without a gradient are skipped
+            torch.nn.utils.clip_grad_norm_(self.params, self.grad_clip)
         self.optimizer.step()
         if self.scheduler is not None:
             self.scheduler.step()
@@ -187,8 +170,7 @@ def fit(
             if st.step >= limit:
                 break
         if evaluate is not None and ((st.epoch + 1) % eval_every == 0 or st.epoch + 1 == epochs):
-            score = evaluate(st)
-            # the first evaluation is always kept, so a run whose score is undefined still selects an epoch
+            score = evaluate(st)  # the first one is always kept, so an undefined score still selects an epoch
             improved = score is not None and (score > st.best or st.best_epoch < 0)
             if improved:
                 st.best, st.best_epoch, st.bad = score, st.epoch + 1, 0

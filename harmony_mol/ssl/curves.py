@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import csv
 import io
-import logging
 from pathlib import Path
 
-from harmony_mol.utils.io import atomic_open, atomic_write_text
-
-logger = logging.getLogger(__name__)
+from harmony_mol.utils.io import atomic_save_figure, atomic_write_text
 
 COLUMNS = ("step", "epoch", "loss", "lr", "teacher_std", "teacher_rank", "mask_frac", "graphs_per_s")
 
@@ -43,6 +40,4 @@ def plot_curve(rows: list[list[float]], path: str | Path) -> None:
     ax[1].set_xlabel("step")
     ax[1].legend()
     fig.tight_layout()
-    with atomic_open(path, "wb") as fh:
-        fig.savefig(fh, format="png", dpi=100)
-    plt.close(fig)
+    atomic_save_figure(fig, path, dpi=100)

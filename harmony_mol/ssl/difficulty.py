@@ -1,4 +1,4 @@
-"""Persistent per-atom difficulty store for batched pretraining (method §8.5, option a).
+"""Persistent per-atom difficulty store for batched pretraining (the difficulty of H3GNNs §3.4, kept per atom).
 
 Atoms are keyed by (dataset graph index, atom offset inside the graph), flattened with the
 dataset's ``node_ptr``. Values are kept in float16 (about 2 bytes per atom). A graph counts as
@@ -7,12 +7,8 @@ dataset's ``node_ptr``. Values are kept in float16 (about 2 bytes per atom). A g
 
 from __future__ import annotations
 
-import logging
-
 import torch
 from torch import Tensor
-
-logger = logging.getLogger(__name__)
 
 
 class DifficultyBuffer:
@@ -71,9 +67,11 @@ class DifficultyBuffer:
             self.touched[ids] = True
 
     def state_dict(self) -> dict[str, Tensor]:
+        """The stored values and the ``node_ptr`` they are keyed by, on CPU."""
         return {"node_ptr": self.node_ptr.cpu(), "values": self.values.cpu()}
 
     def load_state_dict(self, state: dict[str, Tensor]) -> None:
+        """Restore the values of :meth:`state_dict` (the dataset must have as many atoms)."""
         if state["values"].numel() != self.values.numel():
             raise ValueError("difficulty buffer size does not match the dataset")
         self.values = state["values"].to(device=self.device, dtype=torch.float16).clone()

@@ -4,19 +4,15 @@ GraphMAE (Hou et al., KDD 2022, arXiv:2205.10803) rebuilds the input features of
 encoder's codes with the masked codes zeroed ("re-mask"), so the decoder has to use the neighbours, and
 scores it with the scaled cosine error ``(1 - cos(x, x_hat))^alpha`` on masked nodes only. Added to the
 latent teacher-student loss it anchors the embedding to the node's own content: without it the latent
-objective is free to drop whatever a masked node's neighbours cannot predict (issue 11, data/results/nodes/NOTES.md).
+objective is free to drop whatever a masked node's neighbours cannot predict (data/results/nodes/NOTES.md).
 """
 
 from __future__ import annotations
-
-import logging
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 from torch_geometric.nn import GCNConv
-
-logger = logging.getLogger(__name__)
 
 __all__ = ["FeatureDecoder", "sce_reconstruction_loss"]
 
@@ -34,6 +30,7 @@ class FeatureDecoder(nn.Module):
         self.conv = GCNConv(dim, out_dim)
 
     def forward(self, z: Tensor, edge_index: Tensor, mask: Tensor) -> Tensor:
+        """Reconstructed input features of every node."""
         code = torch.where(mask.unsqueeze(-1), torch.zeros((), dtype=z.dtype, device=z.device), self.to_code(z))
         return self.conv(code, edge_index)
 

@@ -1,4 +1,4 @@
-"""EMA teacher for the student-teacher objective (method §3.1, §8.6).
+"""EMA teacher for the student-teacher objective (H3GNNs §3.1).
 
 The teacher is a frozen deep copy of the freshly initialised student, updated after every
 optimiser step as ``psi <- m * psi + (1 - m) * phi`` on parameters. Buffers (BatchNorm running
@@ -10,23 +10,17 @@ ramp from ``base`` to ``final`` over training (BYOL-style, for long runs).
 from __future__ import annotations
 
 import copy
-import logging
 import math
 
 import torch
 from torch import nn
-
-logger = logging.getLogger(__name__)
 
 __all__ = ["make_teacher", "ema_update", "momentum_at"]
 
 
 def make_teacher(student: nn.Module) -> nn.Module:
     """Deep copy of ``student`` with gradients switched off."""
-    teacher = copy.deepcopy(student)
-    for p in teacher.parameters():
-        p.requires_grad_(False)
-    return teacher
+    return copy.deepcopy(student).requires_grad_(False)
 
 
 @torch.no_grad()
