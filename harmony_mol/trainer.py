@@ -39,12 +39,10 @@ def resolve_device(name: str | torch.device | None = "auto") -> torch.device:
 
 def warmup_cosine(step: int, total_steps: int, warmup_steps: int, min_factor: float = 0.0,
                   angle_first: bool = False) -> float:
-    """LR factor: linear warm-up ``(step + 1) / warmup`` then cosine decay to ``min_factor``.
+    """LR factor of optimiser step ``step`` (from 0): linear warm-up then cosine decay to ``min_factor``.
 
-    ``step`` counts optimiser steps from 0; the factor applies to the step about to be taken.
-    ``angle_first`` rounds the cosine's angle as ``pi * k / span`` (clamped at ``k = span``), as the
-    node mode and GraphMAE always did, instead of ``pi * (k / span)``: the two differ in the last bit
-    for about a fifth of all (step, warmup, total), and committed numbers depend on each.
+    ``angle_first`` computes the cosine's angle as ``pi * k / span`` (the node mode and GraphMAE) instead
+    of ``pi * (k / span)``: the two differ in the last bit, and committed numbers depend on each.
     """
     if warmup_steps > 0 and step < warmup_steps:
         return (step + 1) / warmup_steps
@@ -57,9 +55,8 @@ def warmup_cosine(step: int, total_steps: int, warmup_steps: int, min_factor: fl
 def make_scheduler(optimizer: torch.optim.Optimizer, total_steps: int, warmup_steps: int,
                    min_factor: float = 0.0, angle_first: bool = False) -> torch.optim.lr_scheduler.LambdaLR:
     """A per-step ``LambdaLR`` with :func:`warmup_cosine` (its state_dict is resume-safe)."""
-    return torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda s: warmup_cosine(s, total_steps, warmup_steps, min_factor, angle_first)
-    )
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: warmup_cosine(s, total_steps, warmup_steps,
+                                                                             min_factor, angle_first))
 
 
 def autocast(device: torch.device, bf16: bool) -> contextlib.AbstractContextManager:
@@ -71,7 +68,7 @@ def autocast(device: torch.device, bf16: bool) -> contextlib.AbstractContextMana
 
 @dataclass
 class Optim:
-    """One optimiser step of a run: optimiser, the parameters it clips, LR schedule, clipping norm.
+    """One optimiser step of a run.
 
     Attributes:
         optimizer: Any ``torch.optim`` optimiser.
@@ -138,20 +135,20 @@ def fit(
 
     Args:
         loss_fn: Forward pass of one batch -> 0-d loss (``state.step`` is the step about to be taken).
-        batches: The batches of ``state.epoch`` from ``state.batch`` on; called at each epoch start, so
-            it may also set the epoch's train / eval modes.
+        batches: The batches of ``state.epoch`` from ``state.batch`` on; called at each epoch start (it
+            may also set train / eval modes).
         optim: The optimiser step.
         epochs: Epochs to run.
         max_steps: Stop after this many optimiser steps (``None``: no limit).
         state: Resume from here (default: a fresh run).
-        after_step: Called after every optimiser step (``state.step`` already counts it): EMA, logging.
-        evaluate: Score of the model after an epoch (higher is better; ``None`` = no score to select on).
+        after_step: Called after every optimiser step (``state.step`` already counts it).
+        evaluate: Score after an epoch (higher is better; ``None`` = no score to select on).
         eval_every: Evaluate after every this many epochs and after the last.
         after_eval: Called after each evaluation with whether it was the best so far.
         patience: Stop after this many evaluations without a better score (0: never).
-        checkpoint: Saves the run: every ``checkpoint_every`` steps and at each epoch end, but not after
-            the last step (the caller writes its final files itself).
-        checkpoint_every: Steps between checkpoints (0: only at epoch ends).
+        checkpoint: Saves the run every ``checkpoint_every`` steps (0: never) and at each epoch end, but
+            not after the last step (the caller writes its final files itself).
+        checkpoint_every: Steps between checkpoints.
 
     Returns:
         The state at the end (``step``, ``epoch`` of the last step; ``best_epoch`` of the selection).

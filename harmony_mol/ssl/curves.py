@@ -3,22 +3,19 @@
 from __future__ import annotations
 
 import csv
-import io
 from pathlib import Path
 
-from harmony_mol.utils.io import atomic_save_figure, atomic_write_text
+from harmony_mol.utils.io import atomic_open, atomic_save_figure
 
 COLUMNS = ("step", "epoch", "loss", "lr", "teacher_std", "teacher_rank", "mask_frac", "graphs_per_s")
 
 
 def write_curve_csv(rows: list[list[float]], path: str | Path) -> None:
     """Write the loss-curve rows (one per ``log_every`` steps, columns :data:`COLUMNS`) atomically."""
-    buf = io.StringIO()
-    w = csv.writer(buf)
-    w.writerow(COLUMNS)
-    for r in rows:
-        w.writerow([int(r[0]), int(r[1])] + [f"{v:.6g}" for v in r[2:]])
-    atomic_write_text(path, buf.getvalue())
+    with atomic_open(path, "w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(COLUMNS)
+        w.writerows([int(r[0]), int(r[1])] + [f"{v:.6g}" for v in r[2:]] for r in rows)
 
 
 def plot_curve(rows: list[list[float]], path: str | Path) -> None:

@@ -42,19 +42,13 @@ def normalize_target(teacher: Tensor, kind: str = "none") -> Tensor:
         return t
     if kind == "layer":
         return F.layer_norm(t, t.shape[-1:])
-    if kind == "batch":
-        if t.size(0) < 2:
-            return t - t.mean(0, keepdim=True)
+    if kind == "batch":  # one node: 0 / clamped std = 0
         return (t - t.mean(0, keepdim=True)) / t.std(0, unbiased=False, keepdim=True).clamp(min=1e-6)
     raise ValueError(f"unknown target_norm {kind!r}; use one of {TARGET_NORMS}")
 
 
 def per_node_loss(student: Tensor, teacher: Tensor, kind: str = "l2", alpha: float = 2.0) -> Tensor:
-    """Loss of every node.
-
-    Shapes:
-        student, teacher: ``[N, d]``; returns ``[N]`` float32.
-    """
+    """Loss of every node (``kind`` as in the module docstring), ``[N, d]`` -> ``[N]`` float32."""
     if student.shape != teacher.shape:
         raise ValueError(f"student {tuple(student.shape)} and teacher {tuple(teacher.shape)} differ")
     s = student.float()
@@ -71,11 +65,7 @@ def per_node_loss(student: Tensor, teacher: Tensor, kind: str = "l2", alpha: flo
 
 def graph_mean(values: Tensor, batch: Tensor | None, num_graphs: int | None = None,
                weight: Tensor | None = None) -> Tensor:
-    """Mean of per-node ``values`` per graph, then over graphs (optionally node-weighted).
-
-    Shapes:
-        values: ``[N]``; batch: ``[N]`` int64 or None (one graph); weight: ``[N]``; returns scalar.
-    """
+    """Mean of per-node ``values [N]`` per graph (``batch`` None: one graph), then over graphs; optionally weighted."""
     w = torch.ones_like(values) if weight is None else weight.to(values.dtype)
     if batch is None:
         return (values * w).sum() / w.sum().clamp(min=1e-12)
@@ -127,11 +117,7 @@ def graph_level_loss(student: Tensor, teacher: Tensor, batch: Tensor | None, kin
 
 
 class Predictor(nn.Module):
-    """Optional small MLP on the student's output (off by default: the method has none).
-
-    Shapes:
-        input ``[N, d]`` -> output ``[N, d]``.
-    """
+    """Optional small MLP ``[N, d] -> [N, d]`` on the student's output (off by default: the method has none)."""
 
     def __init__(self, dim: int, hidden: int) -> None:
         super().__init__()

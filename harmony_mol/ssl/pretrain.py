@@ -62,12 +62,13 @@ def _build(cfg: PretrainConfig, data: EpochData, device: torch.device, total_ste
     buffer = DifficultyBuffer(data.node_ptr, device) if use_buffer else None
     gen = torch.Generator().manual_seed(cfg.seed + 12345 + 1_000_003 * ctx.rank)  # own mask stream per rank
     st = SSLStepper(cfg, student, teacher, predictor, opt, sched, device, total_steps, buffer, gen, recon_head)
-    if ctx.enabled:
+    if ctx.enabled:  # gradients averaged over ranks; buffers made equal before each EMA update
         find = cfg.distributed.find_unused_parameters
-        has_bufs = any(b.is_floating_point() for b in student.buffers())
-        st.attach_ddp(ddp.wrap_ddp(student, find), ddp.wrap_ddp(predictor, find) if predictor else None,
-                      ddp.sync_buffers if has_bufs else None,
-                      ddp.wrap_ddp(recon_head, find) if recon_head is not None else None)
+        st.student_fwd = ddp.wrap_ddp(student, find)
+        st.predictor_fwd = ddp.wrap_ddp(predictor, find) if predictor is not None else None
+        st.recon_fwd = ddp.wrap_ddp(recon_head, find) if recon_head is not None else None
+        if any(b.is_floating_point() for b in student.buffers()):
+            st.buffer_sync = ddp.sync_buffers
         if buffer is not None:
             buffer.track_updates()
         seed_everything(cfg.seed + 7919 * (ctx.rank + 1), cfg.deterministic)  # own dropout stream per rank

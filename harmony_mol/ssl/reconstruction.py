@@ -1,10 +1,9 @@
 """Optional masked-feature reconstruction term (``recon_weight``): a GraphMAE-style decoder on the student.
 
-GraphMAE (Hou et al., KDD 2022, arXiv:2205.10803) rebuilds the input features of masked nodes from the
-encoder's codes with the masked codes zeroed ("re-mask"), so the decoder has to use the neighbours, and
-scores it with the scaled cosine error ``(1 - cos(x, x_hat))^alpha`` on masked nodes only. Added to the
-latent teacher-student loss it anchors the embedding to the node's own content: without it the latent
-objective is free to drop whatever a masked node's neighbours cannot predict (data/results/nodes/NOTES.md).
+GraphMAE (Hou et al., KDD 2022) rebuilds the input features of masked nodes from the encoder's codes
+with the masked codes zeroed, so the decoder has to use the neighbours, and scores it with the scaled
+cosine error on masked nodes. Added to the latent loss it anchors the embedding to the node's own
+content (data/results/nodes/NOTES.md).
 """
 
 from __future__ import annotations

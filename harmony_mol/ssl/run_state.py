@@ -1,9 +1,7 @@
-"""What ``last.pt`` holds beyond the weights, and how a run is restored from it exactly.
+"""What ``last.pt`` holds and how a run is restored from it exactly.
 
-The payload carries model, EMA teacher, optimiser, scheduler, RNG states, the mask generator, the
-difficulty buffer, the loader position and the loss history (and under ``torchrun`` every rank's
-generator and RNG state). :func:`restore` refuses a checkpoint written with a different config or
-process count.
+Beside the weights: optimiser, scheduler, RNG states, the mask generator, the difficulty buffer, the
+loader position and the loss history (under ``torchrun``: every rank's generator and RNG state).
 """
 
 from __future__ import annotations

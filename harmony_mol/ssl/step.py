@@ -58,9 +58,8 @@ class SSLStepper:
         recon_head: ``Linear(d, n_elements)`` of the attribute-masking term (``objective.recon_weight``), or None.
     """
 
-    def __init__(self, cfg: PretrainConfig, student: nn.Module, teacher: nn.Module,
-                 predictor: nn.Module | None, optimizer: torch.optim.Optimizer,
-                 scheduler: Any, device: torch.device, total_steps: int,
+    def __init__(self, cfg: PretrainConfig, student: nn.Module, teacher: nn.Module, predictor: nn.Module | None,
+                 optimizer: torch.optim.Optimizer, scheduler: Any, device: torch.device, total_steps: int,
                  buffer: DifficultyBuffer | None, mask_generator: torch.Generator,
                  recon_head: nn.Module | None = None) -> None:
         self.cfg = cfg
@@ -70,20 +69,10 @@ class SSLStepper:
         params = [p for group in optimizer.param_groups for p in group["params"]]
         self.optim = Optim(optimizer, params, scheduler, cfg.optim.grad_clip)
         self.last: StepOutput | None = None
-        # modules the trained forward pass goes through (DDP wrappers under torchrun, see attach_ddp)
+        # the modules the trained forward pass goes through: DDP wrappers under torchrun (set by
+        # harmony_mol/ssl/pretrain.py), while state dicts, EMA and no-grad passes use the plain ones
         self.student_fwd, self.predictor_fwd, self.recon_fwd = student, predictor, recon_head
-        self.buffer_sync: Callable[[nn.Module], None] | None = None
-
-    def attach_ddp(self, student_fwd: nn.Module, predictor_fwd: nn.Module | None,
-                   buffer_sync: Callable[[nn.Module], None] | None, recon_fwd: nn.Module | None = None) -> None:
-        """Route the trained forward pass through DDP wrappers (gradients averaged over ranks).
-
-        ``buffer_sync`` (if given) makes the student's buffers equal on every rank before each EMA
-        update, so the teacher stays identical across ranks. State dicts, EMA and no-grad passes keep
-        using the plain modules.
-        """
-        self.student_fwd, self.predictor_fwd, self.buffer_sync = student_fwd, predictor_fwd, buffer_sync
-        self.recon_fwd = recon_fwd if recon_fwd is not None else self.recon_head
+        self.buffer_sync: Callable[[nn.Module], None] | None = None  # makes buffers equal across ranks
 
     def _embed(self, module: nn.Module, batch: Any, node_mask: Tensor | None = None,
                edge_mask: Tensor | None = None) -> Tensor:
@@ -92,10 +81,7 @@ class SSLStepper:
 
     def _difficulty(self, batch: Any, t: Tensor) -> tuple[Tensor | None, Tensor | None]:
         """(per-node difficulty or None, per-graph seen flag or None)."""
-        m = self.cfg.masking
-        if m.strategy == "random":
-            return None, None
-        if m.difficulty_source == "unmasked":
+        if self.cfg.masking.difficulty_source == "unmasked":
             was_training = self.student.training
             self.student.eval()
             with torch.no_grad():
@@ -129,9 +115,8 @@ class SSLStepper:
         with torch.no_grad():
             t = normalize_target(self._embed(self.teacher, batch), o.target_norm)
         mask = self.choose_mask(batch, t, step, warm)
-        edge_mask = None
-        if self.cfg.masking.mask_edges:  # bonds touching a masked atom (AttrMasking style)
-            edge_mask = mask[batch.edge_index[0]] | mask[batch.edge_index[1]]
+        # mask_edges: the bonds touching a masked atom too (AttrMasking style)
+        edge_mask = mask[batch.edge_index[0]] | mask[batch.edge_index[1]] if self.cfg.masking.mask_edges else None
         z = self._embed(self.student_fwd, batch, node_mask=mask, edge_mask=edge_mask)
         s = z  # the attribute-masking head reads the encoder's own output, not the predictor's
         if self.predictor_fwd is not None:
