@@ -116,21 +116,12 @@ class LoopState:
     stopped: bool = False
 
 
-def fit(
-    loss_fn: Callable[[B, LoopState], Tensor],
-    batches: Callable[[LoopState], Iterable[B]],
-    optim: Optim,
-    epochs: int,
-    max_steps: int | None = None,
-    state: LoopState | None = None,
-    after_step: Callable[[B, LoopState], None] | None = None,
-    evaluate: Callable[[LoopState], float | None] | None = None,
-    eval_every: int = 1,
-    after_eval: Callable[[LoopState, bool], None] | None = None,
-    patience: int = 0,
-    checkpoint: Callable[[LoopState], None] | None = None,
-    checkpoint_every: int = 0,
-) -> LoopState:
+def fit(loss_fn: Callable[[B, LoopState], Tensor], batches: Callable[[LoopState], Iterable[B]], optim: Optim,
+        epochs: int, max_steps: int | None = None, state: LoopState | None = None,
+        after_step: Callable[[B, LoopState], None] | None = None,
+        evaluate: Callable[[LoopState], float | None] | None = None, eval_every: int = 1,
+        after_eval: Callable[[LoopState, bool], None] | None = None, patience: int = 0,
+        checkpoint: Callable[[LoopState], None] | None = None, checkpoint_every: int = 0) -> LoopState:
     """Train until ``epochs`` epochs or ``max_steps`` optimiser steps, whichever comes first.
 
     Args:

@@ -30,11 +30,9 @@ def plot_curve(rows: list[list[float]], path: str | Path) -> None:
     steps = [r[0] for r in rows]
     fig, ax = plt.subplots(1, 2, figsize=(9, 3.2))
     ax[0].plot(steps, [r[2] for r in rows])
-    ax[0].set_yscale("log")
-    ax[0].set_xlabel("step")
-    ax[0].set_ylabel("SSL loss")
+    ax[0].set(yscale="log", xlabel="step", ylabel="SSL loss")
     ax[1].plot(steps, [r[4] for r in rows], label="teacher per-dim std")
-    ax[1].set_xlabel("step")
+    ax[1].set(xlabel="step")
     ax[1].legend()
     fig.tight_layout()
     atomic_save_figure(fig, path, dpi=100)

@@ -1,12 +1,6 @@
 """SSL diagnostics: is the encoder collapsing, is the objective solved trivially, which token view counts?
 
 The node mode (``harmony_mol/benchmark/nodes/train.py``) writes them with every evaluation.
-
-* :func:`effective_rank`: ``exp(H(p))`` of the normalised singular values of the centred embeddings
-  (Roy & Vetterli 2007; used by RankMe, Garrido et al. 2023): 1 for a rank-1 matrix, ``d`` when isotropic.
-* :func:`masked_unmasked_stats`: loss and student-teacher cosine on masked and on unmasked nodes apart.
-* :func:`view_contributions`: for each pre-attention token (linear, each WGCN hop, MLP), how much the fused
-  embedding moves when that token is zeroed, as shares that sum to 1.
 """
 
 from __future__ import annotations
@@ -22,9 +16,10 @@ __all__ = ["effective_rank", "masked_unmasked_stats", "view_contributions"]
 
 @torch.no_grad()
 def effective_rank(emb: Tensor, max_rows: int = 4096) -> float:
-    """Entropy-based effective rank of ``emb [N, d]`` (1 = collapsed to a line, ``d`` = isotropic; 0 if all equal).
+    """Effective rank of ``emb [N, d]``: 1 = collapsed to a line, ``d`` = isotropic, 0 if all rows are equal.
 
-    Computed from the singular values of the centred embeddings, on at most ``max_rows`` evenly spaced rows.
+    ``exp(H(p))`` of the normalised singular values of the centred embeddings (Roy & Vetterli 2007; RankMe,
+    Garrido et al. 2023), on at most ``max_rows`` evenly spaced rows.
     """
     e = emb.detach().float().cpu()
     if e.size(0) > max_rows:
@@ -73,8 +68,7 @@ def view_contributions(encoder: Any, batch: Any) -> dict[str, float]:
     was = encoder.training
     encoder.eval()
     try:
-        h0 = encoder.embed_nodes(batch)
-        tokens = encoder.tokens(h0, batch)
+        tokens = encoder.tokens(encoder.embed_nodes(batch), batch)
         full = encoder.fusion(encoder.block(tokens))
         deltas = []
         for i in range(tokens.size(1)):

@@ -120,11 +120,9 @@ def teardown(ctx: DistContext, ok: bool = True) -> None:
 
 
 def shard_order(order: Tensor, rank: int, world_size: int) -> Tensor:
-    """This rank's share of an epoch order, like ``DistributedSampler(drop_last=False)``.
+    """This rank's share of an epoch order as ``DistributedSampler(drop_last=False)`` takes it.
 
-    The order is padded with its own head to a multiple of ``world_size`` and rank ``r`` takes
-    positions ``r, r + W, r + 2W, ...``: every rank gets ``ceil(n / W)`` indices (so the same number
-    of steps).
+    The order is padded with its own head, so every rank gets ``ceil(n / W)`` indices (as many steps).
 
     Shapes:
         order: ``[n]`` -> ``[ceil(n / world_size)]``.
@@ -133,18 +131,13 @@ def shard_order(order: Tensor, rank: int, world_size: int) -> Tensor:
 
     if world_size <= 1:
         return order
-    if not 0 <= rank < world_size:
-        raise ValueError(f"rank {rank} outside world of size {world_size}")
-    # the sampler only needs len(); shuffle=False keeps our own seeded epoch order
+    # the sampler only needs len() (and checks the rank); shuffle=False keeps our own seeded epoch order
     positions = DistributedSampler(range(order.numel()), num_replicas=world_size, rank=rank, shuffle=False)
     return order[torch.as_tensor(list(positions), dtype=torch.long)]
 
 
 def wrap_ddp(module: nn.Module, find_unused_parameters: bool = False) -> nn.Module:
-    """``DistributedDataParallel`` around a module already on its device (gradients averaged over ranks).
-
-    Buffers are not broadcast on forward: :func:`sync_buffers` averages them after each step instead.
-    """
+    """``DistributedDataParallel`` around a module on its device; buffers are left to :func:`sync_buffers`."""
     ddp_cls = nn.parallel.DistributedDataParallel
     # torch >= 2.13 renamed the switch (the old name warns); buffers are equal at init either way
     no_sync = ({"forward_sync_buffers": False} if "forward_sync_buffers" in inspect.signature(ddp_cls).parameters
@@ -161,10 +154,8 @@ def sync_buffers(module: nn.Module) -> None:
     flat = torch.cat([b.detach().float().reshape(-1) for b in bufs])
     dist.all_reduce(flat)
     flat /= dist.get_world_size()
-    off = 0
-    for b in bufs:
-        b.copy_(flat[off:off + b.numel()].view_as(b))
-        off += b.numel()
+    for b, part in zip(bufs, flat.split([b.numel() for b in bufs])):
+        b.copy_(part.view_as(b))
 
 
 def all_reduce_sum(values: list[float | Tensor], device: torch.device) -> list[float]:
@@ -186,12 +177,10 @@ def gather_objects(obj: Any) -> list[Any]:
 
 @torch.no_grad()
 def merge_difficulty(buffer: DifficultyBuffer) -> None:
-    """Make the per-atom difficulty store identical on every rank.
+    """Make the per-atom difficulty store identical on every rank (before each checkpoint).
 
-    Each rank has written only the atoms of its own shard since the last merge (tracked in
-    ``buffer.touched``); their values win, averaged where two ranks wrote the same graph (padding).
-    Called at epoch ends and before checkpoints, so lookups see single-process semantics: the value
-    from the last epoch the graph was trained on.
+    Each rank has written only the atoms of its own shard since the last merge (``buffer.touched``);
+    their values win, averaged where two ranks wrote the same graph (padding).
     """
     if buffer.touched is None or not dist.is_initialized():
         return

@@ -1,8 +1,9 @@
 """Node masking for HarmonyGNN pretraining: random, +Diffi and +Prob, applied per graph.
 
 All functions are pure and vectorised over a batch of graphs given by the PyG ``batch`` vector
-(node -> graph id, graphs stored contiguously or not), with no Python loop over graphs; a single big
-graph (node-level mode) is ``batch = zeros(N)``. A graph with ``n`` nodes gets ``k = max(1, round(R n))``
+(``[N]`` int64 node -> graph id, graphs stored contiguously or not), with no Python loop over graphs; a
+single big graph (node-level mode) is ``batch = zeros(N)``. Masks are BoolTensors ``[N]``, difficulties
+``[N]`` float (larger = harder). A graph with ``n`` nodes gets ``k = max(1, round(R n))``
 masked nodes, capped at ``n - 1`` so that no graph is ever fully masked. ``prob`` (H3GNNs §3.4) masks
 each node independently; its expected count is at most ``R n``, with equality only when all nodes of
 the graph are equally hard.
@@ -83,11 +84,7 @@ def _uniform(n: int, device: torch.device, generator: torch.Generator | None) ->
 
 def random_mask(batch: Tensor, ratio: float, generator: torch.Generator | None = None,
                 num_graphs: int | None = None) -> Tensor:
-    """Uniformly random mask with exactly ``k_g`` nodes per graph (see :func:`mask_counts`).
-
-    Shapes:
-        batch: ``[N]`` int64; returns BoolTensor ``[N]``.
-    """
+    """Uniformly random mask with exactly ``k_g`` nodes per graph (see :func:`mask_counts`)."""
     _, k = mask_counts(batch, ratio, num_graphs)
     return rank_within_graph(_uniform(batch.numel(), batch.device, generator), batch) < k[batch]
 
@@ -98,9 +95,6 @@ def diffi_mask(difficulty: Tensor, batch: Tensor, ratio: float, exploit: float =
 
     The official code's ``masking="mix"``. Equal difficulties are ordered at random, so an all-equal
     (e.g. never-seen) graph gets a uniformly random mask.
-
-    Shapes:
-        difficulty: ``[N]`` float (larger = harder); batch: ``[N]`` int64; returns BoolTensor ``[N]``.
     """
     _check(batch, ratio, exploit, difficulty)
     n, k = mask_counts(batch, ratio, num_graphs)
@@ -123,9 +117,6 @@ def prob_mask(difficulty: Tensor, batch: Tensor, ratio: float, exploit: float = 
     uses ``p = R (1 - r)`` for all its nodes. Expected count per graph is ``<= R n``. A graph
     that comes out fully masked gets its one node with the largest draw unmasked; with
     ``min_one`` a graph (n >= 2) with no masked node gets one random node masked.
-
-    Shapes:
-        difficulty: ``[N]`` float; batch: ``[N]`` int64; returns BoolTensor ``[N]``.
     """
     _check(batch, ratio, exploit, difficulty)
     g = _num_graphs(batch, num_graphs)
@@ -154,11 +145,7 @@ def prob_mask(difficulty: Tensor, batch: Tensor, ratio: float, exploit: float = 
 def make_mask(strategy: str, batch: Tensor, ratio: float, exploit: float = 0.5, difficulty: Tensor | None = None,
               generator: torch.Generator | None = None, num_graphs: int | None = None,
               min_one: bool = True) -> Tensor:
-    """Dispatch on ``strategy``; without ``difficulty`` (warm-up, first sighting) every strategy masks at random.
-
-    Shapes:
-        batch, difficulty: ``[N]``; returns BoolTensor ``[N]``.
-    """
+    """Dispatch on ``strategy``; without ``difficulty`` (warm-up, first sighting) every strategy masks at random."""
     if strategy not in ("random", "diffi", "prob"):
         raise ValueError(f"unknown masking strategy {strategy!r}; use random, diffi or prob")
     if strategy == "random" or difficulty is None:
@@ -169,10 +156,5 @@ def make_mask(strategy: str, batch: Tensor, ratio: float, exploit: float = 0.5, 
 
 
 def node_difficulty(student: Tensor, teacher: Tensor) -> Tensor:
-    """Per-node difficulty ``||s - t||^2`` (no gradient).
-
-    Shapes:
-        student, teacher: ``[N, d]``; returns ``[N]`` float32.
-    """
-    with torch.no_grad():
-        return (student.detach().float() - teacher.detach().float()).pow(2).sum(-1)
+    """Per-node difficulty ``||s - t||^2`` of ``[N, d]`` embeddings: ``[N]`` float32, no gradient."""
+    return (student.detach().float() - teacher.detach().float()).pow(2).sum(-1)

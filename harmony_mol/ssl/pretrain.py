@@ -39,7 +39,7 @@ from harmony_mol.utils.seed import seed_everything
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["pretrain", "epoch_order"]  # epoch_order re-exported from epoch_data
+__all__ = ["pretrain"]
 
 
 def _build(cfg: PretrainConfig, data: EpochData, device: torch.device, total_steps: int,
