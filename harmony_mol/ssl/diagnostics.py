@@ -38,10 +38,7 @@ def masked_unmasked_stats(student: Tensor, teacher: Tensor, mask: Tensor) -> dic
     """Squared error and cosine between student and teacher, on masked and unmasked nodes apart.
 
     Returns ``loss_masked``, ``loss_unmasked`` (mean per-node ``||s - t||^2``) and ``cos_masked``,
-    ``cos_unmasked`` (mean cosine); NaN for an empty group.
-
-    Shapes:
-        student, teacher: ``[N, d]``; mask: ``[N]`` bool.
+    ``cos_unmasked`` (mean cosine) of ``[N, d]`` embeddings; NaN for an empty group.
     """
     s, t = student.detach().float(), teacher.detach().float()
     err = (s - t).pow(2).sum(-1)

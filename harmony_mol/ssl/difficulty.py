@@ -33,22 +33,13 @@ class DifficultyBuffer:
         self.touched = torch.zeros(self.values.numel(), dtype=torch.bool, device=self.device)
 
     def atom_ids(self, graph_index: Tensor, batch: Tensor, ptr: Tensor) -> Tensor:
-        """Global atom ids of the nodes of a batch.
-
-        Shapes:
-            graph_index: ``[B]`` dataset indices of the batch's graphs; batch: ``[N]``;
-            ptr: ``[B+1]`` node offsets inside the batch; returns ``[N]`` int64 on the store's device.
-        """
+        """Global atom ids ``[N]`` of a batch's nodes from its graphs' dataset indices ``[B]``, ``batch``, ``ptr``."""
         b = batch.to(self.device).long()
         local = torch.arange(b.numel(), device=self.device) - ptr.to(self.device).long()[b]
         return self.node_ptr[graph_index.to(self.device).long()][b] + local
 
     def lookup(self, graph_index: Tensor, batch: Tensor, ptr: Tensor) -> tuple[Tensor, Tensor]:
-        """Stored difficulty per node and a per-graph "seen" flag.
-
-        Shapes:
-            returns ``(diff [N] float32 with 0 for unseen atoms, seen [B] bool)`` on ``batch.device``.
-        """
+        """Stored difficulty per node ``[N]`` (0 for unseen atoms) and a per-graph "seen" flag ``[B]``."""
         v = self.values[self.atom_ids(graph_index, batch, ptr)].float()
         unseen_graph = torch.bincount(batch.to(self.device).long()[torch.isnan(v)], minlength=graph_index.numel()) > 0
         return torch.nan_to_num(v, nan=0.0).to(batch.device), (~unseen_graph).to(batch.device)

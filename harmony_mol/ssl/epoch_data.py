@@ -1,8 +1,4 @@
-"""The pretraining data path: a resume-safe epoch order and a batch iterator over it.
-
-The order of an epoch depends on (seed, epoch) only, so a resumed run replays the same batches; the
-``fast`` loader collates batches on the device from tensors moved there once.
-"""
+"""The pretraining data path: an epoch order that depends on (seed, epoch) only, and batches over it."""
 
 from __future__ import annotations
 

@@ -36,12 +36,7 @@ def _check(batch: Tensor, ratio: float, exploit: float | None = None, difficulty
 
 
 def mask_counts(batch: Tensor, ratio: float, num_graphs: int | None = None) -> tuple[Tensor, Tensor]:
-    """Nodes per graph and the number of nodes to mask per graph.
-
-    Shapes:
-        batch: ``[N]`` int64 graph id of each node.
-        returns: ``(n [G], k [G])`` int64 with ``k = clamp(max(1, round(R n)), max=n - 1)``.
-    """
+    """Nodes per graph ``n [G]`` and nodes to mask per graph ``k = clamp(max(1, round(R n)), max=n - 1)``."""
     _check(batch, ratio)
     g = _num_graphs(batch, num_graphs)
     n = torch.bincount(batch, minlength=g)
@@ -52,13 +47,10 @@ def mask_counts(batch: Tensor, ratio: float, num_graphs: int | None = None) -> t
 
 def rank_within_graph(score: Tensor, batch: Tensor, descending: bool = False,
                       tiebreak: Tensor | None = None) -> Tensor:
-    """Rank of every node among the nodes of its graph (0 = first), by stable sorts.
+    """Rank ``[N]`` of every node among the nodes of its graph (0 = first), by stable sorts.
 
-    Ties in ``score`` are broken by ``tiebreak`` (ascending), e.g. uniform noise, so equal scores
+    Ties in ``score [N]`` are broken by ``tiebreak [N]`` (ascending), e.g. uniform noise, so equal scores
     are ordered at random.
-
-    Shapes:
-        score, tiebreak: ``[N]`` float; batch: ``[N]`` int64; returns ``[N]`` int64.
     """
     if tiebreak is None:
         order = torch.arange(score.numel(), device=score.device)

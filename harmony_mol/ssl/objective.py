@@ -32,10 +32,7 @@ def normalize_target(teacher: Tensor, kind: str = "none") -> Tensor:
 
     ``layer``: per node over the ``d`` features, no affine parameters (as data2vec, Baevski et al. 2022).
     ``batch``: per feature over all nodes of the batch (a molecule alone has too few atoms for per-graph
-    statistics). ``none``: as is (the paper and the official code).
-
-    Shapes:
-        teacher: ``[N, d]``; returns ``[N, d]`` float32 (detached).
+    statistics). ``none``: as is (the paper and the official code). ``[N, d]`` -> detached float32 ``[N, d]``.
     """
     t = teacher.detach().float()
     if kind == "none":
@@ -103,10 +100,9 @@ def ssl_loss(student: Tensor, teacher: Tensor, batch: Tensor | None, kind: str =
 
 def graph_level_loss(student: Tensor, teacher: Tensor, batch: Tensor | None, kind: str = "l2",
                      alpha: float = 2.0, num_graphs: int | None = None) -> Tensor:
-    """Graph-level JEPA term (not in H3GNNs): per-graph mean-pooled student vs teacher, averaged over graphs.
+    """Graph-level JEPA term (not in H3GNNs): per-graph mean-pooled student vs teacher ``[N, d]``, graph mean.
 
-    Shapes:
-        student, teacher: ``[N, d]``; batch: ``[N]`` int64 or None (one graph); returns a scalar.
+    ``batch`` None: one graph.
     """
     s = global_mean_pool(student.float(), batch, num_graphs)
     t = global_mean_pool(teacher.float(), batch, num_graphs)

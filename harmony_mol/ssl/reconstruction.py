@@ -17,11 +17,7 @@ __all__ = ["FeatureDecoder", "sce_reconstruction_loss"]
 
 
 class FeatureDecoder(nn.Module):
-    """``Linear(d, d)`` -> zero the masked rows -> one PyG ``GCNConv(d, F)`` (sym-normalised, self-loops).
-
-    Shapes:
-        z ``[N, d]``, edge_index ``[2, E]``, mask ``[N]`` bool -> ``[N, F]``.
-    """
+    """``Linear(d, d)`` -> zero the masked rows -> one PyG ``GCNConv(d, F)``: ``z [N, d]`` -> ``[N, F]``."""
 
     def __init__(self, dim: int, out_dim: int) -> None:
         super().__init__()
@@ -35,11 +31,7 @@ class FeatureDecoder(nn.Module):
 
 
 def sce_reconstruction_loss(recon: Tensor, x: Tensor, mask: Tensor, alpha: float = 3.0) -> Tensor:
-    """Scaled cosine error on masked nodes; 0 when no node is masked.
-
-    Shapes:
-        recon, x: ``[N, F]``; mask: ``[N]`` bool; returns a scalar.
-    """
+    """Scaled cosine error between ``recon`` and ``x`` (``[N, F]``) on masked nodes; 0 when none is masked."""
     if not bool(mask.any()):
         return recon.sum() * 0.0
     cos = F.cosine_similarity(recon[mask].float(), x[mask].float(), dim=-1, eps=1e-8)

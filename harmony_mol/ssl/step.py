@@ -29,11 +29,7 @@ __all__ = ["StepOutput", "SSLStepper"]
 
 @dataclass
 class StepOutput:
-    """What one step reports (``loss`` is a 0-d tensor; call ``float()`` only when logging).
-
-    Shapes:
-        student_out, teacher_out: ``[N, d]`` (the predictor's output and the normalised target).
-    """
+    """What one step reports: 0-d ``loss`` (``float()`` it only when logging), ``[N, d]`` output and target."""
 
     loss: Tensor
     num_graphs: int
