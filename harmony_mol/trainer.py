@@ -1,32 +1,24 @@
 """The one training loop of the package: pretraining, fine-tuning, the node mode and its baselines.
 
-Runs plug a loss function (forward pass -> 0-d loss) into :func:`fit`, which owns what they share: the
-optimiser step (:class:`Optim`: zero-grad, backward, clipping, LR schedule), periodic evaluation with
-best-epoch selection and early stopping, and the checkpoint hook. One flat loop as in nanoGPT's
-``train.py``, not Lightning (not a dependency): the SSL run's exact mid-epoch resume and collective
-checkpoints under ``torchrun`` take a few plain lines. It lives here, not in a new package, because
-this module already sits below ``ssl``, ``finetune`` and ``nodes`` (tests/test_layering.py).
-
-The loop does not autocast the whole loss function: the SSL step keeps its heads and losses in float32
-(its bf16 numbers on GPU depend on that), so steps wrap their forward passes in :func:`autocast`.
+Runs plug a loss function (forward pass -> 0-d loss) into :func:`fit`, which owns the optimiser step
+(:class:`Optim`), periodic evaluation with best-epoch selection and early stopping, and the checkpoint
+hook: one flat loop as in nanoGPT's ``train.py``. It sits below ``ssl``, ``finetune`` and the node mode
+(tests/test_layering.py). Steps wrap their forward passes in :func:`autocast` themselves: the SSL step
+keeps its heads and losses in float32 (its bf16 numbers on GPU depend on that).
 """
 
 from __future__ import annotations
 
 import contextlib
-import logging
 import math
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TypeVar
 
 import torch
 from torch import Tensor, nn
 
-logger = logging.getLogger(__name__)
-
-__all__ = ["resolve_device", "warmup_cosine", "make_scheduler", "autocast", "clip_gradients", "Optim",
-           "LoopState", "fit"]
+__all__ = ["resolve_device", "warmup_cosine", "make_scheduler", "autocast", "Optim", "LoopState", "fit"]
 
 B = TypeVar("B")
 
@@ -47,12 +39,10 @@ def resolve_device(name: str | torch.device | None = "auto") -> torch.device:
 
 def warmup_cosine(step: int, total_steps: int, warmup_steps: int, min_factor: float = 0.0,
                   angle_first: bool = False) -> float:
-    """LR factor: linear warm-up ``(step + 1) / warmup`` then cosine decay to ``min_factor``.
+    """LR factor of optimiser step ``step`` (from 0): linear warm-up then cosine decay to ``min_factor``.
 
-    ``step`` counts optimiser steps from 0; the factor applies to the step about to be taken.
-    ``angle_first`` rounds the cosine's angle as ``pi * k / span`` (clamped at ``k = span``), as the
-    node mode and GraphMAE always did, instead of ``pi * (k / span)``: the two differ in the last bit
-    for about a fifth of all (step, warmup, total), and committed numbers depend on each.
+    ``angle_first`` computes the cosine's angle as ``pi * k / span`` (the node mode and GraphMAE) instead
+    of ``pi * (k / span)``: the two differ in the last bit, and committed numbers depend on each.
     """
     if warmup_steps > 0 and step < warmup_steps:
         return (step + 1) / warmup_steps
@@ -65,31 +55,20 @@ def warmup_cosine(step: int, total_steps: int, warmup_steps: int, min_factor: fl
 def make_scheduler(optimizer: torch.optim.Optimizer, total_steps: int, warmup_steps: int,
                    min_factor: float = 0.0, angle_first: bool = False) -> torch.optim.lr_scheduler.LambdaLR:
     """A per-step ``LambdaLR`` with :func:`warmup_cosine` (its state_dict is resume-safe)."""
-    return torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda s: warmup_cosine(s, total_steps, warmup_steps, min_factor, angle_first)
-    )
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: warmup_cosine(s, total_steps, warmup_steps,
+                                                                             min_factor, angle_first))
 
 
-@contextlib.contextmanager
-def autocast(device: torch.device, bf16: bool) -> Iterator[None]:
+def autocast(device: torch.device, bf16: bool) -> contextlib.AbstractContextManager:
     """bf16 autocast on CUDA when asked; a no-op on CPU (CPU runs stay in float32)."""
     if bf16 and device.type == "cuda":
-        with torch.autocast("cuda", dtype=torch.bfloat16):
-            yield
-    else:
-        yield
-
-
-def clip_gradients(params: Iterable[nn.Parameter], max_norm: float) -> None:
-    """Clip the global gradient norm to ``max_norm`` (``<= 0``: off) with ``clip_grad_norm_``."""
-    params = [p for p in params if p.grad is not None]
-    if params and max_norm > 0:
-        torch.nn.utils.clip_grad_norm_(params, max_norm)
+        return torch.autocast("cuda", dtype=torch.bfloat16)
+    return contextlib.nullcontext()
 
 
 @dataclass
 class Optim:
-    """One optimiser step of a run: optimiser, the parameters it clips, LR schedule, clipping norm.
+    """One optimiser step of a run.
 
     Attributes:
         optimizer: Any ``torch.optim`` optimiser.
@@ -107,7 +86,8 @@ class Optim:
         """Backpropagate ``loss`` (0-d) and take the step; gradients stay set until the next one."""
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
-        clip_gradients(self.params, self.grad_clip)
+        if self.grad_clip > 0:  # parameters without a gradient are skipped
+            torch.nn.utils.clip_grad_norm_(self.params, self.grad_clip)
         self.optimizer.step()
         if self.scheduler is not None:
             self.scheduler.step()
@@ -136,39 +116,30 @@ class LoopState:
     stopped: bool = False
 
 
-def fit(
-    loss_fn: Callable[[B, LoopState], Tensor],
-    batches: Callable[[LoopState], Iterable[B]],
-    optim: Optim,
-    epochs: int,
-    max_steps: int | None = None,
-    state: LoopState | None = None,
-    after_step: Callable[[B, LoopState], None] | None = None,
-    evaluate: Callable[[LoopState], float | None] | None = None,
-    eval_every: int = 1,
-    after_eval: Callable[[LoopState, bool], None] | None = None,
-    patience: int = 0,
-    checkpoint: Callable[[LoopState], None] | None = None,
-    checkpoint_every: int = 0,
-) -> LoopState:
+def fit(loss_fn: Callable[[B, LoopState], Tensor], batches: Callable[[LoopState], Iterable[B]], optim: Optim,
+        epochs: int, max_steps: int | None = None, state: LoopState | None = None,
+        after_step: Callable[[B, LoopState], None] | None = None,
+        evaluate: Callable[[LoopState], float | None] | None = None, eval_every: int = 1,
+        after_eval: Callable[[LoopState, bool], None] | None = None, patience: int = 0,
+        checkpoint: Callable[[LoopState], None] | None = None, checkpoint_every: int = 0) -> LoopState:
     """Train until ``epochs`` epochs or ``max_steps`` optimiser steps, whichever comes first.
 
     Args:
         loss_fn: Forward pass of one batch -> 0-d loss (``state.step`` is the step about to be taken).
-        batches: The batches of ``state.epoch`` from ``state.batch`` on; called at each epoch start, so
-            it may also set the epoch's train / eval modes.
+        batches: The batches of ``state.epoch`` from ``state.batch`` on; called at each epoch start (it
+            may also set train / eval modes).
         optim: The optimiser step.
         epochs: Epochs to run.
         max_steps: Stop after this many optimiser steps (``None``: no limit).
         state: Resume from here (default: a fresh run).
-        after_step: Called after every optimiser step (``state.step`` already counts it): EMA, logging.
-        evaluate: Score of the model after an epoch (higher is better; ``None`` = no score to select on).
+        after_step: Called after every optimiser step (``state.step`` already counts it).
+        evaluate: Score after an epoch (higher is better; ``None`` = no score to select on).
         eval_every: Evaluate after every this many epochs and after the last.
         after_eval: Called after each evaluation with whether it was the best so far.
         patience: Stop after this many evaluations without a better score (0: never).
-        checkpoint: Saves the run: every ``checkpoint_every`` steps and at each epoch end, but not after
-            the last step (the caller writes its final files itself).
-        checkpoint_every: Steps between checkpoints (0: only at epoch ends).
+        checkpoint: Saves the run every ``checkpoint_every`` steps (0: never) and at each epoch end, but
+            not after the last step (the caller writes its final files itself).
+        checkpoint_every: Steps between checkpoints.
 
     Returns:
         The state at the end (``step``, ``epoch`` of the last step; ``best_epoch`` of the selection).
@@ -187,8 +158,7 @@ def fit(
             if st.step >= limit:
                 break
         if evaluate is not None and ((st.epoch + 1) % eval_every == 0 or st.epoch + 1 == epochs):
-            score = evaluate(st)
-            # the first evaluation is always kept, so a run whose score is undefined still selects an epoch
+            score = evaluate(st)  # the first one is always kept, so an undefined score still selects an epoch
             improved = score is not None and (score > st.best or st.best_epoch < 0)
             if improved:
                 st.best, st.best_epoch, st.bad = score, st.epoch + 1, 0

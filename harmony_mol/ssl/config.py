@@ -1,10 +1,9 @@
 """``PretrainConfig``: everything ``harmony pretrain`` reads from ``configs/pretrain/*.yaml``.
 
-Defaults follow the teacher-student objective of H3GNNs (ICLR 2026) adapted to batches of graphs:
+Defaults follow the teacher-student objective of H3GNNs (ICLR 2026, §3) adapted to batches of graphs:
 L2 loss over all nodes averaged per graph, EMA teacher in eval mode with BatchNorm buffers copied, no
 predictor, +Prob masking with R = 0.25 and r = 0.5 driven by a per-atom difficulty buffer. The official
-code's behaviours are switches (``teacher_mode: train``, ``copy_buffers: false``, ``loss: mse``,
-``difficulty_source: code``).
+code's behaviours are switches.
 """
 
 from __future__ import annotations
@@ -27,14 +26,13 @@ class MaskingConfig:
         ratio: Mask ratio ``R`` per graph (count ``max(1, round(R n))``, never all nodes).
         exploit: Exploitation rate ``r`` (share of the mask driven by difficulty).
         difficulty_source: ``buffer`` (per-atom store from the last masked step a graph was seen in),
-            ``unmasked`` (an extra no-grad unmasked student pass each step; avoids the
-            was-just-masked feedback) or ``code`` (previous masked step; identical to ``buffer`` for
-            batched graphs, kept for single-graph node mode).
+            ``unmasked`` (an extra no-grad unmasked student pass each step) or ``code`` (previous masked
+            step; identical to ``buffer`` for batched graphs).
         warmup_steps: Random masking for the first steps ...
         warmup_epochs: ... or epochs (the larger of the two wins). Unseen graphs are random anyway.
-        min_one: ``prob`` sanity check: every graph with >= 2 nodes gets at least one masked node.
-        mask_edges: Also hide the bond features of every edge that touches a masked atom behind a learnable
-            edge mask token (Hu et al. AttrMasking style; turns on ``encoder.edge_mask_token``).
+        min_one: ``prob``: every graph with >= 2 nodes gets at least one masked node.
+        mask_edges: Also hide the bonds of every masked atom behind a learnable edge mask token (Hu et al.
+            AttrMasking style; turns on ``encoder.edge_mask_token``).
     """
 
     strategy: Literal["random", "diffi", "prob"] = "prob"
@@ -63,8 +61,7 @@ class ObjectiveConfig:
         masked_weight: Weight of masked nodes relative to unmasked ones (1 = paper).
         loss_nodes: ``all`` (paper: every node) or ``masked`` (masked nodes only; the unmasked nodes see
             the teacher's own input, so their term can be solved by copying it).
-        target_norm: Normalise the teacher's output before the loss: ``none`` (paper), ``layer`` (per node,
-            data2vec) or ``batch`` (per feature over the batch's nodes).
+        target_norm: Normalise the teacher's output: ``none`` (paper), ``layer`` or ``batch``.
         predictor: Add a small MLP on the student output (off: the method has none).
         predictor_hidden: Hidden width of that MLP.
         ema_momentum: EMA momentum (constant) or the start of the cosine ramp.
@@ -74,11 +71,9 @@ class ObjectiveConfig:
         teacher_mode: ``eval`` (no dropout, running BN stats) or ``train`` (code).
         recon_weight: Weight of an added attribute-masking term (Hu et al., ICLR 2020): a linear head on the
             student's output names the element (first categorical atom column) of every masked atom, with
-            cross-entropy (0 = off, as in the paper). The node mode's ``recon_weight`` is the same idea for
-            raw feature vectors (GraphMAE's scaled cosine error).
-        graph_weight: Weight of the optional graph-level JEPA term (not in H3GNNs): the student's mean-pooled
-            embedding of each graph regressed on the teacher's with the same loss, added to the node loss
-            (0 = off, as in the paper).
+            cross-entropy (0 = off, as in the paper).
+        graph_weight: Weight of the graph-level JEPA term (not in H3GNNs): each graph's mean-pooled student
+            embedding regressed on the teacher's with the same loss (0 = off, as in the paper).
     """
 
     loss: Literal["l2", "mse", "sce", "byol"] = "l2"
@@ -141,8 +136,8 @@ class PretrainConfig:
     Args:
         dataset: Featurized dataset directory (``harmony featurize`` output).
         out_dir: Run directory (``last.pt``, ``encoder.pt``, ``loss.csv``, ``loss.png``, ``config.yaml``).
-        encoder: The student / teacher encoder: the HarmonyGNN member of the encoder union
-            (``harmony_mol/models/registry.py``), the only registered encoder that takes a node mask.
+        encoder: The student / teacher HarmonyGNN encoder (the only one in ``harmony_mol/models/registry.py``
+            that takes a node mask).
         max_graphs: Use only the first N graphs (0 = all); for quick runs.
         batch_size / epochs / max_steps: ``max_steps`` > 0 overrides ``epochs``. Under ``torchrun``
             ``batch_size`` is per rank (global batch = ``batch_size * WORLD_SIZE``) and an epoch is

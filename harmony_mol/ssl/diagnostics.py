@@ -1,47 +1,30 @@
-"""Diagnostics written with every SSL evaluation (issue 11): is the encoder collapsing, is the objective
-trivially solved on the unmasked nodes, and which token view carries the fused embedding?
+"""SSL diagnostics: is the encoder collapsing, is the objective solved trivially, which token view counts?
 
-* :func:`effective_rank`: ``exp(H(p))`` of the normalised singular values of the centred embeddings
-  (Roy & Vetterli 2007; used by RankMe, Garrido et al. 2023): 1 for a rank-1 matrix, ``d`` when isotropic.
-* :func:`masked_unmasked_stats`: loss and student-teacher cosine on masked and on unmasked nodes apart.
-* :func:`view_contributions`: for each pre-attention token (linear, each WGCN hop, MLP), how much the fused
-  embedding moves when that token is zeroed, as shares that sum to 1.
+The node mode (``harmony_mol/benchmark/nodes/train.py``) writes them with every evaluation.
 """
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-logger = logging.getLogger(__name__)
-
-__all__ = ["effective_rank", "singular_values", "masked_unmasked_stats", "view_contributions", "token_names"]
+__all__ = ["effective_rank", "masked_unmasked_stats", "view_contributions"]
 
 
 @torch.no_grad()
-def singular_values(emb: Tensor, max_rows: int = 4096) -> Tensor:
-    """Singular values (descending) of the centred embeddings, on at most ``max_rows`` evenly spaced rows.
+def effective_rank(emb: Tensor, max_rows: int = 4096) -> float:
+    """Effective rank of ``emb [N, d]``: 1 = collapsed to a line, ``d`` = isotropic, 0 if all rows are equal.
 
-    Shapes:
-        emb: ``[N, d]``; returns ``[min(N, d)]`` float32 on CPU.
+    ``exp(H(p))`` of the normalised singular values of the centred embeddings (Roy & Vetterli 2007; RankMe,
+    Garrido et al. 2023), on at most ``max_rows`` evenly spaced rows.
     """
     e = emb.detach().float().cpu()
     if e.size(0) > max_rows:
         e = e[:: max(1, e.size(0) // max_rows)][:max_rows]
-    return torch.linalg.svdvals(e - e.mean(0, keepdim=True))
-
-
-def effective_rank(emb: Tensor, max_rows: int = 4096) -> float:
-    """Entropy-based effective rank of ``emb`` (1 = collapsed to a line, ``d`` = isotropic; 0 if all equal).
-
-    Shapes:
-        emb: ``[N, d]``.
-    """
-    sv = singular_values(emb, max_rows)
+    sv = torch.linalg.svdvals(e - e.mean(0, keepdim=True))
     total = float(sv.sum())
     if total <= 1e-12:
         return 0.0
@@ -55,10 +38,7 @@ def masked_unmasked_stats(student: Tensor, teacher: Tensor, mask: Tensor) -> dic
     """Squared error and cosine between student and teacher, on masked and unmasked nodes apart.
 
     Returns ``loss_masked``, ``loss_unmasked`` (mean per-node ``||s - t||^2``) and ``cos_masked``,
-    ``cos_unmasked`` (mean cosine); NaN for an empty group.
-
-    Shapes:
-        student, teacher: ``[N, d]``; mask: ``[N]`` bool.
+    ``cos_unmasked`` (mean cosine) of ``[N, d]`` embeddings; NaN for an empty group.
     """
     s, t = student.detach().float(), teacher.detach().float()
     err = (s - t).pow(2).sum(-1)
@@ -71,11 +51,6 @@ def masked_unmasked_stats(student: Tensor, teacher: Tensor, mask: Tensor) -> dic
     return out
 
 
-def token_names(encoder: Any) -> list[str]:
-    """Names of the encoder's tokens in order: ``linear``, ``wgcn<i>_<k>hop`` per branch, ``mlp``."""
-    return ["linear"] + [f"wgcn{i}_{k}hop" for i, k in enumerate(encoder.cfg.effective_hops)] + ["mlp"]
-
-
 @torch.no_grad()
 def view_contributions(encoder: Any, batch: Any) -> dict[str, float]:
     """Share of the fused embedding carried by each token view, by ablation after the attention fusion.
@@ -84,14 +59,13 @@ def view_contributions(encoder: Any, batch: Any) -> dict[str, float]:
     and ``c_i = mean_v ||z_v - z_v^(-i)||``; the shares ``c_i / sum_j c_j`` are returned (encoder in eval
     mode during the measurement, restored afterwards).
 
-    Shapes:
-        batch as for :class:`~harmony_mol.nn.encoder.HarmonyEncoder`; returns ``{token name: share}``.
+    Returns:
+        ``{token name: share}``, tokens named ``linear``, ``wgcn<i>_<k>hop`` per branch and ``mlp``.
     """
     was = encoder.training
     encoder.eval()
     try:
-        h0 = encoder.embed_nodes(batch)
-        tokens = encoder.tokens(h0, batch)
+        tokens = encoder.tokens(encoder.embed_nodes(batch), batch)
         full = encoder.fusion(encoder.block(tokens))
         deltas = []
         for i in range(tokens.size(1)):
@@ -101,5 +75,5 @@ def view_contributions(encoder: Any, batch: Any) -> dict[str, float]:
     finally:
         encoder.train(was)
     total = sum(deltas)
-    names = token_names(encoder)
+    names = ["linear"] + [f"wgcn{i}_{k}hop" for i, k in enumerate(encoder.cfg.effective_hops)] + ["mlp"]
     return {n: (d / total if total > 0 else float("nan")) for n, d in zip(names, deltas)}

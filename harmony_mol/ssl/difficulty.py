@@ -1,18 +1,13 @@
-"""Persistent per-atom difficulty store for batched pretraining (method §8.5, option a).
+"""Persistent per-atom difficulty store for batched pretraining (the difficulty of H3GNNs §3.4, kept per atom).
 
-Atoms are keyed by (dataset graph index, atom offset inside the graph), flattened with the
-dataset's ``node_ptr``. Values are kept in float16 (about 2 bytes per atom). A graph counts as
-"seen" once all its atoms have a stored value; unseen graphs are masked at random.
+Atoms are keyed by (dataset graph index, atom offset inside the graph), flattened with the dataset's
+``node_ptr``; values are float16. A graph counts as "seen" once all its atoms have a stored value.
 """
 
 from __future__ import annotations
 
-import logging
-
 import torch
 from torch import Tensor
-
-logger = logging.getLogger(__name__)
 
 
 class DifficultyBuffer:
@@ -38,30 +33,16 @@ class DifficultyBuffer:
         self.touched = torch.zeros(self.values.numel(), dtype=torch.bool, device=self.device)
 
     def atom_ids(self, graph_index: Tensor, batch: Tensor, ptr: Tensor) -> Tensor:
-        """Global atom ids of the nodes of a batch.
-
-        Shapes:
-            graph_index: ``[B]`` dataset indices of the batch's graphs; batch: ``[N]``;
-            ptr: ``[B+1]`` node offsets inside the batch; returns ``[N]`` int64 on the store's device.
-        """
-        gi = graph_index.to(self.device).long()
+        """Global atom ids ``[N]`` of a batch's nodes from its graphs' dataset indices ``[B]``, ``batch``, ``ptr``."""
         b = batch.to(self.device).long()
         local = torch.arange(b.numel(), device=self.device) - ptr.to(self.device).long()[b]
-        return self.node_ptr[gi][b] + local
+        return self.node_ptr[graph_index.to(self.device).long()][b] + local
 
     def lookup(self, graph_index: Tensor, batch: Tensor, ptr: Tensor) -> tuple[Tensor, Tensor]:
-        """Stored difficulty per node and a per-graph "seen" flag.
-
-        Shapes:
-            returns ``(diff [N] float32 with 0 for unseen atoms, seen [B] bool)`` on ``batch.device``.
-        """
-        ids = self.atom_ids(graph_index, batch, ptr)
-        v = self.values[ids].float()
-        unseen = torch.isnan(v)
-        nb = int(graph_index.numel())
-        unseen_graph = torch.bincount(batch.to(self.device).long()[unseen], minlength=nb) > 0
-        v = torch.nan_to_num(v, nan=0.0)
-        return v.to(batch.device), (~unseen_graph).to(batch.device)
+        """Stored difficulty per node ``[N]`` (0 for unseen atoms) and a per-graph "seen" flag ``[B]``."""
+        v = self.values[self.atom_ids(graph_index, batch, ptr)].float()
+        unseen_graph = torch.bincount(batch.to(self.device).long()[torch.isnan(v)], minlength=graph_index.numel()) > 0
+        return torch.nan_to_num(v, nan=0.0).to(batch.device), (~unseen_graph).to(batch.device)
 
     def update(self, graph_index: Tensor, batch: Tensor, ptr: Tensor, difficulty: Tensor) -> None:
         """Store ``difficulty`` ``[N]`` for the batch's atoms (overwrites the previous value)."""
@@ -71,9 +52,11 @@ class DifficultyBuffer:
             self.touched[ids] = True
 
     def state_dict(self) -> dict[str, Tensor]:
+        """The stored values and the ``node_ptr`` they are keyed by, on CPU."""
         return {"node_ptr": self.node_ptr.cpu(), "values": self.values.cpu()}
 
     def load_state_dict(self, state: dict[str, Tensor]) -> None:
+        """Restore the values of :meth:`state_dict` (the dataset must have as many atoms)."""
         if state["values"].numel() != self.values.numel():
             raise ValueError("difficulty buffer size does not match the dataset")
         self.values = state["values"].to(device=self.device, dtype=torch.float16).clone()

@@ -1,11 +1,9 @@
 """Data-parallel pretraining under ``torchrun``: process group, data sharding and the few collectives.
 
-``torchrun`` sets ``RANK``, ``WORLD_SIZE`` and ``LOCAL_RANK``; with ``WORLD_SIZE`` unset or 1 nothing
-here creates a process group and every helper is a no-op, so single-process runs are unchanged. With
-several processes each rank trains a ``DistributedDataParallel`` student on its own
-``DistributedSampler``-style shard of the epoch order (per-rank batch size = ``batch_size``, global
-batch = ``batch_size * world_size``); the EMA teacher is derived from the synchronised student
-weights and so stays identical on every rank without communication. Only rank 0 writes files.
+With ``WORLD_SIZE`` unset or 1 no process group is created and every helper is a no-op. With several
+processes each rank trains a ``DistributedDataParallel`` student on its ``DistributedSampler``-style
+shard of the epoch order; the EMA teacher follows the synchronised student weights and so stays
+identical on every rank without communication. Only rank 0 writes files.
 
     torchrun --standalone --nproc_per_node=2 $(which harmony) pretrain --config configs/pretrain/zinc.yaml
 """
@@ -37,13 +35,12 @@ class DistContext:
     """Where this process stands in the run.
 
     Args:
-        rank / world_size / local_rank: From the ``torchrun`` environment (0 / 1 / 0 when unset).
+        rank / world_size: From the ``torchrun`` environment (0 / 1 when unset).
         owns_group: This module created the process group (and so destroys it at the end).
     """
 
     rank: int = 0
     world_size: int = 1
-    local_rank: int = 0
     owns_group: bool = False
 
     @property
@@ -59,10 +56,8 @@ class DistContext:
 
 def _env_int(name: str, default: int) -> int:
     raw = os.environ.get(name, "")
-    if raw.strip() == "":
-        return default
     try:
-        return int(raw)
+        return int(raw) if raw.strip() else default
     except ValueError as exc:
         raise ValueError(f"environment variable {name}={raw!r} is not an integer") from exc
 
@@ -79,14 +74,6 @@ def world_from_env() -> tuple[int, int, int]:
     if world < 1 or not 0 <= rank < world or local < 0:
         raise ValueError(f"bad torchrun environment: RANK={rank} WORLD_SIZE={world} LOCAL_RANK={local}")
     return rank, world, local
-
-
-def _backend(name: str, device: torch.device) -> str:
-    if name == "auto":
-        return "nccl" if device.type == "cuda" else "gloo"
-    if name == "nccl" and device.type != "cuda":
-        raise ValueError("distributed.backend=nccl needs CUDA devices; use gloo (or auto) for CPU training")
-    return name
 
 
 def setup(backend: str = "auto", device: str = "auto", timeout_s: int = 1800) -> tuple[DistContext, torch.device]:
@@ -106,16 +93,17 @@ def setup(backend: str = "auto", device: str = "auto", timeout_s: int = 1800) ->
         dev = torch.device("cuda", local)
     if dev.type == "cuda":
         torch.cuda.set_device(dev)
-    be = _backend(backend, dev)
-    owns = False
-    if dist.is_initialized():
-        if dist.get_world_size() != world or dist.get_rank() != rank:
-            raise ValueError(f"existing process group (rank {dist.get_rank()} of {dist.get_world_size()}) "
-                             f"does not match RANK={rank} WORLD_SIZE={world}")
-    else:
-        dist.init_process_group(be, rank=rank, world_size=world, timeout=datetime.timedelta(seconds=timeout_s))
-        owns = True
-    ctx = DistContext(rank=rank, world_size=world, local_rank=local, owns_group=owns)
+    if backend == "auto":
+        backend = "nccl" if dev.type == "cuda" else "gloo"
+    elif backend == "nccl" and dev.type != "cuda":
+        raise ValueError("distributed.backend=nccl needs CUDA devices; use gloo (or auto) for CPU training")
+    owns = not dist.is_initialized()
+    if owns:
+        dist.init_process_group(backend, rank=rank, world_size=world, timeout=datetime.timedelta(seconds=timeout_s))
+    elif dist.get_world_size() != world or dist.get_rank() != rank:
+        raise ValueError(f"existing process group (rank {dist.get_rank()} of {dist.get_world_size()}) "
+                         f"does not match RANK={rank} WORLD_SIZE={world}")
+    ctx = DistContext(rank=rank, world_size=world, owns_group=owns)
     logger.info("distributed: rank %d of %d (local %d), backend %s, device %s", rank, world, local,
                 dist.get_backend(), dev)
     return ctx, dev
@@ -132,11 +120,9 @@ def teardown(ctx: DistContext, ok: bool = True) -> None:
 
 
 def shard_order(order: Tensor, rank: int, world_size: int) -> Tensor:
-    """This rank's share of an epoch order, like ``DistributedSampler(drop_last=False)``.
+    """This rank's share of an epoch order as ``DistributedSampler(drop_last=False)`` takes it.
 
-    The order is padded with its own head to a multiple of ``world_size`` and rank ``r`` takes
-    positions ``r, r + W, r + 2W, ...``: every rank gets ``ceil(n / W)`` indices (so the same number
-    of steps), and the shards are disjoint except for the padding.
+    The order is padded with its own head, so every rank gets ``ceil(n / W)`` indices (as many steps).
 
     Shapes:
         order: ``[n]`` -> ``[ceil(n / world_size)]``.
@@ -145,18 +131,13 @@ def shard_order(order: Tensor, rank: int, world_size: int) -> Tensor:
 
     if world_size <= 1:
         return order
-    if not 0 <= rank < world_size:
-        raise ValueError(f"rank {rank} outside world of size {world_size}")
-    # the sampler only needs len(); shuffle=False keeps our own seeded epoch order
+    # the sampler only needs len() (and checks the rank); shuffle=False keeps our own seeded epoch order
     positions = DistributedSampler(range(order.numel()), num_replicas=world_size, rank=rank, shuffle=False)
     return order[torch.as_tensor(list(positions), dtype=torch.long)]
 
 
 def wrap_ddp(module: nn.Module, find_unused_parameters: bool = False) -> nn.Module:
-    """``DistributedDataParallel`` around a module already on its device (gradients averaged over ranks).
-
-    Buffers are not broadcast on forward: :func:`sync_buffers` averages them after each step instead.
-    """
+    """``DistributedDataParallel`` around a module on its device; buffers are left to :func:`sync_buffers`."""
     ddp_cls = nn.parallel.DistributedDataParallel
     # torch >= 2.13 renamed the switch (the old name warns); buffers are equal at init either way
     no_sync = ({"forward_sync_buffers": False} if "forward_sync_buffers" in inspect.signature(ddp_cls).parameters
@@ -173,10 +154,8 @@ def sync_buffers(module: nn.Module) -> None:
     flat = torch.cat([b.detach().float().reshape(-1) for b in bufs])
     dist.all_reduce(flat)
     flat /= dist.get_world_size()
-    off = 0
-    for b in bufs:
-        b.copy_(flat[off:off + b.numel()].view_as(b))
-        off += b.numel()
+    for b, part in zip(bufs, flat.split([b.numel() for b in bufs])):
+        b.copy_(part.view_as(b))
 
 
 def all_reduce_sum(values: list[float | Tensor], device: torch.device) -> list[float]:
@@ -198,12 +177,10 @@ def gather_objects(obj: Any) -> list[Any]:
 
 @torch.no_grad()
 def merge_difficulty(buffer: DifficultyBuffer) -> None:
-    """Make the per-atom difficulty store identical on every rank.
+    """Make the per-atom difficulty store identical on every rank (before each checkpoint).
 
-    Each rank has written only the atoms of its own shard since the last merge (tracked in
-    ``buffer.touched``); their values win, averaged where two ranks wrote the same graph (padding).
-    Called at epoch ends and before checkpoints, so lookups see single-process semantics: the value
-    from the last epoch the graph was trained on.
+    Each rank has written only the atoms of its own shard since the last merge (``buffer.touched``);
+    their values win, averaged where two ranks wrote the same graph (padding).
     """
     if buffer.touched is None or not dist.is_initialized():
         return

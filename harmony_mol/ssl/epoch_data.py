@@ -1,8 +1,4 @@
-"""The pretraining data path: a resume-safe epoch order and a batch iterator over it.
-
-The order of an epoch depends on (seed, epoch) only, so a resumed run replays the same batches; the
-``fast`` loader collates batches on the device from tensors moved there once.
-"""
+"""The pretraining data path: an epoch order that depends on (seed, epoch) only, and batches over it."""
 
 from __future__ import annotations
 
@@ -34,18 +30,17 @@ class EpochData:
         self.cfg, self.device = cfg, device
         self.ds = load_dataset(cfg.dataset)
         self.spec = self.ds.spec
-        n_all = len(self.ds)
-        self.n = min(n_all, cfg.max_graphs) if cfg.max_graphs > 0 else n_all
+        self.n = min(len(self.ds), cfg.max_graphs) if cfg.max_graphs > 0 else len(self.ds)
         if self.n == 0:
             raise ValueError(f"dataset {cfg.dataset} has no graphs")
-        self.tensors = self.ds.tensors()
-        self.node_ptr = self.tensors["node_ptr"][: self.n + 1].clone()
+        tensors = self.ds.tensors()
+        self.node_ptr = tensors["node_ptr"][: self.n + 1].clone()
         self.fast = None
         if cfg.loader == "fast":
             from harmony_mol.data.loaders import FastGraphLoader
 
             # tensors move to the device once; each batch is collated there with vectorised ops
-            self.fast = FastGraphLoader(self.tensors, batch_size=cfg.batch_size, shuffle=False, device=device)
+            self.fast = FastGraphLoader(tensors, batch_size=cfg.batch_size, shuffle=False, device=device)
 
     def batches(self, order: Tensor) -> Iterator[Any]:
         """Batches of the graphs in ``order`` (dataset indices), in that order."""

@@ -1,10 +1,7 @@
 """Launch a pretraining config on several local processes through ``torchrun`` (used by ``pretrain_flow``).
 
-The config is written to ``<out_dir>/torchrun.yaml`` and run as
-
-    python -m torch.distributed.run --standalone --nproc_per_node=N <harmony script> pretrain --config ... [--resume]
-
-which is exactly the command a user types by hand. ``--standalone`` picks a free loopback port.
+The config is written to ``<out_dir>/torchrun.yaml`` and run with the command a user types by hand,
+``python -m torch.distributed.run --standalone --nproc_per_node=N harmony pretrain --config ...``.
 """
 
 from __future__ import annotations
@@ -56,18 +53,16 @@ def torchrun_command(config_yaml: str | Path, nproc: int, resume: bool) -> list[
 def run_torchrun(cfg: PretrainConfig, nproc: int, resume: bool, timeout_s: float | None = None) -> Path:
     """Pretrain ``cfg`` on ``nproc`` processes and return ``<out_dir>/encoder.pt``.
 
-    The child processes share this process's stdout/stderr (their progress shows in the caller's
-    log). They run in their own process group, which is killed if this call times out or is
-    interrupted, so no rank outlives it.
+    The children share this process's stdout/stderr and run in their own process group, which is
+    killed if this call times out or is interrupted, so no rank outlives it.
 
     Raises:
         RuntimeError: torchrun failed (non-zero exit) or timed out.
     """
     out = Path(cfg.out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    config_yaml = out / "torchrun.yaml"
-    dump_config(cfg, config_yaml)
-    cmd = torchrun_command(config_yaml, nproc, resume)
+    dump_config(cfg, out / "torchrun.yaml")
+    cmd = torchrun_command(out / "torchrun.yaml", nproc, resume)
     logger.info("launching %d processes: %s", nproc, " ".join(cmd))
     proc = subprocess.Popen(cmd, start_new_session=True)
     try:

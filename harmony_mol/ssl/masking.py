@@ -1,38 +1,21 @@
 """Node masking for HarmonyGNN pretraining: random, +Diffi and +Prob, applied per graph.
 
 All functions are pure and vectorised over a batch of graphs given by the PyG ``batch`` vector
-(node -> graph id, graphs stored contiguously or not); there is no Python loop over graphs. A
-single big graph (node-level mode) is the special case ``batch = zeros(N)``.
-
-Per-graph counts (method §8.5): a graph with ``n`` nodes gets ``k = max(1, round(R * n))`` masked
-nodes, capped at ``n - 1`` so that no graph is ever fully masked (a one-atom graph is never
-masked). ``diffi`` (the official code's ``masking="mix"``) masks the ``floor(n * R * r)`` hardest
-nodes plus ``k - floor(n * R * r)`` random others. ``prob`` masks each node independently with
-``p = clip(R (1 - r) + R r diff / max_in_graph(diff), 0, 1)``; its expected count is at most
-``R * n`` and equals it only when all nodes of the graph are equally hard (method §3.4), so in
-practice fewer than ``R * n`` nodes are masked. ``prob`` keeps the "never all nodes" rule and,
-with ``min_one=True``, the sanity check that every graph with two or more nodes gets at least one
-masked node.
+(``[N]`` int64 node -> graph id, graphs stored contiguously or not), with no Python loop over graphs; a
+single big graph (node-level mode) is ``batch = zeros(N)``. Masks are BoolTensors ``[N]``, difficulties
+``[N]`` float (larger = harder). A graph with ``n`` nodes gets ``k = max(1, round(R n))``
+masked nodes, capped at ``n - 1`` so that no graph is ever fully masked. ``prob`` (H3GNNs §3.4) masks
+each node independently; its expected count is at most ``R n``, with equality only when all nodes of
+the graph are equally hard.
 """
 
 from __future__ import annotations
 
-import logging
-
 import torch
 from torch import Tensor
 
-logger = logging.getLogger(__name__)
-
-__all__ = [
-    "mask_counts",
-    "rank_within_graph",
-    "random_mask",
-    "diffi_mask",
-    "prob_mask",
-    "make_mask",
-    "node_difficulty",
-]
+__all__ = ["mask_counts", "rank_within_graph", "random_mask", "diffi_mask", "prob_mask", "make_mask",
+           "node_difficulty"]
 
 
 def _num_graphs(batch: Tensor, num_graphs: int | None) -> int:
@@ -41,22 +24,19 @@ def _num_graphs(batch: Tensor, num_graphs: int | None) -> int:
     return int(batch.max()) + 1 if batch.numel() else 0
 
 
-def _check(batch: Tensor, ratio: float, exploit: float | None = None) -> None:
+def _check(batch: Tensor, ratio: float, exploit: float | None = None, difficulty: Tensor | None = None) -> None:
     if batch.dim() != 1:
         raise ValueError(f"batch must be 1-D [N], got shape {tuple(batch.shape)}")
     if not 0.0 < ratio < 1.0:
         raise ValueError(f"mask ratio must be in (0, 1), got {ratio}")
     if exploit is not None and not 0.0 <= exploit <= 1.0:
         raise ValueError(f"exploitation rate r must be in [0, 1], got {exploit}")
+    if difficulty is not None and difficulty.shape != batch.shape:
+        raise ValueError(f"difficulty {tuple(difficulty.shape)} and batch {tuple(batch.shape)} differ")
 
 
 def mask_counts(batch: Tensor, ratio: float, num_graphs: int | None = None) -> tuple[Tensor, Tensor]:
-    """Nodes per graph and the number of nodes to mask per graph.
-
-    Shapes:
-        batch: ``[N]`` int64 graph id of each node.
-        returns: ``(n [G], k [G])`` int64 with ``k = clamp(max(1, round(R n)), max=n - 1)``.
-    """
+    """Nodes per graph ``n [G]`` and nodes to mask per graph ``k = clamp(max(1, round(R n)), max=n - 1)``."""
     _check(batch, ratio)
     g = _num_graphs(batch, num_graphs)
     n = torch.bincount(batch, minlength=g)
@@ -65,27 +45,22 @@ def mask_counts(batch: Tensor, ratio: float, num_graphs: int | None = None) -> t
     return n, k
 
 
-def rank_within_graph(
-    score: Tensor, batch: Tensor, descending: bool = False, tiebreak: Tensor | None = None
-) -> Tensor:
-    """Rank of every node among the nodes of its graph (0 = first).
+def rank_within_graph(score: Tensor, batch: Tensor, descending: bool = False,
+                      tiebreak: Tensor | None = None) -> Tensor:
+    """Rank ``[N]`` of every node among the nodes of its graph (0 = first), by stable sorts.
 
-    Ties in ``score`` are broken by ``tiebreak`` (ascending), e.g. uniform noise, so equal scores
-    are ordered at random. Two stable sorts; no loop over graphs.
-
-    Shapes:
-        score, tiebreak: ``[N]`` float; batch: ``[N]`` int64; returns ``[N]`` int64.
+    Ties in ``score [N]`` are broken by ``tiebreak [N]`` (ascending), e.g. uniform noise, so equal scores
+    are ordered at random.
     """
-    order = torch.arange(score.numel(), device=score.device)
-    if tiebreak is not None:
+    if tiebreak is None:
+        order = torch.arange(score.numel(), device=score.device)
+    else:
         order = torch.argsort(tiebreak, stable=True)
-    s = score[order]
-    order = order[torch.argsort(s, descending=descending, stable=True)]
+    order = order[torch.argsort(score[order], descending=descending, stable=True)]
     order = order[torch.argsort(batch[order], stable=True)]
     # position of each node in the sorted order minus the start of its graph's block
     sorted_batch = batch[order]
-    g = int(sorted_batch.max()) + 1 if sorted_batch.numel() else 0
-    counts = torch.bincount(sorted_batch, minlength=g)
+    counts = torch.bincount(sorted_batch, minlength=_num_graphs(sorted_batch, None))
     start = torch.cumsum(counts, 0) - counts
     pos = torch.arange(order.numel(), device=score.device) - start[sorted_batch]
     rank = torch.empty_like(pos)
@@ -99,39 +74,21 @@ def _uniform(n: int, device: torch.device, generator: torch.Generator | None) ->
     return torch.rand(n, generator=generator, device=device)
 
 
-def random_mask(
-    batch: Tensor, ratio: float, generator: torch.Generator | None = None, num_graphs: int | None = None
-) -> Tensor:
-    """Uniformly random mask with exactly ``k_g`` nodes per graph (see :func:`mask_counts`).
-
-    Shapes:
-        batch: ``[N]`` int64; returns BoolTensor ``[N]``.
-    """
+def random_mask(batch: Tensor, ratio: float, generator: torch.Generator | None = None,
+                num_graphs: int | None = None) -> Tensor:
+    """Uniformly random mask with exactly ``k_g`` nodes per graph (see :func:`mask_counts`)."""
     _, k = mask_counts(batch, ratio, num_graphs)
-    u = _uniform(batch.numel(), batch.device, generator)
-    rank = rank_within_graph(u, batch)
-    return rank < k[batch]
+    return rank_within_graph(_uniform(batch.numel(), batch.device, generator), batch) < k[batch]
 
 
-def diffi_mask(
-    difficulty: Tensor,
-    batch: Tensor,
-    ratio: float,
-    exploit: float = 0.5,
-    generator: torch.Generator | None = None,
-    num_graphs: int | None = None,
-) -> Tensor:
+def diffi_mask(difficulty: Tensor, batch: Tensor, ratio: float, exploit: float = 0.5,
+               generator: torch.Generator | None = None, num_graphs: int | None = None) -> Tensor:
     """+Diffi: the ``floor(n R r)`` hardest nodes of each graph plus random others, ``k_g`` in all.
 
-    Equal difficulties are ordered at random, so an all-equal (e.g. never-seen) graph gets a
-    uniformly random mask.
-
-    Shapes:
-        difficulty: ``[N]`` float (larger = harder); batch: ``[N]`` int64; returns BoolTensor ``[N]``.
+    The official code's ``masking="mix"``. Equal difficulties are ordered at random, so an all-equal
+    (e.g. never-seen) graph gets a uniformly random mask.
     """
-    _check(batch, ratio, exploit)
-    if difficulty.shape != batch.shape:
-        raise ValueError(f"difficulty {tuple(difficulty.shape)} and batch {tuple(batch.shape)} differ")
+    _check(batch, ratio, exploit, difficulty)
     n, k = mask_counts(batch, ratio, num_graphs)
     n_hard = torch.floor(n.to(torch.float64) * ratio * exploit).to(torch.long)
     n_hard = torch.minimum(n_hard, k)
@@ -140,33 +97,20 @@ def diffi_mask(
     is_hard = hard_rank < n_hard[batch]
     # hard nodes first (key in [-1, 0)), then the others in random order (key in [0, 1))
     u2 = _uniform(batch.numel(), batch.device, generator)
-    key = torch.where(is_hard, u2 - 1.0, u2)
-    rank = rank_within_graph(key, batch)
-    return rank < k[batch]
+    return rank_within_graph(torch.where(is_hard, u2 - 1.0, u2), batch) < k[batch]
 
 
-def prob_mask(
-    difficulty: Tensor,
-    batch: Tensor,
-    ratio: float,
-    exploit: float = 0.5,
-    generator: torch.Generator | None = None,
-    num_graphs: int | None = None,
-    min_one: bool = True,
-) -> Tensor:
+def prob_mask(difficulty: Tensor, batch: Tensor, ratio: float, exploit: float = 0.5,
+              generator: torch.Generator | None = None, num_graphs: int | None = None,
+              min_one: bool = True) -> Tensor:
     """+Prob: Bernoulli mask with ``p = clip(R (1 - r) + R r diff / max_in_graph(diff), 0, 1)``.
 
     The difficulty is normalised within each graph; a graph whose max difficulty is below 1e-9
     uses ``p = R (1 - r)`` for all its nodes. Expected count per graph is ``<= R n``. A graph
     that comes out fully masked gets its one node with the largest draw unmasked; with
     ``min_one`` a graph (n >= 2) with no masked node gets one random node masked.
-
-    Shapes:
-        difficulty: ``[N]`` float; batch: ``[N]`` int64; returns BoolTensor ``[N]``.
     """
-    _check(batch, ratio, exploit)
-    if difficulty.shape != batch.shape:
-        raise ValueError(f"difficulty {tuple(difficulty.shape)} and batch {tuple(batch.shape)} differ")
+    _check(batch, ratio, exploit, difficulty)
     g = _num_graphs(batch, num_graphs)
     d = difficulty.float().clamp(min=0)
     gmax = torch.zeros(g, device=d.device).scatter_reduce(0, batch, d, reduce="amax", include_self=True)
@@ -190,38 +134,19 @@ def prob_mask(
     return mask
 
 
-def make_mask(
-    strategy: str,
-    batch: Tensor,
-    ratio: float,
-    exploit: float = 0.5,
-    difficulty: Tensor | None = None,
-    generator: torch.Generator | None = None,
-    num_graphs: int | None = None,
-    min_one: bool = True,
-) -> Tensor:
-    """Dispatch on ``strategy`` in ``{"random", "diffi", "prob"}``; difficulty-aware ones fall back
-    to random masking when ``difficulty`` is None (warm-up, first sighting).
-
-    Shapes:
-        batch, difficulty: ``[N]``; returns BoolTensor ``[N]``.
-    """
+def make_mask(strategy: str, batch: Tensor, ratio: float, exploit: float = 0.5, difficulty: Tensor | None = None,
+              generator: torch.Generator | None = None, num_graphs: int | None = None,
+              min_one: bool = True) -> Tensor:
+    """Dispatch on ``strategy``; without ``difficulty`` (warm-up, first sighting) every strategy masks at random."""
+    if strategy not in ("random", "diffi", "prob"):
+        raise ValueError(f"unknown masking strategy {strategy!r}; use random, diffi or prob")
     if strategy == "random" or difficulty is None:
-        if strategy not in ("random", "diffi", "prob"):
-            raise ValueError(f"unknown masking strategy {strategy!r}; use random, diffi or prob")
         return random_mask(batch, ratio, generator, num_graphs)
     if strategy == "diffi":
         return diffi_mask(difficulty, batch, ratio, exploit, generator, num_graphs)
-    if strategy == "prob":
-        return prob_mask(difficulty, batch, ratio, exploit, generator, num_graphs, min_one)
-    raise ValueError(f"unknown masking strategy {strategy!r}; use random, diffi or prob")
+    return prob_mask(difficulty, batch, ratio, exploit, generator, num_graphs, min_one)
 
 
 def node_difficulty(student: Tensor, teacher: Tensor) -> Tensor:
-    """Per-node difficulty ``||s - t||^2`` (no gradient).
-
-    Shapes:
-        student, teacher: ``[N, d]``; returns ``[N]`` float32.
-    """
-    with torch.no_grad():
-        return (student.detach().float() - teacher.detach().float()).pow(2).sum(-1)
+    """Per-node difficulty ``||s - t||^2`` of ``[N, d]`` embeddings: ``[N]`` float32, no gradient."""
+    return (student.detach().float() - teacher.detach().float()).pow(2).sum(-1)

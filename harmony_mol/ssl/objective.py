@@ -1,4 +1,4 @@
-"""Latent-prediction losses, the optional predictor head and collapse monitors (method §3.2, §8.6).
+"""Latent-prediction losses, the optional predictor head and collapse monitors (H3GNNs §3.2).
 
 The student's embedding of every node (masked and unmasked) is regressed onto the teacher's.
 Per-node losses are averaged per graph first, then over graphs, so large graphs do not dominate.
@@ -12,8 +12,6 @@ Per-node losses (``s``, ``t`` in R^d):
 
 from __future__ import annotations
 
-import logging
-
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
@@ -21,47 +19,33 @@ from torch_geometric.nn import global_mean_pool
 
 from harmony_mol.ssl.diagnostics import effective_rank
 
-logger = logging.getLogger(__name__)
-
 __all__ = ["LOSSES", "TARGET_NORMS", "LOSS_NODES", "per_node_loss", "normalize_target", "graph_mean", "ssl_loss",
            "graph_level_loss", "Predictor", "collapse_stats"]
 
 LOSSES = ("l2", "mse", "sce", "byol")
-#: Normalisation of the teacher's output before it is used as the target (``target_norm``).
 TARGET_NORMS = ("none", "layer", "batch")
-#: Which nodes the node-level loss averages over (``loss_nodes``).
 LOSS_NODES = ("all", "masked")
 
 
 def normalize_target(teacher: Tensor, kind: str = "none") -> Tensor:
     """Normalise the teacher's embeddings before they become the student's target.
 
-    ``layer``: per node, zero mean and unit variance over the ``d`` features, no affine parameters
-    (data2vec, Baevski et al. 2022, normalises its teacher targets this way). ``batch``: per feature, zero
-    mean and unit variance over all nodes of the batch (a molecule alone has too few atoms for per-graph
-    statistics). ``none``: as is (the paper and the official code).
-
-    Shapes:
-        teacher: ``[N, d]``; returns ``[N, d]`` float32 (detached).
+    ``layer``: per node over the ``d`` features, no affine parameters (as data2vec, Baevski et al. 2022).
+    ``batch``: per feature over all nodes of the batch (a molecule alone has too few atoms for per-graph
+    statistics). ``none``: as is (the paper and the official code). ``[N, d]`` -> detached float32 ``[N, d]``.
     """
     t = teacher.detach().float()
     if kind == "none":
         return t
     if kind == "layer":
         return F.layer_norm(t, t.shape[-1:])
-    if kind == "batch":
-        if t.size(0) < 2:
-            return t - t.mean(0, keepdim=True)
+    if kind == "batch":  # one node: 0 / clamped std = 0
         return (t - t.mean(0, keepdim=True)) / t.std(0, unbiased=False, keepdim=True).clamp(min=1e-6)
     raise ValueError(f"unknown target_norm {kind!r}; use one of {TARGET_NORMS}")
 
 
 def per_node_loss(student: Tensor, teacher: Tensor, kind: str = "l2", alpha: float = 2.0) -> Tensor:
-    """Loss of every node.
-
-    Shapes:
-        student, teacher: ``[N, d]``; returns ``[N]`` float32.
-    """
+    """Loss of every node (``kind`` as in the module docstring), ``[N, d]`` -> ``[N]`` float32."""
     if student.shape != teacher.shape:
         raise ValueError(f"student {tuple(student.shape)} and teacher {tuple(teacher.shape)} differ")
     s = student.float()
@@ -78,11 +62,7 @@ def per_node_loss(student: Tensor, teacher: Tensor, kind: str = "l2", alpha: flo
 
 def graph_mean(values: Tensor, batch: Tensor | None, num_graphs: int | None = None,
                weight: Tensor | None = None) -> Tensor:
-    """Mean of per-node ``values`` per graph, then over graphs (optionally node-weighted).
-
-    Shapes:
-        values: ``[N]``; batch: ``[N]`` int64 or None (one graph); weight: ``[N]``; returns scalar.
-    """
+    """Mean of per-node ``values [N]`` per graph (``batch`` None: one graph), then over graphs; optionally weighted."""
     w = torch.ones_like(values) if weight is None else weight.to(values.dtype)
     if batch is None:
         return (values * w).sum() / w.sum().clamp(min=1e-12)
@@ -99,9 +79,8 @@ def ssl_loss(student: Tensor, teacher: Tensor, batch: Tensor | None, kind: str =
     """Per-graph-averaged loss over the chosen nodes, and the per-node losses of all nodes (detached).
 
     ``loss_nodes="all"`` (paper) averages over every node, with ``masked_weight`` > 1 up-weighting masked
-    ones; ``"masked"`` averages over masked nodes only (the unmasked nodes' input is the teacher's input,
-    so their term can be solved by copying it through the linear and MLP tokens; GraphMAE and data2vec
-    score masked positions only). Graphs with no masked node then contribute nothing.
+    ones; ``"masked"`` averages over masked nodes only (as GraphMAE and data2vec), and graphs with no
+    masked node then contribute nothing.
 
     Shapes:
         student, teacher: ``[N, d]``; batch, mask: ``[N]``; returns ``(scalar, [N])``.
@@ -121,10 +100,9 @@ def ssl_loss(student: Tensor, teacher: Tensor, batch: Tensor | None, kind: str =
 
 def graph_level_loss(student: Tensor, teacher: Tensor, batch: Tensor | None, kind: str = "l2",
                      alpha: float = 2.0, num_graphs: int | None = None) -> Tensor:
-    """Graph-level JEPA term (method §8.6): per-graph mean-pooled student vs teacher, averaged over graphs.
+    """Graph-level JEPA term (not in H3GNNs): per-graph mean-pooled student vs teacher ``[N, d]``, graph mean.
 
-    Shapes:
-        student, teacher: ``[N, d]``; batch: ``[N]`` int64 or None (one graph); returns a scalar.
+    ``batch`` None: one graph.
     """
     s = global_mean_pool(student.float(), batch, num_graphs)
     t = global_mean_pool(teacher.float(), batch, num_graphs)
@@ -135,28 +113,20 @@ def graph_level_loss(student: Tensor, teacher: Tensor, batch: Tensor | None, kin
 
 
 class Predictor(nn.Module):
-    """Optional small MLP on the student's output (off by default: the method has none).
-
-    Shapes:
-        input ``[N, d]`` -> output ``[N, d]``.
-    """
+    """Optional small MLP ``[N, d] -> [N, d]`` on the student's output (off by default: the method has none)."""
 
     def __init__(self, dim: int, hidden: int) -> None:
         super().__init__()
         self.net = nn.Sequential(nn.Linear(dim, hidden), nn.LayerNorm(hidden), nn.GELU(), nn.Linear(hidden, dim))
 
     def forward(self, h: Tensor) -> Tensor:
+        """Apply the MLP."""
         return self.net(h)
 
 
 @torch.no_grad()
 def collapse_stats(emb: Tensor, max_rows: int = 2048) -> dict[str, float]:
-    """Per-dimension std (mean over dims) and the effective rank
-    (:func:`harmony_mol.ssl.diagnostics.effective_rank`) of embeddings, on at most ``max_rows`` rows.
-
-    Shapes:
-        emb: ``[N, d]``.
-    """
+    """Per-dimension std (mean over dims) and :func:`effective_rank` of ``emb [N, d]``, on <= ``max_rows`` rows."""
     e = emb.detach().float()
     if e.size(0) > max_rows:
         e = e[:: max(1, e.size(0) // max_rows)][:max_rows]

@@ -1,12 +1,11 @@
 """``pretrain(cfg) -> Path``: HarmonyGNN self-supervised pretraining on a featurized dataset.
 
-The loop is resumable exactly: data order is a function of (seed, epoch) only, every mask draw
-comes from one saved generator, and ``last.pt`` stores model, EMA teacher, optimiser, scheduler,
-RNG states, the difficulty buffer, the loader position and the loss history. A run killed at any
-point and restarted with ``resume=True`` replays the same batches and masks from its last
-checkpoint (:mod:`harmony_mol.ssl.run_state`; the data path is :mod:`harmony_mol.ssl.epoch_data`). Under ``torchrun`` (``WORLD_SIZE`` > 1) each rank trains a DDP student on its shard of
-:func:`epoch_order` (:mod:`harmony_mol.ssl.distributed`); rank 0 writes the checkpoints, which hold
-every rank's mask generator and RNG state so a resume with the same number of processes is exact.
+The loop is resumable exactly: data order is a function of (seed, epoch) only, every mask draw comes
+from one saved generator, and a run killed at any point and restarted with ``resume=True`` replays the
+same batches and masks from its last checkpoint (:mod:`harmony_mol.ssl.run_state`). Under ``torchrun``
+(``WORLD_SIZE`` > 1) each rank trains a DDP student on its shard of :func:`epoch_order`
+(:mod:`harmony_mol.ssl.distributed`); rank 0 writes the checkpoints, which hold every rank's mask
+generator and RNG state so a resume with the same number of processes is exact.
 """
 
 from __future__ import annotations
@@ -19,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from tqdm.auto import tqdm
 
 from harmony_mol.config import dump_config
 from harmony_mol.models.io import load_checkpoint, save_checkpoint
@@ -29,7 +29,7 @@ from harmony_mol.ssl.config import PretrainConfig
 from harmony_mol.ssl.curves import plot_curve, write_curve_csv
 from harmony_mol.ssl.difficulty import DifficultyBuffer
 from harmony_mol.ssl.epoch_data import EpochData, epoch_order
-from harmony_mol.ssl.objective import Predictor
+from harmony_mol.ssl.objective import Predictor, collapse_stats
 from harmony_mol.ssl.run_state import payload, rank_state, restore
 from harmony_mol.ssl.step import SSLStepper
 from harmony_mol.ssl.teacher import make_teacher
@@ -39,7 +39,7 @@ from harmony_mol.utils.seed import seed_everything
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["pretrain", "epoch_order"]  # epoch_order re-exported from epoch_data
+__all__ = ["pretrain"]
 
 
 def _build(cfg: PretrainConfig, data: EpochData, device: torch.device, total_steps: int,
@@ -49,31 +49,26 @@ def _build(cfg: PretrainConfig, data: EpochData, device: torch.device, total_ste
     teacher = make_teacher(student)
     o = cfg.objective
     predictor = Predictor(student.out_dim, o.predictor_hidden).to(device) if o.predictor else None
-    recon_head = None
-    if o.recon_weight > 0:
-        if not dims.atom_cat_dims:
-            raise ValueError("objective.recon_weight needs records with a categorical element column (molecules, "
-                             "crystals); these records have none")
-        recon_head = torch.nn.Linear(student.out_dim, dims.atom_cat_dims[0]).to(device)
-    params = list(student.parameters())
-    for extra in (predictor, recon_head):
-        if extra is not None:
-            params += list(extra.parameters())
+    if o.recon_weight > 0 and not dims.atom_cat_dims:
+        raise ValueError("objective.recon_weight needs records with a categorical element column (molecules, "
+                         "crystals); these records have none")
+    recon_head = torch.nn.Linear(student.out_dim, dims.atom_cat_dims[0]).to(device) if o.recon_weight > 0 else None
+    params = [p for mod in (student, predictor, recon_head) if mod is not None for p in mod.parameters()]
     opt = torch.optim.AdamW(params, lr=cfg.optim.lr, weight_decay=cfg.optim.weight_decay,
                             betas=tuple(cfg.optim.betas))
     sched = make_scheduler(opt, total_steps, cfg.optim.warmup_steps, cfg.optim.min_lr_factor)
     m = cfg.masking
-    buffer = None
-    if m.strategy != "random" and m.difficulty_source in ("buffer", "code"):
-        buffer = DifficultyBuffer(data.node_ptr, device)
+    use_buffer = m.strategy != "random" and m.difficulty_source in ("buffer", "code")
+    buffer = DifficultyBuffer(data.node_ptr, device) if use_buffer else None
     gen = torch.Generator().manual_seed(cfg.seed + 12345 + 1_000_003 * ctx.rank)  # own mask stream per rank
     st = SSLStepper(cfg, student, teacher, predictor, opt, sched, device, total_steps, buffer, gen, recon_head)
-    if ctx.enabled:
+    if ctx.enabled:  # gradients averaged over ranks; buffers made equal before each EMA update
         find = cfg.distributed.find_unused_parameters
-        has_bufs = any(b.is_floating_point() for b in student.buffers())
-        st.attach_ddp(ddp.wrap_ddp(student, find), ddp.wrap_ddp(predictor, find) if predictor else None,
-                      ddp.sync_buffers if has_bufs else None,
-                      ddp.wrap_ddp(recon_head, find) if recon_head is not None else None)
+        st.student_fwd = ddp.wrap_ddp(student, find)
+        st.predictor_fwd = ddp.wrap_ddp(predictor, find) if predictor is not None else None
+        st.recon_fwd = ddp.wrap_ddp(recon_head, find) if recon_head is not None else None
+        if any(b.is_floating_point() for b in student.buffers()):
+            st.buffer_sync = ddp.sync_buffers
         if buffer is not None:
             buffer.track_updates()
         seed_everything(cfg.seed + 7919 * (ctx.rank + 1), cfg.deterministic)  # own dropout stream per rank
@@ -116,10 +111,10 @@ def _run(cfg: PretrainConfig, resume: bool, ctx: ddp.DistContext, device: torch.
     n_epochs = math.ceil(total / steps_per_epoch)
     st = _build(cfg, data, device, total, ctx)
     st_loop, history = LoopState(), []
-    win = [0.0, 0.0, 0.0, 0.0, 0.0]  # loss sum, masked nodes, nodes, graphs, steps of the log window
+    saved_win = [0.0, 0.0, 0.0, 0.0, 0.0]
     last = out / "last.pt"
     if resume and last.is_file():
-        step, epoch, b0, history, win = restore(load_checkpoint(last, device), cfg, data, st, ctx)
+        step, epoch, b0, history, saved_win = restore(load_checkpoint(last, device), cfg, data, st, ctx)
         st_loop = LoopState(step=step, epoch=epoch, batch=b0)
         if ctx.is_main:
             logger.info("resuming from %s at step %d (epoch %d, batch %d)", last, step, epoch, b0)
@@ -127,22 +122,15 @@ def _run(cfg: PretrainConfig, resume: bool, ctx: ddp.DistContext, device: torch.
         logger.info("no %s yet: starting a fresh run", last)
     if ctx.is_main:
         dump_config(cfg, out / "config.yaml")
-    warm_until = max(cfg.masking.warmup_steps, int(cfg.masking.warmup_epochs * steps_per_epoch))
-    n_params = sum(p.numel() for p in st.student.parameters())
-    if ctx.is_main:
         logger.info("pretraining %d graphs, %d steps (%d/epoch), batch %d x %d rank(s), %s, encoder %.2fM params",
-                    data.n, total, steps_per_epoch, bs, world, device, n_params / 1e6)
-
-    from tqdm.auto import tqdm
-
+                    data.n, total, steps_per_epoch, bs, world, device,
+                    sum(p.numel() for p in st.student.parameters()) / 1e6)
+    warm_until = max(cfg.masking.warmup_steps, int(cfg.masking.warmup_epochs * steps_per_epoch))
     bar = tqdm(total=total, initial=st_loop.step, disable=not (ctx.is_main and progress_enabled(cfg.progress)),
                desc="pretrain", unit="step", dynamic_ncols=True)
-    win_loss, win_masked = torch.tensor(win[0]), torch.tensor(win[1])
-    win_nodes, win_graphs, win_n, t0 = int(win[2]), int(win[3]), int(win[4]), time.perf_counter()
-    t_graphs = 0
-
-    def window() -> list[float]:
-        return [float(win_loss), float(win_masked), win_nodes, win_graphs, win_n]
+    # log window: loss sum and masked nodes (0-d tensors, no host sync until the log row), nodes, graphs, steps
+    win = [torch.tensor(saved_win[0]), torch.tensor(saved_win[1]), *(int(v) for v in saved_win[2:])]
+    t_graphs, t0 = 0, time.perf_counter()
 
     def save(*paths: Path) -> None:
         # collective under torchrun (same call sites on every rank): merge difficulty, gather rank states
@@ -150,9 +138,9 @@ def _run(cfg: PretrainConfig, resume: bool, ctx: ddp.DistContext, device: torch.
         if ctx.enabled:
             if st.buffer is not None:
                 ddp.merge_difficulty(st.buffer)
-            ranks = ddp.gather_objects(rank_state(st, window()))
+            ranks = ddp.gather_objects(rank_state(st, win))
         if ctx.is_main:
-            ckpt = payload(cfg, data, st, st_loop.step, st_loop.epoch, st_loop.batch, history, window(), ranks)
+            ckpt = payload(cfg, data, st, st_loop.step, st_loop.epoch, st_loop.batch, history, win, ranks)
             for path in paths:
                 save_checkpoint(path, ckpt)
 
@@ -162,32 +150,30 @@ def _run(cfg: PretrainConfig, resume: bool, ctx: ddp.DistContext, device: torch.
             write_curve_csv(history, out / "loss.csv")
 
     def after_step(batch: Any, loop: LoopState) -> None:
-        nonlocal win_loss, win_masked, win_nodes, win_graphs, win_n, t_graphs, t0
+        nonlocal t_graphs, t0
         st.after_update()
         out_step = st.last
-        # 0-d CPU + device tensor stays on the device: no host sync until the log row
-        win_loss = win_loss + out_step.loss
-        win_masked = win_masked + out_step.num_masked
-        win_nodes += int(batch.batch.numel())
-        win_graphs += out_step.num_graphs
+        win[0] = win[0] + out_step.loss
+        win[1] = win[1] + out_step.num_masked
+        win[2] += int(batch.batch.numel())
+        win[3] += out_step.num_graphs
+        win[4] += 1
         t_graphs += out_step.num_graphs
-        win_n += 1
         step = loop.step
         if step % cfg.log_every == 0 or step == total:
             dt = max(time.perf_counter() - t0, 1e-9)
-            stats = SSLStepper.stats(out_step)
-            loss_sum, masked, nodes, graphs = float(win_loss), float(win_masked), win_nodes, t_graphs
+            stats = collapse_stats(out_step.teacher_out)
+            loss_sum, masked, nodes, graphs = float(win[0]), float(win[1]), win[2], t_graphs
             if ctx.enabled:  # mean over ranks of the per-step losses; totals over ranks
-                loss_sum, masked, nodes, graphs = ddp.all_reduce_sum([win_loss, win_masked, nodes, graphs],
-                                                                     device)
+                loss_sum, masked, nodes, graphs = ddp.all_reduce_sum([win[0], win[1], nodes, graphs], device)
                 loss_sum /= world
-            row = [step, loop.epoch, loss_sum / win_n, st.optim.scheduler.get_last_lr()[0], stats["teacher_std"],
+            row = [step, loop.epoch, loss_sum / win[4], st.optim.scheduler.get_last_lr()[0], stats["teacher_std"],
                    stats["teacher_rank"], masked / max(nodes, 1), graphs / dt]
             history.append(row)
             bar.set_postfix(loss=f"{row[2]:.4g}", gps=f"{row[7]:.0f}", std=f"{row[4]:.3f}")
             logger.debug("step %d loss %.5g lr %.3g std %.4f", step, row[2], row[3], row[4])
-            win_loss, win_masked = torch.zeros(()), torch.zeros(())
-            win_nodes, win_graphs, win_n, t_graphs, t0 = 0, 0, 0, 0, time.perf_counter()
+            win[:] = [torch.zeros(()), torch.zeros(()), 0, 0, 0]
+            t_graphs, t0 = 0, time.perf_counter()
         bar.update(1)
 
     def batches(loop: LoopState) -> Iterable[Any]:

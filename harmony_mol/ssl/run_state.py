@@ -1,9 +1,7 @@
-"""What ``last.pt`` holds beyond the weights, and how a run is restored from it exactly.
+"""What ``last.pt`` holds and how a run is restored from it exactly.
 
-The payload carries model, EMA teacher, optimiser, scheduler, RNG states, the mask generator, the
-difficulty buffer, the loader position and the loss history (and under ``torchrun`` every rank's
-generator and RNG state). :func:`restore` refuses a checkpoint written with a different config or
-process count.
+Beside the weights: optimiser, scheduler, RNG states, the mask generator, the difficulty buffer, the
+loader position and the loss history (under ``torchrun``: every rank's generator and RNG state).
 """
 
 from __future__ import annotations
@@ -22,6 +20,7 @@ __all__ = ["rank_state", "payload", "restore"]
 
 
 def rank_state(st: SSLStepper, window: list[float]) -> dict[str, Any]:
+    """What differs between ranks: mask generator, RNG states and the partial log window."""
     return {"mask_generator": st.gen.get_state(), "rng": rng_state(), "window": [float(v) for v in window]}
 
 
@@ -58,6 +57,11 @@ def payload(cfg: PretrainConfig, data: EpochData, st: SSLStepper, step: int, epo
 
 def restore(ckpt: dict[str, Any], cfg: PretrainConfig, data: EpochData, st: SSLStepper,
              ctx: ddp.DistContext = ddp.DistContext()) -> tuple[int, int, int, list, list]:
+    """Load a :func:`payload` into ``st``; return ``(step, epoch, batch in epoch, history, log window)``.
+
+    Raises:
+        ValueError: the checkpoint was written by another number of processes or a different config.
+    """
     saved = ckpt["pretrain_config"]
     state = ckpt["state"]
     saved_world = int(state.get("world_size", 1))

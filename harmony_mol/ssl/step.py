@@ -1,5 +1,4 @@
-"""One teacher-student pretraining step on a batch of graphs (shared by ``pretrain`` and the
-``harmony speed pretrain`` benchmark).
+"""One teacher-student pretraining step on a batch of graphs (``pretrain`` and ``harmony speed pretrain``).
 
 Order (H3GNNs §3.6, batched over graphs): teacher on the unmasked batch (no grad) -> pick the mask
 (random / +Diffi / +Prob, difficulty from the buffer or an unmasked student pass) -> student on
@@ -10,7 +9,6 @@ optional graph-level term) [:meth:`SSLStepper.loss`] -> AdamW step, LR step [:cl
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -22,22 +20,16 @@ from torch import Tensor, nn
 from harmony_mol.ssl.config import PretrainConfig
 from harmony_mol.ssl.difficulty import DifficultyBuffer
 from harmony_mol.ssl.masking import make_mask, node_difficulty, random_mask
-from harmony_mol.ssl.objective import collapse_stats, graph_level_loss, normalize_target, ssl_loss
+from harmony_mol.ssl.objective import graph_level_loss, normalize_target, ssl_loss
 from harmony_mol.ssl.teacher import ema_update, momentum_at
 from harmony_mol.trainer import Optim, autocast
-
-logger = logging.getLogger(__name__)
 
 __all__ = ["StepOutput", "SSLStepper"]
 
 
 @dataclass
 class StepOutput:
-    """What one step reports (``loss`` is a 0-d tensor; call ``float()`` only when logging).
-
-    Shapes:
-        student_out, teacher_out: ``[N, d]`` (the predictor's output and the normalised target).
-    """
+    """What one step reports: 0-d ``loss`` (``float()`` it only when logging), ``[N, d]`` output and target."""
 
     loss: Tensor
     num_graphs: int
@@ -62,55 +54,30 @@ class SSLStepper:
         recon_head: ``Linear(d, n_elements)`` of the attribute-masking term (``objective.recon_weight``), or None.
     """
 
-    def __init__(self, cfg: PretrainConfig, student: nn.Module, teacher: nn.Module,
-                 predictor: nn.Module | None, optimizer: torch.optim.Optimizer,
-                 scheduler: Any, device: torch.device, total_steps: int,
+    def __init__(self, cfg: PretrainConfig, student: nn.Module, teacher: nn.Module, predictor: nn.Module | None,
+                 optimizer: torch.optim.Optimizer, scheduler: Any, device: torch.device, total_steps: int,
                  buffer: DifficultyBuffer | None, mask_generator: torch.Generator,
                  recon_head: nn.Module | None = None) -> None:
         self.cfg = cfg
-        self.student, self.teacher, self.predictor = student, teacher, predictor
+        self.student, self.teacher, self.predictor, self.recon_head = student, teacher, predictor, recon_head
         self.device, self.total_steps = device, total_steps
         self.buffer, self.gen = buffer, mask_generator
-        self.params = [p for p in student.parameters() if p.requires_grad]
-        self.recon_head = recon_head
-        for extra in (predictor, recon_head):
-            if extra is not None:
-                self.params += [p for p in extra.parameters() if p.requires_grad]
-        self.optim = Optim(optimizer, self.params, scheduler, cfg.optim.grad_clip)
+        params = [p for group in optimizer.param_groups for p in group["params"]]
+        self.optim = Optim(optimizer, params, scheduler, cfg.optim.grad_clip)
         self.last: StepOutput | None = None
-        # modules the trained forward pass goes through (DDP wrappers under torchrun, see attach_ddp)
-        self.student_fwd: nn.Module = student
-        self.predictor_fwd: nn.Module | None = predictor
-        self.recon_fwd: nn.Module | None = recon_head
-        self.buffer_sync: Callable[[nn.Module], None] | None = None
+        # the modules the trained forward pass goes through: DDP wrappers under torchrun (set by
+        # harmony_mol/ssl/pretrain.py), while state dicts, EMA and no-grad passes use the plain ones
+        self.student_fwd, self.predictor_fwd, self.recon_fwd = student, predictor, recon_head
+        self.buffer_sync: Callable[[nn.Module], None] | None = None  # makes buffers equal across ranks
 
-    def attach_ddp(self, student_fwd: nn.Module, predictor_fwd: nn.Module | None,
-                   buffer_sync: Callable[[nn.Module], None] | None, recon_fwd: nn.Module | None = None) -> None:
-        """Route the trained forward pass through DDP wrappers (gradients averaged over ranks).
-
-        ``buffer_sync`` (if given) makes the student's buffers equal on every rank before each EMA
-        update, so the teacher stays identical across ranks. State dicts, EMA and no-grad passes keep
-        using the plain modules.
-        """
-        self.student_fwd, self.predictor_fwd, self.buffer_sync = student_fwd, predictor_fwd, buffer_sync
-        self.recon_fwd = recon_fwd if recon_fwd is not None else self.recon_head
-
-    # ------------------------------------------------------------------------------------
     def _embed(self, module: nn.Module, batch: Any, node_mask: Tensor | None = None,
                edge_mask: Tensor | None = None) -> Tensor:
         with autocast(self.device, self.cfg.bf16):
-            if node_mask is None:
-                return module(batch)
-            if edge_mask is None:
-                return module(batch, node_mask=node_mask)
             return module(batch, node_mask=node_mask, edge_mask=edge_mask)
 
     def _difficulty(self, batch: Any, t: Tensor) -> tuple[Tensor | None, Tensor | None]:
         """(per-node difficulty or None, per-graph seen flag or None)."""
-        m = self.cfg.masking
-        if m.strategy == "random":
-            return None, None
-        if m.difficulty_source == "unmasked":
+        if self.cfg.masking.difficulty_source == "unmasked":
             was_training = self.student.training
             self.student.eval()
             with torch.no_grad():
@@ -144,24 +111,23 @@ class SSLStepper:
         with torch.no_grad():
             t = normalize_target(self._embed(self.teacher, batch), o.target_norm)
         mask = self.choose_mask(batch, t, step, warm)
-        edge_mask = None
-        if self.cfg.masking.mask_edges:  # bonds touching a masked atom (AttrMasking style)
-            edge_mask = mask[batch.edge_index[0]] | mask[batch.edge_index[1]]
-        s = self._embed(self.student_fwd, batch, node_mask=mask, edge_mask=edge_mask)
-        z = s  # the encoder's own output (the attribute-masking head reads it, not the predictor's)
+        # mask_edges: the bonds touching a masked atom too (AttrMasking style)
+        edge_mask = mask[batch.edge_index[0]] | mask[batch.edge_index[1]] if self.cfg.masking.mask_edges else None
+        z = self._embed(self.student_fwd, batch, node_mask=mask, edge_mask=edge_mask)
+        s = z  # the attribute-masking head reads the encoder's own output, not the predictor's
         if self.predictor_fwd is not None:
             with autocast(self.device, self.cfg.bf16):
-                s = self.predictor_fwd(s)
-        loss, _ = ssl_loss(s.float(), t, batch.batch, o.loss, o.sce_alpha, mask, o.masked_weight,
-                           int(batch.num_graphs), loss_nodes=o.loss_nodes)
+                s = self.predictor_fwd(z)
+        g = int(batch.num_graphs)
+        loss, _ = ssl_loss(s.float(), t, batch.batch, o.loss, o.sce_alpha, mask, o.masked_weight, g,
+                           loss_nodes=o.loss_nodes)
         if self.recon_fwd is not None and bool(mask.any()):
             # Hu et al. (ICLR 2020) attribute masking: name the element of every masked atom
             logits = self.recon_fwd(z.float()[mask])
             loss = loss + o.recon_weight * F.cross_entropy(logits, batch.x[mask, 0].long())
         if o.graph_weight > 0:
-            loss = loss + o.graph_weight * graph_level_loss(s.float(), t, batch.batch, o.loss, o.sce_alpha,
-                                                            int(batch.num_graphs))
-        self.last = StepOutput(loss.detach(), int(batch.num_graphs), mask.sum(), t, s, batch, step)
+            loss = loss + o.graph_weight * graph_level_loss(s.float(), t, batch.batch, o.loss, o.sce_alpha, g)
+        self.last = StepOutput(loss.detach(), g, mask.sum(), t, s, batch, step)
         return loss
 
     def after_update(self) -> None:
@@ -173,10 +139,5 @@ class SSLStepper:
         m = momentum_at(last.step, self.total_steps, o.ema_momentum, o.ema_final, o.ema_schedule)
         ema_update(self.teacher, self.student, m, o.copy_buffers)
         if self.buffer is not None and getattr(batch, "graph_index", None) is not None:
-            self.buffer.update(batch.graph_index, batch.batch, batch.ptr, node_difficulty(last.student_out,
-                                                                                         last.teacher_out))
-
-    @staticmethod
-    def stats(out: StepOutput) -> dict[str, float]:
-        """Collapse monitors of the teacher's output of a step."""
-        return collapse_stats(out.teacher_out)
+            diff = node_difficulty(last.student_out, last.teacher_out)
+            self.buffer.update(batch.graph_index, batch.batch, batch.ptr, diff)

@@ -1,32 +1,24 @@
-"""EMA teacher for the student-teacher objective (method §3.1, §8.6).
+"""EMA teacher for the student-teacher objective (H3GNNs §3.1).
 
-The teacher is a frozen deep copy of the freshly initialised student, updated after every
-optimiser step as ``psi <- m * psi + (1 - m) * phi`` on parameters. Buffers (BatchNorm running
-statistics) are copied from the student by default; ``copy_buffers=False`` keeps the official
-code's behaviour (buffers never synchronised). Momentum is constant (code) or follows a cosine
-ramp from ``base`` to ``final`` over training (BYOL-style, for long runs).
+The teacher is a frozen deep copy of the freshly initialised student, updated after every optimiser
+step as ``psi <- m * psi + (1 - m) * phi`` on parameters, with the buffers (BatchNorm running statistics)
+copied from the student unless ``copy_buffers=False`` (the official code never synchronises them).
 """
 
 from __future__ import annotations
 
 import copy
-import logging
 import math
 
 import torch
 from torch import nn
-
-logger = logging.getLogger(__name__)
 
 __all__ = ["make_teacher", "ema_update", "momentum_at"]
 
 
 def make_teacher(student: nn.Module) -> nn.Module:
     """Deep copy of ``student`` with gradients switched off."""
-    teacher = copy.deepcopy(student)
-    for p in teacher.parameters():
-        p.requires_grad_(False)
-    return teacher
+    return copy.deepcopy(student).requires_grad_(False)
 
 
 @torch.no_grad()
@@ -38,8 +30,7 @@ def ema_update(teacher: nn.Module, student: nn.Module, momentum: float, copy_buf
     """
     if not 0.0 <= momentum <= 1.0:
         raise ValueError(f"EMA momentum must be in [0, 1], got {momentum}")
-    t_params = list(teacher.parameters())
-    s_params = list(student.parameters())
+    t_params, s_params = list(teacher.parameters()), list(student.parameters())
     if len(t_params) != len(s_params):
         raise ValueError("teacher and student have different parameter lists")
     t_data = [p.data for p in t_params]
@@ -53,10 +44,7 @@ def ema_update(teacher: nn.Module, student: nn.Module, momentum: float, copy_buf
 
 def momentum_at(step: int, total_steps: int, base: float, final: float | None = None,
                 schedule: str = "constant") -> float:
-    """EMA momentum at ``step``: ``constant`` -> ``base``; ``cosine`` ramps ``base`` -> ``final``.
-
-    ``m(t) = final - (final - base) * (1 + cos(pi t / T)) / 2`` for the cosine ramp.
-    """
+    """EMA momentum at ``step``: ``base`` (``constant``) or ``final - (final - base) (1 + cos(pi t / T)) / 2``."""
     if schedule == "constant" or final is None:
         return float(base)
     if schedule != "cosine":

@@ -1,6 +1,8 @@
-"""Data-parallel pretraining: shard semantics, and a real 2-process gloo run on CPU under ``torchrun``
-(disjoint shards, identical student and teacher on both ranks, DDP gradient = 1-process gradient of
-the concatenated batch, rank-0 checkpoints, exact resume, logged loss = mean over ranks)."""
+"""Data-parallel pretraining: shard semantics, and a real 2-process gloo run on CPU under ``torchrun``.
+
+Checked: disjoint shards, identical student and teacher on both ranks, DDP gradient = 1-process gradient of
+the concatenated batch, rank-0 checkpoints, exact resume, logged loss = mean over ranks).
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,7 @@
-"""Issue 11 diagnostics and recipe switches: effective rank, masked/unmasked split, view shares,
-masked-only loss and target normalisation, on toy inputs with known answers."""
+"""SSL diagnostics and recipe switches, on toy inputs with known answers.
+
+Effective rank, masked/unmasked split, view shares, masked-only loss and target normalisation.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +9,13 @@ import math
 
 import pytest
 import torch
+from torch_geometric.data import Data
 
 from harmony_mol.nn.encoder import HarmonyEncoder
 from harmony_mol.nn.encoder_config import HarmonyEncoderConfig
 from harmony_mol.nn.inputs import InputDims
 from harmony_mol.ssl.diagnostics import effective_rank, masked_unmasked_stats, view_contributions
 from harmony_mol.ssl.objective import normalize_target, ssl_loss
-from torch_geometric.data import Data
 
 
 def test_effective_rank_of_rank_one_and_isotropic() -> None:
@@ -70,8 +72,9 @@ def test_target_norm_kinds() -> None:
 def _line_graph(n: int = 6, f: int = 5) -> Data:
     src = torch.arange(n - 1)
     ei = torch.cat([torch.stack([src, src + 1]), torch.stack([src + 1, src])], 1)
-    return Data(x=torch.zeros(n, 0, dtype=torch.long), x_feat=torch.randn(n, f, generator=torch.Generator().manual_seed(1)),
-                edge_index=ei, edge_attr=torch.zeros(ei.size(1), 0, dtype=torch.long), edge_feat=torch.zeros(ei.size(1), 0),
+    x_feat = torch.randn(n, f, generator=torch.Generator().manual_seed(1))
+    return Data(x=torch.zeros(n, 0, dtype=torch.long), x_feat=x_feat, edge_index=ei,
+                edge_attr=torch.zeros(ei.size(1), 0, dtype=torch.long), edge_feat=torch.zeros(ei.size(1), 0),
                 num_nodes=n)
 
 

@@ -6,8 +6,7 @@ import pytest
 import torch
 
 from harmony_mol.ssl.difficulty import DifficultyBuffer
-from harmony_mol.ssl.masking import (diffi_mask, make_mask, mask_counts, prob_mask, random_mask,
-                                     rank_within_graph)
+from harmony_mol.ssl.masking import diffi_mask, make_mask, mask_counts, prob_mask, random_mask, rank_within_graph
 
 SIZES = [1, 2, 3, 5, 9, 17, 40]
 
@@ -88,7 +87,8 @@ def test_prob_probabilities_and_expected_count() -> None:
 def test_prob_hard_nodes_masked_more_often_and_scale_invariant() -> None:
     sizes = [6, 30]
     b = _batch(sizes)
-    diff = torch.cat([torch.tensor([0.0, 0, 0, 0, 0, 1e-3]), 1000 * torch.rand(30, generator=torch.Generator().manual_seed(3))])
+    hard = 1000 * torch.rand(30, generator=torch.Generator().manual_seed(3))
+    diff = torch.cat([torch.tensor([0.0, 0, 0, 0, 0, 1e-3]), hard])
     g = torch.Generator().manual_seed(0)
     freq = torch.stack([prob_mask(diff, b, 0.5, 1.0, g) for _ in range(2000)]).float().mean(0)
     # per-graph normalisation: the tiny-valued hardest node of graph 0 is still masked with p = R

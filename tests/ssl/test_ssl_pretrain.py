@@ -1,5 +1,8 @@
-"""End-to-end pretraining on 64 real molecules: loss decreases, checkpoints load with
-weights_only=True, and a run killed with SIGKILL resumes to the same final loss."""
+"""End-to-end pretraining on 64 real molecules.
+
+The loss decreases, checkpoints load with weights_only=True, and a run killed with SIGKILL resumes to
+the same final loss.
+"""
 
 from __future__ import annotations
 
@@ -93,8 +96,8 @@ def test_resume_after_sigkill_matches_uninterrupted(mols64: Path, tmp_path: Path
         "step_mod.SSLStepper.loss = loss",
         "pretrain(load_config(PretrainConfig, None, json.loads(sys.argv[1])))",
     ])
-    proc = subprocess.run([sys.executable, "-c", script, json.dumps(_cfg_overrides(mols64, kill_out, epochs=2, log_every=3))],
-                          capture_output=True, text=True, timeout=300,
+    over = json.dumps(_cfg_overrides(mols64, kill_out, epochs=2, log_every=3))
+    proc = subprocess.run([sys.executable, "-c", script, over], capture_output=True, text=True, timeout=300,
                           env={**os.environ, "PYTHONHASHSEED": "0"})
     assert proc.returncode == -9, proc.stderr[-2000:]
     assert not (kill_out / "encoder.pt").exists()
