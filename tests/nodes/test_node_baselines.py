@@ -8,7 +8,6 @@ import json
 import pytest
 import torch
 
-from harmony_mol.config import ConfigError, load_config
 from harmony_mol.benchmark.nodes import baselines as B
 from harmony_mol.benchmark.nodes.bench import QUICK, load_run_config
 from harmony_mol.benchmark.nodes.config import NodeRunConfig
@@ -17,6 +16,7 @@ from harmony_mol.benchmark.nodes.graphmae import GraphMAE, GraphMAEConfig
 from harmony_mol.benchmark.nodes.probe import linear_probe
 from harmony_mol.benchmark.nodes.report import RESULT_FIELDS, write_report
 from harmony_mol.benchmark.nodes.train import _Pretrainer, graph_record
+from harmony_mol.config import ConfigError, load_config
 from harmony_mol.trainer import warmup_cosine
 
 SMALL = "encoder={hidden_dim: 32, wgcn_hidden: 32, mlp_hidden: 32}"

@@ -1,5 +1,6 @@
 """Issue 11 recipe switches of the node SSL run: each changes what the step computes, and the
-diagnostics are recorded with every evaluation."""
+diagnostics are recorded with every evaluation.
+"""
 
 from __future__ import annotations
 

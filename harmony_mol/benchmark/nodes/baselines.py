@@ -28,19 +28,16 @@ import torch.nn.functional as F
 from torch import nn
 from torch_geometric.data import Data
 
-from harmony_mol.benchmark.nodes.config import BASELINES, NodeRunConfig, SupervisedConfig
+from harmony_mol.benchmark.nodes import train
+from harmony_mol.benchmark.nodes.config import NodeRunConfig, SupervisedConfig, check_baselines
 from harmony_mol.benchmark.nodes.datasets import NodeDataset
 from harmony_mol.benchmark.nodes.graphmae import GraphMAE, GraphMAEConfig
 from harmony_mol.benchmark.nodes.probe import ProbeResult, accuracy, linear_probe
-from harmony_mol.benchmark.nodes.train import (_select, build_encoder, encoder_config, graph_record, prepare_features,
-                                     raw_feature_probe)
+from harmony_mol.benchmark.nodes.train import build_encoder
 from harmony_mol.trainer import LoopState, Optim, fit, make_scheduler, resolve_device
 from harmony_mol.utils.seed import seed_everything
 
 logger = logging.getLogger(__name__)
-
-__all__ = ["ROW_KEYS", "SupervisedConfig", "build_encoder", "random_init_rows", "supervised_rows",
-           "graphmae_rows", "run_baselines"]
 
 #: Keys of every per-(split, seed) row (HarmonyGNN rows are converted to the same keys by the report).
 ROW_KEYS: tuple[str, ...] = ("dataset", "split", "seed", "model", "val_acc", "val_selected_test", "test_max",
@@ -49,35 +46,24 @@ ROW_KEYS: tuple[str, ...] = ("dataset", "split", "seed", "model", "val_acc", "va
 
 def _row(ds: NodeDataset, split: int, seed: int, model: str, val: float, test: float, test_max: float,
          epoch: int) -> dict[str, Any]:
-    return {"dataset": ds.name, "split": split, "seed": seed, "model": model, "val_acc": val,
-            "val_selected_test": test, "test_max": test_max, "epoch": epoch}
-
-
-def _splits_and_groups(cfg: NodeRunConfig, ds: NodeDataset) -> tuple[int, list[list[int]]]:
-    """Split count and the label-free model groups, exactly as ``run_dataset`` forms them."""
-    n = ds.num_splits if cfg.splits == 0 else min(cfg.splits, ds.num_splits)
-    return n, [[s] for s in range(n)] if cfg.pretrain_per_split else [list(range(n))]
-
-
-def _masks(ds: NodeDataset, dev: torch.device) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    return ds.train_masks.to(dev), ds.val_masks.to(dev), ds.test_masks.to(dev)
+    return dict(zip(ROW_KEYS, (ds.name, split, seed, model, val, test, test_max, epoch)))
 
 
 def _on_device(cfg: NodeRunConfig, ds: NodeDataset, device: str | torch.device | None
                ) -> tuple[torch.device, Data, torch.Tensor, tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
     """(device, the encoder's input record, labels, (train, val, test) masks), all on the device."""
     dev = resolve_device(device)
-    return dev, graph_record(ds, cfg.feature_norm).to(dev), ds.y.to(dev), _masks(ds, dev)
+    masks = (ds.train_masks.to(dev), ds.val_masks.to(dev), ds.test_masks.to(dev))
+    return dev, train.graph_record(ds, cfg.feature_norm).to(dev), ds.y.to(dev), masks
 
 
 def random_init_rows(cfg: NodeRunConfig, ds: NodeDataset, device: str | torch.device | None = None
                      ) -> list[dict[str, Any]]:
     """Floor: probe on the untrained HarmonyGNN encoder (eval mode, unmasked input); ``epoch`` is 0."""
     dev, data, y, (tr, va, te) = _on_device(cfg, ds, device)
-    _, groups = _splits_and_groups(cfg, ds)
     rows = []
     for seed in cfg.seeds:
-        for group in groups:
+        for group in train.split_groups(cfg, ds):
             enc = build_encoder(cfg, data, seed * 1000 + group[0], dev)
             enc.eval()
             with torch.no_grad():
@@ -117,19 +103,18 @@ def supervised_rows(cfg: NodeRunConfig, ds: NodeDataset, device: str | torch.dev
                     ) -> list[dict[str, Any]]:
     """Ceiling: the encoder + ``Linear`` head trained with CE on each split's train mask, epoch chosen on val."""
     scfg = SupervisedConfig(**cfg.supervised)
-    p_drop = encoder_config(cfg).dropout if scfg.dropout is None else scfg.dropout
+    p_drop = train.encoder_config(cfg).dropout if scfg.dropout is None else scfg.dropout
     dev, data, y, (tr, va, te) = _on_device(cfg, ds, device)
-    n_splits, _ = _splits_and_groups(cfg, ds)
     rows = []
     for seed in cfg.seeds:
-        for s in range(n_splits):
+        for s in train.run_splits(cfg, ds):
             enc = build_encoder(cfg, data, seed * 1000 + s, dev)
             head = nn.Linear(enc.out_dim, ds.num_classes).to(dev)
             params = list(enc.parameters()) + list(head.parameters())
             opt = torch.optim.Adam(params, lr=scfg.lr, weight_decay=scfg.weight_decay)
             curve = _supervised_curve(enc, head, Optim(opt, params), data, y, (tr[s], va[s], te[s]), p_drop,
                                       scfg.epochs)
-            res = _select(s, seed, curve, 0.0)
+            res = train.select_epoch(s, seed, curve, 0.0)
             rows.append(_row(ds, s, seed, "supervised", res.val_acc, res.test_at_val, res.test_max, res.epoch_val))
             logger.info("%s split %d seed %d supervised: test %.2f at val-selected epoch %d",
                         ds.name, s, seed, 100 * res.test_at_val, res.epoch_val)
@@ -165,15 +150,11 @@ def graphmae_rows(cfg: NodeRunConfig, ds: NodeDataset, device: str | torch.devic
     """Positive control: GraphMAE pretraining, probe every ``eval_every`` epochs, epoch chosen on val."""
     gcfg = GraphMAEConfig(**cfg.graphmae)
     every = gcfg.eval_every or cfg.eval_every
-    dev = resolve_device(device)
-    x = prepare_features(ds.x, cfg.feature_norm).to(dev)
-    ei = ds.edge_index.to(dev)
-    y = ds.y.to(dev)
-    tr, va, te = _masks(ds, dev)
-    _, groups = _splits_and_groups(cfg, ds)
+    dev, data, y, (tr, va, te) = _on_device(cfg, ds, device)
+    x, ei = data.x_feat, data.edge_index
     rows = []
     for seed in (cfg.seeds[: gcfg.max_seeds] if gcfg.max_seeds > 0 else cfg.seeds):
-        for group in groups:
+        for group in train.split_groups(cfg, ds):
             model_seed = seed * 1000 + group[0]
             seed_everything(model_seed)
             model = GraphMAE(int(x.shape[1]), gcfg).to(dev)
@@ -186,7 +167,7 @@ def graphmae_rows(cfg: NodeRunConfig, ds: NodeDataset, device: str | torch.devic
                 z, y, tr[s], va[s], te[s], ds.num_classes, cfg.probe_lr, cfg.probe_weight_decay, cfg.probe_epochs,
                 seed=seed), group, every)
             for s in group:
-                res = _select(s, seed, curves[s], 0.0)
+                res = train.select_epoch(s, seed, curves[s], 0.0)
                 rows.append(_row(ds, s, seed, "graphmae", res.val_acc, res.test_at_val, res.test_max,
                                  res.epoch_val))
                 logger.info("%s split %d seed %d graphmae (%s): test %.2f at val-selected epoch %d",
@@ -205,12 +186,10 @@ def run_baselines(cfg: NodeRunConfig, ds: NodeDataset, names: tuple[str, ...] | 
         ValueError: an unknown baseline name.
     """
     names = tuple(cfg.baselines if names is None else names)
-    unknown = sorted(set(names) - set(BASELINES))
-    if unknown:
-        raise ValueError(f"unknown baseline(s) {', '.join(unknown)}; valid: {', '.join(BASELINES)}")
+    check_baselines(names)
     runners = {
         "random-init": lambda: random_init_rows(cfg, ds, device),
-        "raw-features": lambda: raw_feature_probe(cfg, ds)["rows"],
+        "raw-features": lambda: train.raw_feature_probe(cfg, ds)["rows"],
         "supervised": lambda: supervised_rows(cfg, ds, device),
         "graphmae": lambda: graphmae_rows(cfg, ds, device),
     }

@@ -65,19 +65,19 @@ class NodeDataset:
 
     @property
     def num_nodes(self) -> int:
+        """N."""
         return int(self.x.shape[0])
 
     @property
     def num_splits(self) -> int:
+        """S."""
         return int(self.train_masks.shape[0])
 
 
 def data_dir() -> Path:
     """Shared data directory: ``$HARMONY_DATA_DIR`` or ``<repo>/../shared/data``."""
     env = os.environ.get("HARMONY_DATA_DIR")
-    if env:
-        return Path(env)
-    return Path(__file__).resolve().parents[3] / "shared" / "data"
+    return Path(env) if env else Path(__file__).resolve().parents[3] / "shared" / "data"
 
 
 def _finish(name: str, x: np.ndarray, y: np.ndarray, edges: np.ndarray, masks: tuple[np.ndarray, ...],
@@ -88,16 +88,15 @@ def _finish(name: str, x: np.ndarray, y: np.ndarray, edges: np.ndarray, masks: t
     ei = to_undirected(ei, num_nodes=n) if undirected else coalesce(ei, num_nodes=n)
     tr, va, te = (torch.as_tensor(np.atleast_2d(m), dtype=torch.bool) for m in masks)
     y_t = torch.as_tensor(y, dtype=torch.long)
-    meta = {**meta, "undirected": undirected, "num_edges": int(ei.shape[1])}
     return NodeDataset(name, torch.as_tensor(x, dtype=torch.float32), y_t, ei, tr, va, te,
-                       int(y_t.max().item()) + 1, meta)
+                       int(y_t.max()) + 1, {**meta, "undirected": undirected, "num_edges": int(ei.shape[1])})
 
 
 def cornell_texas_identical(root: Path | None = None) -> bool:
     """True when the Geom-GCN cornell and texas feature files have identical (decompressed) content."""
     base = (root or data_dir()) / "nodes" / "geom_gcn" / "new_data"
     name = "out1_node_feature_label.txt"
-    return rf.text_sha256(base / "cornell" / name) == rf.text_sha256(base / "texas" / name)
+    return rf.read_text(base / "cornell" / name) == rf.read_text(base / "texas" / name)
 
 
 def _geom_gcn(root: Path, name: str, undirected: bool) -> NodeDataset:
@@ -131,12 +130,10 @@ def _planetoid(root: Path, name: str) -> NodeDataset:
     sorted_test = np.sort(test_index)
     tx, ty = a["tx"].toarray(), a["ty"]
     if name == "citeseer":  # isolated test nodes: pad to the full index range (PyG's fix)
-        span = sorted_test[-1] - sorted_test[0] + 1
-        tx_ext = np.zeros((span, tx.shape[1]), dtype=tx.dtype)
-        tx_ext[sorted_test - sorted_test[0]] = tx
-        ty_ext = np.zeros((span, ty.shape[1]), dtype=ty.dtype)
-        ty_ext[sorted_test - sorted_test[0]] = ty
-        tx, ty = tx_ext, ty_ext
+        rows = sorted_test - sorted_test[0]
+        padded = [np.zeros((rows[-1] + 1, t.shape[1]), dtype=t.dtype) for t in (tx, ty)]
+        padded[0][rows], padded[1][rows] = tx, ty
+        tx, ty = padded
     x = np.concatenate([a["allx"].toarray(), tx]).astype(np.float32)
     y = np.concatenate([a["ally"], ty]).argmax(1).astype(np.int64)
     x[test_index] = x[sorted_test]
@@ -147,9 +144,7 @@ def _planetoid(root: Path, name: str) -> NodeDataset:
     masks[0][:n_train] = True
     masks[1][n_train:n_train + 500] = True
     masks[2][test_index] = True
-    src = [k for k, nbrs in a["graph"].items() for _ in nbrs]
-    dst = [v for nbrs in a["graph"].values() for v in nbrs]
-    edges = np.asarray([src, dst], dtype=np.int64)
+    edges = np.asarray([(k, v) for k, nbrs in a["graph"].items() for v in nbrs], dtype=np.int64).T
     meta = {"source": f"{SOURCES['planetoid']}/ind.{name}.*", "split": "public"}
     return _finish(name, x, y, edges, tuple(masks), True, meta)
 
@@ -176,12 +171,8 @@ def _ogbn_arxiv(root: Path) -> NodeDataset:
     x = np.loadtxt(base / need[1], delimiter=",", dtype=np.float32)
     y = np.loadtxt(base / need[2], delimiter=",", dtype=np.int64).reshape(-1)
     edges = np.loadtxt(base / need[0], delimiter=",", dtype=np.int64).T
-    masks = []
-    for p in need[3:]:
-        m = np.zeros(x.shape[0], dtype=bool)
-        m[np.loadtxt(base / p, dtype=np.int64)] = True
-        masks.append(m)
-    return _finish("ogbn-arxiv", x, y, edges, tuple(masks), True, {"source": SOURCES["ogbn-arxiv"]})
+    masks = tuple(np.isin(np.arange(x.shape[0]), np.loadtxt(base / p, dtype=np.int64)) for p in need[3:])
+    return _finish("ogbn-arxiv", x, y, edges, masks, True, {"source": SOURCES["ogbn-arxiv"]})
 
 
 _LOADERS: dict[str, Callable[[Path, bool], NodeDataset]] = {

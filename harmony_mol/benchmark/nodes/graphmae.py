@@ -17,7 +17,6 @@ cannot reach the published ~84 on Cora, the protocol is at fault.
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from typing import Literal
 
@@ -25,10 +24,6 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 from torch_geometric.nn import GATConv, GCNConv
-
-logger = logging.getLogger(__name__)
-
-__all__ = ["GraphMAEConfig", "GCNEncoder", "GATEncoder", "GraphMAE"]
 
 
 @dataclass(frozen=True)
@@ -85,52 +80,25 @@ class GraphMAEConfig:
 
 
 class _ConvStack(nn.Module):
-    """Shared forward of the encoders: dropout -> conv -> PReLU per layer (``convs``/``acts`` set by the subclass)."""
-
-    convs: nn.ModuleList
-    acts: nn.ModuleList
-    dropout: float
-
-    def forward(self, x: Tensor, edge_index: Tensor) -> Tensor:
-        h = x
-        for conv, act in zip(self.convs, self.acts):
-            h = F.dropout(h, self.dropout, self.training)
-            h = act(conv(h, edge_index))
-        return h
-
-
-class GCNEncoder(_ConvStack):
-    """Plain GCN stack (PyG ``GCNConv``, sym-normalised with self-loops) with PReLU and dropout.
+    """GraphMAE's encoder: dropout -> conv -> PReLU per layer (PyG ``GCNConv`` or ``GATConv`` layers).
 
     Shapes:
         x ``[N, F]``, edge_index ``[2, E]`` -> ``[N, hidden]``.
     """
 
-    def __init__(self, in_dim: int, hidden: int, layers: int = 2, dropout: float = 0.2) -> None:
+    def __init__(self, convs: list[nn.Module], dropout: float) -> None:
         super().__init__()
-        dims = [in_dim] + [hidden] * layers
-        self.convs = nn.ModuleList(GCNConv(a, b, cached=True) for a, b in zip(dims[:-1], dims[1:]))
-        self.acts = nn.ModuleList(nn.PReLU() for _ in range(layers))
+        self.convs = nn.ModuleList(convs)
+        self.acts = nn.ModuleList(nn.PReLU() for _ in convs)
         self.dropout = dropout
 
-
-class GATEncoder(_ConvStack):
-    """GraphMAE's GAT encoder: ``layers`` PyG ``GATConv`` with concatenated heads, PReLU after every layer.
-
-    Shapes:
-        x ``[N, F]``, edge_index ``[2, E]`` -> ``[N, hidden]`` (``heads`` x ``hidden // heads``).
-    """
-
-    def __init__(self, in_dim: int, hidden: int, layers: int = 2, heads: int = 4, dropout: float = 0.2,
-                 attn_dropout: float = 0.1, negative_slope: float = 0.2) -> None:
-        super().__init__()
-        per_head = hidden // heads
-        dims = [in_dim] + [per_head * heads] * layers
-        self.convs = nn.ModuleList(
-            GATConv(a, per_head, heads=heads, concat=True, dropout=attn_dropout, negative_slope=negative_slope)
-            for a in dims[:-1])
-        self.acts = nn.ModuleList(nn.PReLU() for _ in range(layers))
-        self.dropout = dropout
+    def forward(self, x: Tensor, edge_index: Tensor) -> Tensor:
+        """Run the stack; see the class docstring for shapes."""
+        h = x
+        for conv, act in zip(self.convs, self.acts):
+            h = F.dropout(h, self.dropout, self.training)
+            h = act(conv(h, edge_index))
+        return h
 
 
 class _GATDecoder(nn.Module):
@@ -144,6 +112,7 @@ class _GATDecoder(nn.Module):
         self.dropout = dropout
 
     def forward(self, h: Tensor, edge_index: Tensor) -> Tensor:
+        """Dropout, then the GAT layer: ``[N, hidden]`` -> ``[N, F]``."""
         return self.conv(F.dropout(h, self.dropout, self.training), edge_index)
 
 
@@ -158,17 +127,19 @@ class GraphMAE(nn.Module):
         super().__init__()
         self.cfg = cfg
         self.enc_mask_token = nn.Parameter(torch.zeros(in_dim))
-        self.encoder: nn.Module
         self.decoder: nn.Module
-        if cfg.encoder == "gat":
-            self.encoder = GATEncoder(in_dim, cfg.hidden, cfg.layers, cfg.heads, cfg.dropout, cfg.attn_dropout,
-                                      cfg.negative_slope)
-            hidden = (cfg.hidden // cfg.heads) * cfg.heads
+        if cfg.encoder == "gat":  # heads concatenated: hidden // heads channels each
+            per_head = cfg.hidden // cfg.heads
+            hidden = per_head * cfg.heads
+            self.encoder = _ConvStack([GATConv(a, per_head, heads=cfg.heads, concat=True, dropout=cfg.attn_dropout,
+                                               negative_slope=cfg.negative_slope)
+                                       for a in [in_dim] + [hidden] * (cfg.layers - 1)], cfg.dropout)
             self.decoder = _GATDecoder(hidden, in_dim, cfg.decoder_heads, cfg.dropout, cfg.attn_dropout,
                                        cfg.negative_slope)
         else:
-            self.encoder = GCNEncoder(in_dim, cfg.hidden, cfg.layers, cfg.dropout)
             hidden = cfg.hidden
+            self.encoder = _ConvStack([GCNConv(a, hidden, cached=True) for a in [in_dim] + [hidden] * (cfg.layers - 1)],
+                                      cfg.dropout)
             self.decoder = GCNConv(hidden, in_dim, cached=True)
         self.to_decoder = nn.Linear(hidden, hidden, bias=False)
 

@@ -7,13 +7,10 @@ accuracy (strict improvement, earliest epoch wins ties) is kept.
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 
 import torch
 from torch import nn
-
-logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -22,7 +19,6 @@ class ProbeResult:
 
     val_acc: float
     test_acc: float
-    train_acc: float
     best_epoch: int
 
 
@@ -81,9 +77,8 @@ def linear_probe(
         clf.weight.copy_(torch.empty(clf.weight.shape).uniform_(-bound, bound, generator=gen))
         clf.bias.copy_(torch.empty(clf.bias.shape).uniform_(-bound, bound, generator=gen))
     opt = torch.optim.Adam(clf.parameters(), lr=lr, weight_decay=weight_decay)
-    best = ProbeResult(-1.0, float("nan"), float("nan"), -1)
+    best = ProbeResult(-1.0, float("nan"), -1)
     for epoch in range(epochs):  # a 300-step logistic regression: too small for the run loop's hooks
-        clf.train()
         opt.zero_grad(set_to_none=True)
         nn.functional.cross_entropy(clf(z[train_mask]), y[train_mask]).backward()
         opt.step()
@@ -91,5 +86,5 @@ def linear_probe(
             pred = clf(z).argmax(1)
         val = accuracy(pred, y, val_mask)
         if val > best.val_acc:
-            best = ProbeResult(val, accuracy(pred, y, test_mask), accuracy(pred, y, train_mask), epoch)
+            best = ProbeResult(val, accuracy(pred, y, test_mask), epoch)
     return best

@@ -9,16 +9,12 @@
 from __future__ import annotations
 
 import gzip
-import hashlib
 import io
-import logging
 import pickle
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-
-logger = logging.getLogger(__name__)
 
 #: (module, name) pairs a Planetoid pickle may reference; everything else is refused.
 _ALLOWED_GLOBALS: frozenset[tuple[str, str]] = frozenset({
@@ -41,15 +37,13 @@ class RestrictedUnpickler(pickle.Unpickler):
         pickle.UnpicklingError: when the stream references any other global (e.g. ``os.system``).
     """
 
-    def find_class(self, module: str, name: str) -> Any:  # noqa: D102 - documented on the class
+    def find_class(self, module: str, name: str) -> Any:
+        """Resolve ``module.name`` if whitelisted (Python-2 and old numpy/scipy module paths mapped)."""
         if (module, name) not in _ALLOWED_GLOBALS:
             raise pickle.UnpicklingError(f"refusing to unpickle global {module}.{name} (not whitelisted)")
-        if module == "__builtin__":
-            module = "builtins"
-        if module == "numpy.core.multiarray":
-            module = "numpy._core.multiarray" if hasattr(np, "_core") else module
-        if module == "scipy.sparse.csr":
-            module = "scipy.sparse"
+        if module == "numpy.core.multiarray" and hasattr(np, "_core"):
+            module = "numpy._core.multiarray"
+        module = {"__builtin__": "builtins", "scipy.sparse.csr": "scipy.sparse"}.get(module, module)
         return super().find_class(module, name)
 
 
@@ -72,11 +66,6 @@ def read_text(path: Path) -> str:
                 raw = gzip.decompress(raw)
             return raw.decode("utf-8")
     raise FileNotFoundError(f"missing {path} (or {path.name}.gz)")
-
-
-def text_sha256(path: Path) -> str:
-    """sha256 of the *decompressed* content of ``path`` / ``path.gz`` (detects duplicated upstream files)."""
-    return hashlib.sha256(read_text(path).encode("utf-8")).hexdigest()
 
 
 def parse_geom_gcn_features(text: str, num_features: int | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -121,16 +110,15 @@ def parse_edge_list(text: str) -> np.ndarray:
 
 def load_split_masks(split_dir: Path, name: str, n_splits: int = 10) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Stack the Geom-GCN ``<name>_split_0.6_0.2_<i>.npz`` masks into bool arrays [S, N]."""
-    tr, va, te = [], [], []
+    splits = []
     for i in range(n_splits):
         path = split_dir / f"{name}_split_0.6_0.2_{i}.npz"
         if not path.is_file():
             raise FileNotFoundError(f"missing split file {path}")
         with np.load(path) as z:
-            tr.append(z["train_mask"].astype(bool))
-            va.append(z["val_mask"].astype(bool))
-            te.append(z["test_mask"].astype(bool))
-    return np.stack(tr), np.stack(va), np.stack(te)
+            splits.append([z[f"{part}_mask"].astype(bool) for part in ("train", "val", "test")])
+    tr, va, te = (np.stack(masks) for masks in zip(*splits))
+    return tr, va, te
 
 
 def planetoid_arrays(raw_dir: Path, name: str) -> dict[str, Any]:
