@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -32,7 +31,7 @@ from harmony_mol.benchmark.nodes import train
 from harmony_mol.benchmark.nodes.config import NodeRunConfig, SupervisedConfig, check_baselines
 from harmony_mol.benchmark.nodes.datasets import NodeDataset
 from harmony_mol.benchmark.nodes.graphmae import GraphMAE, GraphMAEConfig
-from harmony_mol.benchmark.nodes.probe import ProbeResult, accuracy, linear_probe
+from harmony_mol.benchmark.nodes.probe import accuracy
 from harmony_mol.benchmark.nodes.train import build_encoder
 from harmony_mol.trainer import LoopState, Optim, fit, make_scheduler, resolve_device
 from harmony_mol.utils.seed import seed_everything
@@ -60,7 +59,7 @@ def _on_device(cfg: NodeRunConfig, ds: NodeDataset, device: str | torch.device |
 def random_init_rows(cfg: NodeRunConfig, ds: NodeDataset, device: str | torch.device | None = None
                      ) -> list[dict[str, Any]]:
     """Floor: probe on the untrained HarmonyGNN encoder (eval mode, unmasked input); ``epoch`` is 0."""
-    dev, data, y, (tr, va, te) = _on_device(cfg, ds, device)
+    dev, data, y, masks = _on_device(cfg, ds, device)
     rows = []
     for seed in cfg.seeds:
         for group in train.split_groups(cfg, ds):
@@ -69,34 +68,21 @@ def random_init_rows(cfg: NodeRunConfig, ds: NodeDataset, device: str | torch.de
             with torch.no_grad():
                 z = enc(data)
             for s in group:
-                pr = linear_probe(z, y, tr[s], va[s], te[s], ds.num_classes, cfg.probe_lr,
-                                  cfg.probe_weight_decay, cfg.probe_epochs, seed=seed)
+                pr = train.probe_split(cfg, ds, z, y, masks, s, seed)
                 rows.append(_row(ds, s, seed, "random-init", pr.val_acc, pr.test_acc, pr.test_acc, 0))
     return rows
 
 
-def _supervised_curve(enc: nn.Module, head: nn.Module, optim: Optim, data: Data, y: torch.Tensor,
-                      masks: tuple[torch.Tensor, torch.Tensor, torch.Tensor], p_drop: float, epochs: int
-                      ) -> list[tuple[int, float, float]]:
-    """(epoch, val acc, test acc) of CE training on the train mask, one full-batch step per epoch."""
-    tr, va, te = masks
-    curve: list[tuple[int, float, float]] = []
-
-    def loss_fn(_: Data, loop: LoopState) -> torch.Tensor:
-        enc.train()
-        head.train()
-        logits = head(F.dropout(enc(data), p_drop, training=True))
-        return F.cross_entropy(logits[tr], y[tr])
-
-    def evaluate(loop: LoopState) -> None:
-        enc.eval()
-        head.eval()
-        with torch.no_grad():
-            pred = head(enc(data)).argmax(1)
-        curve.append((loop.epoch + 1, accuracy(pred, y, va), accuracy(pred, y, te)))
-
-    fit(loss_fn, lambda _: (data,), optim, epochs, evaluate=evaluate)
-    return curve
+def _val_selected_rows(ds: NodeDataset, seed: int, model: str, label: str,
+                       curves: dict[int, list[tuple[int, float, float]]]) -> list[dict[str, Any]]:
+    """One row per split of ``curves`` (split -> (epoch, val acc, test acc) list), the epoch chosen on val."""
+    rows = []
+    for s, curve in curves.items():
+        res = train.select_epoch(s, seed, curve, 0.0)
+        rows.append(_row(ds, s, seed, model, res.val_acc, res.test_at_val, res.test_max, res.epoch_val))
+        logger.info("%s split %d seed %d %s: test %.2f at val-selected epoch %d",
+                    ds.name, s, seed, label, 100 * res.test_at_val, res.epoch_val)
+    return rows
 
 
 def supervised_rows(cfg: NodeRunConfig, ds: NodeDataset, device: str | torch.device | None = None
@@ -112,45 +98,32 @@ def supervised_rows(cfg: NodeRunConfig, ds: NodeDataset, device: str | torch.dev
             head = nn.Linear(enc.out_dim, ds.num_classes).to(dev)
             params = list(enc.parameters()) + list(head.parameters())
             opt = torch.optim.Adam(params, lr=scfg.lr, weight_decay=scfg.weight_decay)
-            curve = _supervised_curve(enc, head, Optim(opt, params), data, y, (tr[s], va[s], te[s]), p_drop,
-                                      scfg.epochs)
-            res = train.select_epoch(s, seed, curve, 0.0)
-            rows.append(_row(ds, s, seed, "supervised", res.val_acc, res.test_at_val, res.test_max, res.epoch_val))
-            logger.info("%s split %d seed %d supervised: test %.2f at val-selected epoch %d",
-                        ds.name, s, seed, 100 * res.test_at_val, res.epoch_val)
+            curve: list[tuple[int, float, float]] = []
+
+            # fit() runs to the end inside this iteration, so the closures see this split's models and masks
+            def loss_fn(_: Data, loop: LoopState) -> torch.Tensor:
+                enc.train()
+                head.train()
+                logits = head(F.dropout(enc(data), p_drop, training=True))
+                return F.cross_entropy(logits[tr[s]], y[tr[s]])
+
+            def evaluate(loop: LoopState) -> None:
+                enc.eval()
+                head.eval()
+                with torch.no_grad():
+                    pred = head(enc(data)).argmax(1)
+                curve.append((loop.epoch + 1, accuracy(pred, y, va[s]), accuracy(pred, y, te[s])))
+
+            fit(loss_fn, lambda _: (data,), Optim(opt, params), scfg.epochs, evaluate=evaluate)
+            rows += _val_selected_rows(ds, seed, "supervised", "supervised", {s: curve})
     return rows
-
-
-def _graphmae_curves(model: GraphMAE, optim: Optim, gcfg: GraphMAEConfig, x: torch.Tensor, ei: torch.Tensor,
-                     gen: torch.Generator, probe: Callable[[torch.Tensor, int], ProbeResult], group: list[int],
-                     every: int) -> dict[int, list[tuple[int, float, float]]]:
-    """Per split of ``group``: (epoch, val acc, test acc) of the probe every ``every`` GraphMAE epochs."""
-    curves: dict[int, list[tuple[int, float, float]]] = {s: [] for s in group}
-    last: list[torch.Tensor] = []
-
-    def loss_fn(_: None, loop: LoopState) -> torch.Tensor:
-        model.train()
-        last[:] = [model.loss(x, ei, gen)]
-        return last[0]
-
-    def evaluate(loop: LoopState) -> None:
-        z = model.embed(x, ei)
-        for s in group:
-            pr = probe(z, s)
-            curves[s].append((loop.epoch + 1, pr.val_acc, pr.test_acc))
-        logger.debug("graphmae epoch %d loss %.4f val %.4f test %.4f (split %d)", loop.epoch + 1, last[0].item(),
-                     pr.val_acc, pr.test_acc, group[-1])
-
-    fit(loss_fn, lambda _: (None,), optim, gcfg.epochs, evaluate=evaluate, eval_every=every)
-    return curves
 
 
 def graphmae_rows(cfg: NodeRunConfig, ds: NodeDataset, device: str | torch.device | None = None
                   ) -> list[dict[str, Any]]:
     """Positive control: GraphMAE pretraining, probe every ``eval_every`` epochs, epoch chosen on val."""
     gcfg = GraphMAEConfig(**cfg.graphmae)
-    every = gcfg.eval_every or cfg.eval_every
-    dev, data, y, (tr, va, te) = _on_device(cfg, ds, device)
+    dev, data, y, masks = _on_device(cfg, ds, device)
     x, ei = data.x_feat, data.edge_index
     rows = []
     for seed in (cfg.seeds[: gcfg.max_seeds] if gcfg.max_seeds > 0 else cfg.seeds):
@@ -162,16 +135,25 @@ def graphmae_rows(cfg: NodeRunConfig, ds: NodeDataset, device: str | torch.devic
             # GraphMAE's per-epoch cosine LR is the shared schedule without warm-up
             sched = make_scheduler(opt, gcfg.epochs, 0, angle_first=True) if gcfg.cosine else None
             gen = torch.Generator().manual_seed(model_seed + 7919)
-            optim = Optim(opt, list(model.parameters()), sched)
-            curves = _graphmae_curves(model, optim, gcfg, x, ei, gen, lambda z, s, seed=seed: linear_probe(
-                z, y, tr[s], va[s], te[s], ds.num_classes, cfg.probe_lr, cfg.probe_weight_decay, cfg.probe_epochs,
-                seed=seed), group, every)
-            for s in group:
-                res = train.select_epoch(s, seed, curves[s], 0.0)
-                rows.append(_row(ds, s, seed, "graphmae", res.val_acc, res.test_at_val, res.test_max,
-                                 res.epoch_val))
-                logger.info("%s split %d seed %d graphmae (%s): test %.2f at val-selected epoch %d",
-                            ds.name, s, seed, gcfg.encoder, 100 * res.test_at_val, res.epoch_val)
+            curves: dict[int, list[tuple[int, float, float]]] = {s: [] for s in group}
+            last: list[torch.Tensor] = []
+
+            def loss_fn(_: None, loop: LoopState) -> torch.Tensor:
+                model.train()
+                last[:] = [model.loss(x, ei, gen)]
+                return last[0]
+
+            def evaluate(loop: LoopState) -> None:
+                z = model.embed(x, ei)
+                for s in curves:
+                    pr = train.probe_split(cfg, ds, z, y, masks, s, seed)
+                    curves[s].append((loop.epoch + 1, pr.val_acc, pr.test_acc))
+                logger.debug("graphmae epoch %d loss %.4f val %.4f test %.4f (split %d)", loop.epoch + 1,
+                             last[0].item(), pr.val_acc, pr.test_acc, s)
+
+            fit(loss_fn, lambda _: (None,), Optim(opt, list(model.parameters()), sched), gcfg.epochs,
+                evaluate=evaluate, eval_every=gcfg.eval_every or cfg.eval_every)
+            rows += _val_selected_rows(ds, seed, "graphmae", f"graphmae ({gcfg.encoder})", curves)
     return rows
 
 

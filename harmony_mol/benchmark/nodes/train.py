@@ -21,7 +21,7 @@ from torch_geometric.data import Data
 
 from harmony_mol.benchmark.nodes.config import NodeRunConfig
 from harmony_mol.benchmark.nodes.datasets import NodeDataset
-from harmony_mol.benchmark.nodes.probe import linear_probe
+from harmony_mol.benchmark.nodes.probe import ProbeResult, linear_probe
 from harmony_mol.nn.encoder import HarmonyEncoder
 from harmony_mol.nn.encoder_config import HarmonyEncoderConfig
 from harmony_mol.nn.inputs import InputDims
@@ -192,41 +192,19 @@ def select_epoch(split: int, seed: int, curve: list[tuple[int, float, float]], s
     return SplitResult(split, seed, best_val[0], best_val[1], best_val[2], best_test[0], best_test[2], seconds)
 
 
-def _pretrain_curves(run: _Pretrainer, cfg: NodeRunConfig, ds: NodeDataset, y: torch.Tensor,
-                     masks: list[torch.Tensor], seed: int, group: list[int], rows: list[dict[str, Any]]
-                     ) -> dict[int, list[tuple[int, float, float]]]:
-    """Pretrain ``run``; per split of ``group`` the probe's (epoch, val acc, test acc); diagnostics into ``rows``."""
-    curves: dict[int, list[tuple[int, float, float]]] = {s: [] for s in group}
-
-    def evaluate(loop: LoopState) -> None:
-        epoch, loss = loop.epoch + 1, run.last_loss
-        z = run.embed()
-        diag = {"eff_rank": effective_rank(z), **run.last_stats,
-                **{f"view_{k}": v for k, v in view_contributions(run.student, run.data).items()}}
-        for s in group:
-            pr = linear_probe(z, y, masks[0][s], masks[1][s], masks[2][s], ds.num_classes, cfg.probe_lr,
-                              cfg.probe_weight_decay, cfg.probe_epochs, seed=seed)
-            curves[s].append((epoch, pr.val_acc, pr.test_acc))
-            rows.append({"dataset": ds.name, "seed": seed, "split": s, "epoch": epoch, "loss": loss,
-                         "val_acc": pr.val_acc, "test_acc": pr.test_acc, "emb_std": float(z.std(0).mean()), **diag})
-        logger.debug("%s seed %d splits %s epoch %d loss %.4f", ds.name, seed, group, epoch, loss)
-
-    fit(lambda _, loop: run.loss(loop.epoch + 1), lambda _: (run.data,), run.optim, cfg.epochs,
-        after_step=lambda _b, _l: run.after_update(), evaluate=evaluate, eval_every=cfg.eval_every)
-    return curves
+def probe_split(cfg: NodeRunConfig, ds: NodeDataset, z: torch.Tensor, y: torch.Tensor,
+                masks: tuple[torch.Tensor, ...] | list[torch.Tensor], split: int, seed: int) -> ProbeResult:
+    """The run's linear probe on ``z`` for one split (``masks``: the [S, N] train, val and test masks)."""
+    return linear_probe(z, y, masks[0][split], masks[1][split], masks[2][split], ds.num_classes, cfg.probe_lr,
+                        cfg.probe_weight_decay, cfg.probe_epochs, seed=seed)
 
 
 def run_dataset(cfg: NodeRunConfig, ds: NodeDataset, device: str | torch.device | None = None
                 ) -> tuple[list[SplitResult], list[dict[str, Any]]]:
-    """Pretrain + probe on every requested split and seed of ``ds``.
-
-    Args:
-        cfg: the run config.
-        ds: the dataset.
-        device: torch device (default: CUDA if available, else CPU).
+    """Pretrain + probe on every requested split and seed of ``ds`` (``device`` default: CUDA if available).
 
     Returns:
-        (per-(split, seed) results, loss/accuracy curve rows for logging and plots).
+        (per-(split, seed) results, loss/accuracy/diagnostics rows of every evaluation, for logging and plots).
     """
     dev = resolve_device(device)
     data = graph_record(ds, cfg.feature_norm)
@@ -238,7 +216,23 @@ def run_dataset(cfg: NodeRunConfig, ds: NodeDataset, device: str | torch.device 
         for group in split_groups(cfg, ds):
             t0 = time.perf_counter()
             run = _Pretrainer(cfg, data, seed=seed * 1000 + group[0], device=dev)
-            curves = _pretrain_curves(run, cfg, ds, y, masks, seed, group, rows)
+            curves: dict[int, list[tuple[int, float, float]]] = {s: [] for s in group}
+
+            def evaluate(loop: LoopState) -> None:  # fit() below runs to the end before run/curves change
+                epoch, loss = loop.epoch + 1, run.last_loss
+                z = run.embed()
+                diag = {"eff_rank": effective_rank(z), **run.last_stats,
+                        **{f"view_{k}": v for k, v in view_contributions(run.student, run.data).items()}}
+                for s in group:
+                    pr = probe_split(cfg, ds, z, y, masks, s, seed)
+                    curves[s].append((epoch, pr.val_acc, pr.test_acc))
+                    rows.append({"dataset": ds.name, "seed": seed, "split": s, "epoch": epoch, "loss": loss,
+                                 "val_acc": pr.val_acc, "test_acc": pr.test_acc, "emb_std": float(z.std(0).mean()),
+                                 **diag})
+                logger.debug("%s seed %d splits %s epoch %d loss %.4f", ds.name, seed, group, epoch, loss)
+
+            fit(lambda _, loop: run.loss(loop.epoch + 1), lambda _: (run.data,), run.optim, cfg.epochs,
+                after_step=lambda _b, _l: run.after_update(), evaluate=evaluate, eval_every=cfg.eval_every)
             secs = time.perf_counter() - t0
             for s in group:
                 res = select_epoch(s, seed, curves[s], secs / len(group))
@@ -253,15 +247,15 @@ def raw_feature_probe(cfg: NodeRunConfig, ds: NodeDataset) -> dict[str, Any]:
     """Reference without pretraining: the same probe on the raw input features, per split (probe seed 0).
 
     Returns:
-        {"mean", "std", "n"} of the val-selected test accuracy in percent, and "rows": one dict per split
-        (dataset, split, seed, model="raw-features", val_acc, val_selected_test, test_max, epoch; accuracies
-        in [0, 1]; no training epochs, so test_max = val_selected_test and epoch = 0).
+        {"mean", "std", "n"} of the val-selected test accuracy in percent, and "rows": one row per split
+        with the keys of :data:`~harmony_mol.benchmark.nodes.baselines.ROW_KEYS` (model "raw-features";
+        no training epochs, so test_max = val_selected_test and epoch = 0).
     """
     x = prepare_features(ds.x, cfg.feature_norm)
+    masks = (ds.train_masks, ds.val_masks, ds.test_masks)
     rows = []
     for s in run_splits(cfg, ds):
-        pr = linear_probe(x, ds.y, ds.train_masks[s], ds.val_masks[s], ds.test_masks[s], ds.num_classes,
-                          cfg.probe_lr, cfg.probe_weight_decay, cfg.probe_epochs, seed=0)
+        pr = probe_split(cfg, ds, x, ds.y, masks, s, 0)
         rows.append({"dataset": ds.name, "split": s, "seed": 0, "model": "raw-features", "val_acc": pr.val_acc,
                      "val_selected_test": pr.test_acc, "test_max": pr.test_acc, "epoch": 0})
     mean, std = _pct_mean_std([r["val_selected_test"] for r in rows])
