@@ -97,7 +97,7 @@ def test_graphmae_modules_on_toy_graph() -> None:
         assert model.embed(x, ei).shape == (6, 8) and not model.training
     gat = GraphMAE(5, GraphMAEConfig())  # published Cora setup: 4 heads x 128 = 512, 1-head decoder
     assert gat.encoder.convs[0].heads == 4 and gat.encoder.convs[0].out_channels == 128
-    assert gat.decoder.conv.heads == 1 and gat.decoder.conv.out_channels == 5
+    assert gat.decoder.convs[0].heads == 1 and gat.decoder.convs[0].out_channels == 5
     assert warmup_cosine(0, 100, 0, angle_first=True) == pytest.approx(1.0)  # GraphMAE's cosine LR
     assert warmup_cosine(100, 100, 0, angle_first=True) == pytest.approx(0.0)
     with pytest.raises(ValueError):

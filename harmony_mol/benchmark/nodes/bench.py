@@ -50,9 +50,6 @@ def load_run_config(dataset: str, config_dir: Path | None, quick: bool = False,
     if path is not None and not path.is_file():
         path = None
     over: dict[str, Any] = {"dataset": dataset, **(QUICK if quick else {})}
-    for item in overrides or []:
-        if "=" not in item:
-            raise ValueError(f"override {item!r} must look like key=value")
     cfg = load_config(NodeRunConfig, path, [f"{k}={json.dumps(v)}" for k, v in over.items()] + list(overrides or []))
     return cfg, str(path) if path is not None else "<defaults>"
 

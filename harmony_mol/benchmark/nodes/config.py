@@ -1,10 +1,8 @@
 """Configuration of a node-classification reproduction run (``configs/nodes/<dataset>.yaml``).
 
-Every place where the H3GNNs paper (ICLR 2026) and its official code disagree is a switch: the
-encoder preset (``code`` / ``paper``) plus ``encoder`` overrides of
-:class:`~harmony_mol.nn.encoder_config.HarmonyEncoderConfig` (``edge_gate``, ``adj_norm``, ``readout``,
-``mask_token_init``, ``norm_style``, ...), ``teacher_mode`` (code: ``train``), ``copy_buffers``
-(code: ``False``), ``loss`` (paper ``l2``; code ``mse``/``sce``/``byol``).
+Every place where the H3GNNs paper (ICLR 2026) and its official code disagree is a switch: the encoder
+preset and ``encoder`` overrides of :class:`~harmony_mol.nn.encoder_config.HarmonyEncoderConfig`, and the
+fields of :class:`NodeRunConfig` that name what the code does.
 """
 
 from __future__ import annotations
@@ -22,8 +20,8 @@ class SupervisedConfig:
 
     Args:
         lr, weight_decay, epochs: Adam settings, one full-batch step per epoch (GCN defaults: 0.01, 5e-4, 200).
-        dropout: Dropout on the embeddings before the head; ``None`` = the encoder config's ``dropout``
-            (the encoder applies its own dropout inside as configured).
+        dropout: Dropout on the embeddings before the head (the encoder's own dropout applies inside);
+            ``None`` = the encoder config's ``dropout``.
     """
 
     lr: float = 0.01
@@ -78,7 +76,7 @@ class NodeRunConfig:
             seed shared by all splits (labels are never used in pretraining; S times cheaper).
         baselines: reference rows run beside HarmonyGNN on the same probe and splits (names in
             :data:`BASELINES`; see :mod:`harmony_mol.benchmark.nodes.baselines`).
-        graphmae: overrides of :class:`~harmony_mol.benchmark.nodes.graphmae.GraphMAEConfig` (``encoder``, ``epochs``, ...).
+        graphmae: overrides of :class:`~harmony_mol.benchmark.nodes.graphmae.GraphMAEConfig` (``epochs``, ...).
         supervised: overrides of :class:`SupervisedConfig` (``lr``, ``epochs``, ...).
     """
 

@@ -21,7 +21,7 @@ import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import torch
@@ -149,15 +149,15 @@ def _planetoid(root: Path, name: str) -> NodeDataset:
     return _finish(name, x, y, edges, tuple(masks), True, meta)
 
 
-def _heterophilous(root: Path, name: str, undirected: bool = True) -> NodeDataset:
-    fname = name.replace("-", "_") + ".npz"
+def _heterophilous(root: Path, name: str) -> NodeDataset:
+    fname = name + ".npz"
     path = root / "nodes" / "heterophilous_graphs" / fname
     if not path.is_file():
         raise DatasetUnavailable(f"{name}: {path} not available here; upstream {SOURCES['heterophilous']}/{fname}")
     with np.load(path) as z:
         x, y, edges = z["node_features"], z["node_labels"], z["edges"].T
         masks = (z["train_masks"], z["val_masks"], z["test_masks"])
-    return _finish(name, x, y, edges, masks, undirected, {"source": f"{SOURCES['heterophilous']}/{fname}"})
+    return _finish(name, x, y, edges, masks, True, {"source": f"{SOURCES['heterophilous']}/{fname}"})
 
 
 def _ogbn_arxiv(root: Path) -> NodeDataset:
@@ -175,23 +175,13 @@ def _ogbn_arxiv(root: Path) -> NodeDataset:
     return _finish("ogbn-arxiv", x, y, edges, masks, True, {"source": SOURCES["ogbn-arxiv"]})
 
 
-_LOADERS: dict[str, Callable[[Path, bool], NodeDataset]] = {
-    "cornell": lambda r, u: _geom_gcn(r, "cornell", u),
-    "cornell-platonov": lambda r, u: _heterophilous(r, "cornell"),
-    "texas": lambda r, u: _geom_gcn(r, "texas", u),
-    "wisconsin": lambda r, u: _geom_gcn(r, "wisconsin", u),
-    "actor": lambda r, u: _geom_gcn(r, "actor", u),
-    "cora": lambda r, u: _planetoid(r, "cora"),
-    "citeseer": lambda r, u: _planetoid(r, "citeseer"),
-    "pubmed": lambda r, u: _planetoid(r, "pubmed"),
-    "chameleon-filtered": lambda r, u: _heterophilous(r, "chameleon_filtered"),
-    "squirrel-filtered": lambda r, u: _heterophilous(r, "squirrel_filtered"),
-    "roman-empire": lambda r, u: _heterophilous(r, "roman_empire"),
-    "ogbn-arxiv": lambda r, u: _ogbn_arxiv(r),
-}
-
 #: Names accepted by :func:`load_node_dataset`.
-DATASETS: tuple[str, ...] = tuple(_LOADERS)
+DATASETS: tuple[str, ...] = ("cornell", "cornell-platonov", "texas", "wisconsin", "actor", "cora", "citeseer",
+                             "pubmed", "chameleon-filtered", "squirrel-filtered", "roman-empire", "ogbn-arxiv")
+
+#: The datasets read from Platonov et al.'s npz files, with the file's stem.
+_HETEROPHILOUS = {"cornell-platonov": "cornell", "chameleon-filtered": "chameleon_filtered",
+                  "squirrel-filtered": "squirrel_filtered", "roman-empire": "roman_empire"}
 
 
 def load_node_dataset(name: str, root: Path | None = None, to_undirected: bool = False) -> NodeDataset:
@@ -208,9 +198,17 @@ def load_node_dataset(name: str, root: Path | None = None, to_undirected: bool =
         DatasetUnavailable: the raw files are missing here (message names them and the upstream URL).
     """
     key = name.lower().replace("_", "-")
-    if key not in _LOADERS:
+    if key not in DATASETS:
         raise ValueError(f"unknown node dataset {name!r}; choose from {', '.join(DATASETS)}")
-    ds = _LOADERS[key](root or data_dir(), to_undirected)
+    root = root or data_dir()
+    if key in _HETEROPHILOUS:
+        ds = _heterophilous(root, _HETEROPHILOUS[key])
+    elif key in ("cora", "citeseer", "pubmed"):
+        ds = _planetoid(root, key)
+    elif key == "ogbn-arxiv":
+        ds = _ogbn_arxiv(root)
+    else:
+        ds = _geom_gcn(root, key, to_undirected)
     ds.name = key
     logger.info("loaded %s: N=%d E=%d F=%d C=%d splits=%d", key, ds.num_nodes, ds.edge_index.shape[1],
                 ds.x.shape[1], ds.num_classes, ds.num_splits)

@@ -5,10 +5,8 @@ learnable token, encode with a GNN, re-mask the masked nodes' codes, decode feat
 GNN and score the reconstruction of the **masked** nodes with the scaled cosine error
 ``(1 - cos(x, x_hat))^alpha``. Two encoders:
 
-* ``encoder="gat"`` (default): the authors' published Cora setup (``configs.yml`` of THUDM/GraphMAE):
-  2 GAT layers, 4 heads, 512 hidden in total (128 per head, concatenated), PReLU, ``in_drop`` 0.2,
-  ``attn_drop`` 0.1, a one-layer GAT decoder with 1 head, mask 0.5, replace 0.05, SCE alpha 3, Adam
-  lr 1e-3 wd 2e-4, cosine LR schedule, 1500 epochs. Written with PyG ``GATConv`` (self-loops added).
+* ``encoder="gat"`` (default): the authors' published Cora setup (``configs.yml`` of THUDM/GraphMAE, the
+  defaults of :class:`GraphMAEConfig`) on PyG ``GATConv`` (self-loops added), PReLU after every layer.
 * ``encoder="gcn"``: the same recipe on plain PyG ``GCNConv`` layers (encoder and decoder).
 
 A probe on it shows what a standard SSL method reaches with our probe, splits and features; if it
@@ -80,16 +78,16 @@ class GraphMAEConfig:
 
 
 class _ConvStack(nn.Module):
-    """GraphMAE's encoder: dropout -> conv -> PReLU per layer (PyG ``GCNConv`` or ``GATConv`` layers).
+    """Dropout -> conv -> PReLU (or nothing, ``prelu=False``) per layer: GraphMAE's encoder and GAT decoder.
 
     Shapes:
-        x ``[N, F]``, edge_index ``[2, E]`` -> ``[N, hidden]``.
+        x ``[N, F]``, edge_index ``[2, E]`` -> ``[N, out]`` of the last conv.
     """
 
-    def __init__(self, convs: list[nn.Module], dropout: float) -> None:
+    def __init__(self, convs: list[nn.Module], dropout: float, prelu: bool = True) -> None:
         super().__init__()
         self.convs = nn.ModuleList(convs)
-        self.acts = nn.ModuleList(nn.PReLU() for _ in convs)
+        self.acts = nn.ModuleList(nn.PReLU() if prelu else nn.Identity() for _ in convs)
         self.dropout = dropout
 
     def forward(self, x: Tensor, edge_index: Tensor) -> Tensor:
@@ -99,21 +97,6 @@ class _ConvStack(nn.Module):
             h = F.dropout(h, self.dropout, self.training)
             h = act(conv(h, edge_index))
         return h
-
-
-class _GATDecoder(nn.Module):
-    """One GAT layer back to the feature space (GraphMAE: 1 head, no activation)."""
-
-    def __init__(self, hidden: int, out_dim: int, heads: int, dropout: float, attn_dropout: float,
-                 negative_slope: float) -> None:
-        super().__init__()
-        self.conv = GATConv(hidden, out_dim, heads=heads, concat=False, dropout=attn_dropout,
-                            negative_slope=negative_slope)
-        self.dropout = dropout
-
-    def forward(self, h: Tensor, edge_index: Tensor) -> Tensor:
-        """Dropout, then the GAT layer: ``[N, hidden]`` -> ``[N, F]``."""
-        return self.conv(F.dropout(h, self.dropout, self.training), edge_index)
 
 
 class GraphMAE(nn.Module):
@@ -134,8 +117,9 @@ class GraphMAE(nn.Module):
             self.encoder = _ConvStack([GATConv(a, per_head, heads=cfg.heads, concat=True, dropout=cfg.attn_dropout,
                                                negative_slope=cfg.negative_slope)
                                        for a in [in_dim] + [hidden] * (cfg.layers - 1)], cfg.dropout)
-            self.decoder = _GATDecoder(hidden, in_dim, cfg.decoder_heads, cfg.dropout, cfg.attn_dropout,
-                                       cfg.negative_slope)
+            self.decoder = _ConvStack([GATConv(hidden, in_dim, heads=cfg.decoder_heads, concat=False,
+                                               dropout=cfg.attn_dropout, negative_slope=cfg.negative_slope)],
+                                      cfg.dropout, prelu=False)
         else:
             hidden = cfg.hidden
             self.encoder = _ConvStack([GCNConv(a, hidden, cached=True) for a in [in_dim] + [hidden] * (cfg.layers - 1)],

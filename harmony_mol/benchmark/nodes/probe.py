@@ -1,8 +1,7 @@
 """Linear probe (logistic regression) on frozen node embeddings, as in the paper's evaluation (H3GNNs §4.1).
 
-A single ``Linear(d, C)`` trained full-batch with cross-entropy on the training mask (Adam). After every
-probe epoch the accuracies on train/val/test are computed; the test accuracy at the best validation
-accuracy (strict improvement, earliest epoch wins ties) is kept.
+A single ``Linear(d, C)`` trained full-batch with cross-entropy on the training mask (Adam); the test
+accuracy at the best validation accuracy over the probe epochs (earliest epoch wins ties) is kept.
 """
 
 from __future__ import annotations
@@ -23,39 +22,30 @@ class ProbeResult:
 
 
 def accuracy(pred: torch.Tensor, y: torch.Tensor, mask: torch.Tensor) -> float:
-    """Share of ``mask`` nodes with ``pred == y`` (NaN for an empty mask).
-
-    Shapes:
-        pred, y, mask: ``[N]``.
-    """
+    """Share of ``mask`` nodes with ``pred == y`` (NaN for an empty mask); all three ``[N]``."""
     n = int(mask.sum())
     return float((pred[mask] == y[mask]).sum()) / n if n else float("nan")
 
 
-def linear_probe(
-    z: torch.Tensor,
-    y: torch.Tensor,
-    train_mask: torch.Tensor,
-    val_mask: torch.Tensor,
-    test_mask: torch.Tensor,
-    num_classes: int,
-    lr: float = 0.01,
-    weight_decay: float = 1e-4,
-    epochs: int = 300,
-    seed: int = 0,
-) -> ProbeResult:
+def linear_probe(z: torch.Tensor, y: torch.Tensor, train_mask: torch.Tensor, val_mask: torch.Tensor,
+                 test_mask: torch.Tensor, num_classes: int, lr: float = 0.01, weight_decay: float = 1e-4,
+                 epochs: int = 300, seed: int = 0) -> ProbeResult:
     """Fit a logistic-regression probe on frozen embeddings and select its epoch on validation.
 
     Args:
-        z: frozen embeddings (detached inside).
-        y: integer labels.
-        train_mask, val_mask, test_mask: boolean node masks.
+        z: Frozen embeddings (detached inside).
+        y: Integer labels.
+        train_mask: Nodes the probe is trained on.
+        val_mask: Nodes its epoch is selected on.
+        test_mask: Nodes of the reported accuracy.
         num_classes: C.
-        lr, weight_decay, epochs: Adam settings of the probe.
-        seed: seeds the probe's initialisation (a private generator; global RNG untouched).
+        lr: Adam learning rate.
+        weight_decay: Adam weight decay.
+        epochs: Full-batch Adam steps.
+        seed: Seeds the probe's initialisation (a private generator; global RNG untouched).
 
     Shapes:
-        z: [N, d]; y: [N]; masks: [N].
+        z: [N, d]; y: [N]; masks: [N] bool.
 
     Raises:
         ValueError: shape mismatch, empty train/val mask, or non-positive epochs.

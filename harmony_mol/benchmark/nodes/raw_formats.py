@@ -77,24 +77,19 @@ def parse_geom_gcn_features(text: str, num_features: int | None = None) -> tuple
     Returns:
         (x [N, F] float32, y [N] int64), rows ordered by node id.
     """
-    lines = [ln for ln in text.strip().split("\n")[1:] if ln.strip()]
-    ids = np.empty(len(lines), dtype=np.int64)
-    labels = np.empty(len(lines), dtype=np.int64)
-    feats: list[list[int]] = []
-    for i, line in enumerate(lines):
-        parts = line.split("\t")
+    rows = [ln.split("\t") for ln in text.strip().split("\n")[1:] if ln.strip()]
+    for i, parts in enumerate(rows):
         if len(parts) != 3:
             raise ValueError(f"feature file line {i + 2}: expected 3 tab-separated fields, got {len(parts)}")
-        ids[i] = int(parts[0])
-        labels[i] = int(parts[2])
-        feats.append([int(v) for v in parts[1].split(",") if v != ""])
-    n = len(lines)
-    if sorted(ids.tolist()) != list(range(n)):
+    ids = np.array([int(r[0]) for r in rows], dtype=np.int64)
+    labels = np.array([int(r[2]) for r in rows], dtype=np.int64)
+    feats = [[int(v) for v in r[1].split(",") if v != ""] for r in rows]
+    if sorted(ids.tolist()) != list(range(len(rows))):
         raise ValueError("feature file node ids are not a permutation of 0..N-1")
     if num_features is None:
         x = np.asarray(feats, dtype=np.float32)
     else:
-        x = np.zeros((n, num_features), dtype=np.float32)
+        x = np.zeros((len(rows), num_features), dtype=np.float32)
         for i, idx in enumerate(feats):
             x[i, idx] = 1.0
     order = np.argsort(ids)

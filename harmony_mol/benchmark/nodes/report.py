@@ -158,8 +158,9 @@ def _settings(runs: list[dict[str, Any]]) -> str:
         sw = ", ".join(f"{k}={e[k]}" for k in _SWITCHES if k in e)
         lines.append(
             f"| {rec['dataset']} | `{rec['config_file']}` | {c['preset']} | {c['masking']} ({c['mask_ratio']}, "
-            f"{c['exploit']}, {c['mask_warmup']}) | {c['teacher_mode']}, buffers {'copied' if c['copy_buffers'] else 'not copied'} "
-            f"| {c['loss']} | {c['momentum']} | {c['epochs']} / {c['lr']} / {c['weight_decay']} | {sw} | "
+            f"{c['exploit']}, {c['mask_warmup']}) | {c['teacher_mode']}, "
+            f"buffers {'copied' if c['copy_buffers'] else 'not copied'} | {c['loss']} | {c['momentum']} | "
+            f"{c['epochs']} / {c['lr']} / {c['weight_decay']} | {sw} | "
             f"{c['pretrain_per_split']} | {rec['wall_seconds']:.0f} |")
     return "\n".join(lines)
 
@@ -244,7 +245,8 @@ def write_report(out: Path, runs: list[dict[str, Any]], command: str = "") -> Pa
         "encoder + a linear head trained end to end on the train labels, epoch chosen on validation (the ceiling); "
         "'graphmae' = GraphMAE (Hou et al. 2022) pretrained here without labels, epoch chosen on validation (the "
         "positive control). Per-row numbers: `results.csv` (one row per dataset, split, seed and model); "
-        "per-dataset: `summary.csv`. `cornell-platonov` has no paper number of its own; it is compared with the paper's Cornell.",
+        "per-dataset: `summary.csv`. `cornell-platonov` has no paper number of its own; it is compared with the "
+        "paper's Cornell.",
         "",
         "![accuracy](accuracy.png)",
         "",
