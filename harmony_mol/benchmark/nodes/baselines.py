@@ -1,19 +1,10 @@
-"""Reference rows of the node report: floor, ceiling and positive control on the same probe and splits.
+"""Reference rows of the node report, on the probe, splits, features and edges of the HarmonyGNN run.
 
-Every function here returns one row per (split, seed) with the keys of :data:`ROW_KEYS` (accuracies in
-[0, 1]), like the HarmonyGNN rows of :func:`~harmony_mol.benchmark.nodes.train.run_dataset`:
-
-* ``random-init``: the HarmonyGNN encoder of the run (same config, same seed scheme as ``_Pretrainer``),
-  **no** pretraining step, eval mode, unmasked input -> linear probe. The floor SSL must clear.
-* ``raw-features``: the probe on the input features (:func:`~harmony_mol.benchmark.nodes.train.raw_feature_probe`).
-* ``supervised``: the same encoder plus a ``Linear`` head trained end to end with cross-entropy on the
-  train mask (Adam); the training epoch is chosen on validation. The ceiling.
-* ``graphmae``: GraphMAE (:mod:`harmony_mol.benchmark.nodes.graphmae`, GAT or GCN encoder) pretrained without
-  labels; the pretraining epoch is chosen on validation with the same probe. The positive control.
-
-All of them see the features the HarmonyGNN run gets (``cfg.feature_norm``) and its edges. Seeds follow
-:func:`~harmony_mol.benchmark.nodes.train.run_dataset`: model seed ``seed * 1000 + split`` (``+ 0`` for label-free
-models shared by all splits when ``pretrain_per_split`` is false), probe seed ``seed``.
+``random-init`` (the floor SSL must clear), ``raw-features`` (the probe on the input features),
+``supervised`` (the ceiling) and ``graphmae`` (the positive control, :mod:`harmony_mol.benchmark.nodes.graphmae`):
+one row per (split, seed) with the keys of :data:`ROW_KEYS` (accuracies in [0, 1]). Seeds follow
+:func:`~harmony_mol.benchmark.nodes.train.run_dataset`: model seed ``seed * 1000 + split`` (``+ 0`` for
+label-free models shared by all splits when ``pretrain_per_split`` is false), probe seed ``seed``.
 """
 
 from __future__ import annotations

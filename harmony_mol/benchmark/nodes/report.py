@@ -14,6 +14,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from harmony_mol.benchmark.nodes.config import BASELINES
 from harmony_mol.utils.io import atomic_save_figure, atomic_write_text
 
 logger = logging.getLogger(__name__)
@@ -37,16 +38,6 @@ PAPER: dict[str, dict[str, Any]] = {
 _SWITCHES = ("hidden_dim", "hops", "readout", "edge_gate", "adj_norm", "gate_init", "branch_norm",
              "norm_style", "mask_token_init", "dropout", "code_hop_quirk")
 
-
-def _paper_ref(dataset: str, masking: str) -> float | None:
-    row = PAPER.get(dataset.replace("-platonov", ""))
-    if row is None:
-        return None
-    return row["diffi"] if masking == "diffi" and row["diffi"] is not None else row["prob"]
-
-
-#: Reference models of the report, in column order (``harmony_mol.benchmark.nodes.baselines``).
-BASELINE_MODELS: tuple[str, ...] = ("random-init", "raw-features", "supervised", "graphmae")
 
 #: Header of ``results.csv`` (accuracies in percent, as the ``_pct`` suffix says).
 RESULT_FIELDS: tuple[str, ...] = ("dataset", "split", "seed", "model", "val_acc_pct", "val_selected_test_pct",
@@ -91,7 +82,7 @@ def summary_rows(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for rec in sorted(runs, key=lambda r: order.index(r["dataset"]) if r["dataset"] in order else 99):
         name, cfg, s = rec["dataset"], rec["config"], rec["summary"]
         paper = PAPER.get(name.replace("-platonov", ""), {})
-        ref = _paper_ref(name, cfg["masking"])
+        ref = paper.get("diffi") if cfg["masking"] == "diffi" and paper.get("diffi") is not None else paper.get("prob")
         base_name, base_val = paper.get("baseline", ("", None))
         ours = s["test_at_val_mean"]
         rows.append({
@@ -107,7 +98,7 @@ def summary_rows(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
             "raw_features_probe": None if "raw_probe" not in rec else round(rec["raw_probe"]["mean"], 2),
             "quick": rec.get("quick", False), "wall_seconds": round(rec["wall_seconds"], 1),
         })
-        for model in BASELINE_MODELS:
+        for model in BASELINES:
             st = baseline_stats(rec, model)
             key = model.replace("-", "_")
             rows[-1].update({f"{key}_mean": None if st is None else round(st[0], 2),
@@ -143,7 +134,7 @@ def _table(rows: list[dict[str, Any]]) -> str:
             f"| {r['dataset']}{' (quick)' if r['quick'] else ''} | "
             f"**{r['ours_val_selected_mean']:.2f} ± {r['ours_val_selected_std']:.2f}** | "
             f"{r['ours_test_max_mean']:.2f} ± {r['ours_test_max_std']:.2f} | "
-            + " | ".join(_ms(r, m) for m in BASELINE_MODELS) + " | "
+            + " | ".join(_ms(r, m) for m in BASELINES) + " | "
             f"{_fmt(r['paper_diffi'])} | {_fmt(r['paper_prob'])} | {r['baseline']} {_fmt(r['baseline_acc'])} | "
             f"{_fmt(r['delta_vs_paper'])} | {_fmt(r['within_2_points'])} | {_fmt(r['above_baseline'])} | "
             f"{r['splits']} splits × {r['seeds']} seeds |")

@@ -114,8 +114,7 @@ class _Pretrainer:
         self.teacher = make_teacher(self.student)
         d = self.student.out_dim
         self.predictor = Predictor(d, cfg.predictor_hidden).to(device) if cfg.predictor else None
-        self.decoder = (FeatureDecoder(d, int(data.x_feat.shape[1])).to(device) if cfg.recon_weight > 0
-                        else None)
+        self.decoder = FeatureDecoder(d, int(data.x_feat.shape[1])).to(device) if cfg.recon_weight > 0 else None
         params = [p for m in (self.student, self.predictor, self.decoder) if m is not None for p in m.parameters()]
         opt = torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
         self.optim = Optim(opt, params, make_scheduler(opt, cfg.epochs, cfg.warmup, angle_first=True))
