@@ -15,7 +15,7 @@ from typing import Any
 
 import torch
 import torch.nn.functional as F
-from torch import nn
+from torch import Tensor, nn
 from torch_geometric.data import Data
 
 from harmony_mol.benchmark.nodes import train
@@ -39,18 +39,16 @@ def _row(ds: NodeDataset, split: int, seed: int, model: str, val: float, test: f
     return dict(zip(ROW_KEYS, (ds.name, split, seed, model, val, test, test_max, epoch)))
 
 
-def _on_device(cfg: NodeRunConfig, ds: NodeDataset, device: str | torch.device | None
-               ) -> tuple[torch.device, Data, torch.Tensor, tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
-    """(device, the encoder's input record, labels, (train, val, test) masks), all on the device."""
-    dev = resolve_device(device)
+def _on_device(cfg: NodeRunConfig, ds: NodeDataset) -> tuple[torch.device, Data, torch.Tensor, tuple[Tensor, ...]]:
+    """(device, the encoder's input record, labels, (train, val, test) masks), all on CUDA if available."""
+    dev = resolve_device(None)
     masks = (ds.train_masks.to(dev), ds.val_masks.to(dev), ds.test_masks.to(dev))
     return dev, train.graph_record(ds, cfg.feature_norm).to(dev), ds.y.to(dev), masks
 
 
-def random_init_rows(cfg: NodeRunConfig, ds: NodeDataset, device: str | torch.device | None = None
-                     ) -> list[dict[str, Any]]:
+def random_init_rows(cfg: NodeRunConfig, ds: NodeDataset) -> list[dict[str, Any]]:
     """Floor: probe on the untrained HarmonyGNN encoder (eval mode, unmasked input); ``epoch`` is 0."""
-    dev, data, y, masks = _on_device(cfg, ds, device)
+    dev, data, y, masks = _on_device(cfg, ds)
     rows = []
     for seed in cfg.seeds:
         for group in train.split_groups(cfg, ds):
@@ -76,12 +74,11 @@ def _val_selected_rows(ds: NodeDataset, seed: int, model: str, label: str,
     return rows
 
 
-def supervised_rows(cfg: NodeRunConfig, ds: NodeDataset, device: str | torch.device | None = None
-                    ) -> list[dict[str, Any]]:
+def supervised_rows(cfg: NodeRunConfig, ds: NodeDataset) -> list[dict[str, Any]]:
     """Ceiling: the encoder + ``Linear`` head trained with CE on each split's train mask, epoch chosen on val."""
     scfg = SupervisedConfig(**cfg.supervised)
     p_drop = train.encoder_config(cfg).dropout if scfg.dropout is None else scfg.dropout
-    dev, data, y, (tr, va, te) = _on_device(cfg, ds, device)
+    dev, data, y, (tr, va, te) = _on_device(cfg, ds)
     rows = []
     for seed in cfg.seeds:
         for s in train.run_splits(cfg, ds):
@@ -110,11 +107,10 @@ def supervised_rows(cfg: NodeRunConfig, ds: NodeDataset, device: str | torch.dev
     return rows
 
 
-def graphmae_rows(cfg: NodeRunConfig, ds: NodeDataset, device: str | torch.device | None = None
-                  ) -> list[dict[str, Any]]:
+def graphmae_rows(cfg: NodeRunConfig, ds: NodeDataset) -> list[dict[str, Any]]:
     """Positive control: GraphMAE pretraining, probe every ``eval_every`` epochs, epoch chosen on val."""
     gcfg = GraphMAEConfig(**cfg.graphmae)
-    dev, data, y, masks = _on_device(cfg, ds, device)
+    dev, data, y, masks = _on_device(cfg, ds)
     x, ei = data.x_feat, data.edge_index
     rows = []
     for seed in (cfg.seeds[: gcfg.max_seeds] if gcfg.max_seeds > 0 else cfg.seeds):
@@ -148,8 +144,8 @@ def graphmae_rows(cfg: NodeRunConfig, ds: NodeDataset, device: str | torch.devic
     return rows
 
 
-def run_baselines(cfg: NodeRunConfig, ds: NodeDataset, names: tuple[str, ...] | list[str] | None = None,
-                  device: str | torch.device | None = None) -> tuple[list[dict[str, Any]], dict[str, float]]:
+def run_baselines(cfg: NodeRunConfig, ds: NodeDataset, names: tuple[str, ...] | list[str] | None = None
+                  ) -> tuple[list[dict[str, Any]], dict[str, float]]:
     """Run the requested baselines (default ``cfg.baselines``).
 
     Returns:
@@ -160,16 +156,12 @@ def run_baselines(cfg: NodeRunConfig, ds: NodeDataset, names: tuple[str, ...] | 
     """
     names = tuple(cfg.baselines if names is None else names)
     check_baselines(names)
-    runners = {
-        "random-init": lambda: random_init_rows(cfg, ds, device),
-        "raw-features": lambda: train.raw_feature_probe(cfg, ds)["rows"],
-        "supervised": lambda: supervised_rows(cfg, ds, device),
-        "graphmae": lambda: graphmae_rows(cfg, ds, device),
-    }
+    runners = {"random-init": random_init_rows, "raw-features": lambda c, d: train.raw_feature_probe(c, d)["rows"],
+               "supervised": supervised_rows, "graphmae": graphmae_rows}
     rows: list[dict[str, Any]] = []
     seconds: dict[str, float] = {}
     for name in names:
         t0 = time.perf_counter()
-        rows += runners[name]()
+        rows += runners[name](cfg, ds)
         seconds[name] = time.perf_counter() - t0
     return rows, seconds

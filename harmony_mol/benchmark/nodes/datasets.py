@@ -1,15 +1,15 @@
 """Node-classification datasets of the HarmonyGNN paper, loaded from the shared data dir (no downloads).
 
 ``load_node_dataset(name)`` returns a :class:`NodeDataset` with features, labels, edges and the
-paper's splits stacked as ``[S, N]`` masks. Sources and warts (see ``MANIFEST.md``):
+paper's splits stacked as ``[S, N]`` masks. Sources and warts:
 
 * cornell/texas/wisconsin/actor: Geom-GCN raw files + 10 ``*_split_0.6_0.2_<i>.npz`` (48/32/20);
   edges kept **directed as loaded** (self-loops removed, duplicates merged), like the official code.
-  Upstream ``cornell`` and ``texas`` feature files are byte-identical (= Texas's); we detect that by
-  hash and warn. ``cornell`` keeps what PyG ``WebKB`` and the paper's code load (Texas features/labels
-  on the Cornell graph: edge homophily 0.30, the paper's figure); ``cornell-platonov`` is Platonov et
-  al.'s self-consistent ``cornell.npz`` (own node order, edges and splits; homophily 0.12). Mixing the
-  two is wrong: their node orders differ (only 10 of 554 directed edges coincide).
+  Upstream ``cornell`` and ``texas`` feature files are identical (= Texas's); we detect that and warn.
+  ``cornell`` keeps what PyG ``WebKB`` and the paper's code load (Texas features/labels on the Cornell
+  graph: edge homophily 0.30, the paper's figure); ``cornell-platonov`` is Platonov et al.'s
+  self-consistent ``cornell.npz`` (own node order, edges and splits; homophily 0.12). Mixing the two is
+  wrong: their node orders differ (only 10 of 554 directed edges coincide).
 * cora/citeseer(/pubmed): Planetoid pickles (restricted unpickler), public split, 1 split.
 * chameleon-filtered/squirrel-filtered (/roman-empire): Platonov npz, 10 splits, symmetrised.
 * ogbn-arxiv: OGB raw CSVs if present.

@@ -30,17 +30,16 @@ class GraphMAEConfig:
 
     Args:
         encoder: ``"gat"`` (GraphMAE's own) or ``"gcn"`` (plain GCNConv encoder and decoder).
-        hidden: Encoder output width (GraphMAE Cora: 512; with GAT split over ``heads`` and concatenated).
-        layers: Encoder layers.
-        heads: GAT attention heads of the encoder (the decoder has ``decoder_heads``).
-        decoder_heads: GAT heads of the one-layer decoder (GraphMAE: 1).
+        hidden: Encoder output width (with GAT split over ``heads`` and concatenated).
+        layers, heads: Encoder layers and GAT attention heads.
+        decoder_heads: GAT heads of the one-layer decoder.
         mask_ratio: Share of nodes whose features are masked.
         replace_ratio: Share of the masked nodes that get a random node's features instead of the token.
-        alpha: SCE exponent (GraphMAE Cora: 3).
-        dropout: Feature dropout before every layer (GraphMAE ``in_drop``: 0.2).
-        attn_dropout: GAT attention dropout (GraphMAE ``attn_drop``: 0.1).
-        negative_slope: GAT LeakyReLU slope (0.2).
-        lr, weight_decay, epochs: Adam settings (GraphMAE Cora: 1e-3, 2e-4, 1500).
+        alpha: SCE exponent.
+        dropout, attn_dropout: Feature dropout before every layer and GAT attention dropout (GraphMAE
+            ``in_drop`` and ``attn_drop``).
+        negative_slope: GAT LeakyReLU slope.
+        lr, weight_decay, epochs: Adam settings.
         cosine: Cosine LR schedule ``(1 + cos(pi e / epochs)) / 2`` stepped per epoch (GraphMAE ``scheduler``;
             :func:`harmony_mol.trainer.warmup_cosine` without warm-up).
         eval_every: Probe every this many epochs (and at the last); ``0`` = the run's ``eval_every``.
