@@ -146,14 +146,7 @@ def graphmae_rows(cfg: NodeRunConfig, ds: NodeDataset) -> list[dict[str, Any]]:
 
 def run_baselines(cfg: NodeRunConfig, ds: NodeDataset, names: tuple[str, ...] | list[str] | None = None
                   ) -> tuple[list[dict[str, Any]], dict[str, float]]:
-    """Run the requested baselines (default ``cfg.baselines``).
-
-    Returns:
-        (rows of every baseline, wall seconds per baseline).
-
-    Raises:
-        ValueError: an unknown baseline name.
-    """
+    """(rows, wall seconds per baseline) of the named baselines (default ``cfg.baselines``; ValueError if unknown)."""
     names = tuple(cfg.baselines if names is None else names)
     check_baselines(names)
     runners = {"random-init": random_init_rows, "raw-features": lambda c, d: train.raw_feature_probe(c, d)["rows"],

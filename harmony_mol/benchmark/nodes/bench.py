@@ -41,11 +41,7 @@ QUICK: dict[str, Any] = {"epochs": 6, "eval_every": 3, "warmup": 2, "mask_warmup
 
 def load_run_config(dataset: str, config_dir: Path | None, quick: bool = False,
                     overrides: list[str] | None = None) -> tuple[NodeRunConfig, str]:
-    """Config for ``dataset``: ``<config_dir>/<dataset>.yaml`` if present, else the defaults.
-
-    Returns:
-        (config, where it came from).
-    """
+    """(config, where it came from) for ``dataset``: ``<config_dir>/<dataset>.yaml`` if present, else the defaults."""
     path = config_dir / f"{dataset}.yaml" if config_dir is not None else None
     if path is not None and not path.is_file():
         path = None
@@ -101,8 +97,7 @@ def run_benchmark(datasets: list[str], out: Path, config_dir: Path | None, quick
                   ) -> list[dict[str, Any]]:
     """Run ``datasets`` one after the other, then rebuild the report from all runs in ``out``.
 
-    Returns:
-        The records of the datasets run now (missing datasets are skipped with a warning).
+    Returns the records of the datasets run now (missing datasets are skipped with a warning).
     """
     done = [run_one(name, out, config_dir, quick, overrides, threads) for name in datasets]
     write_report(out, load_runs(out), command=command)

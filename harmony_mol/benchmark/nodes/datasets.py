@@ -102,10 +102,10 @@ def cornell_texas_identical(root: Path | None = None) -> bool:
 def _geom_gcn(root: Path, name: str, undirected: bool) -> NodeDataset:
     base = root / "nodes" / "geom_gcn"
     folder = "film" if name == "actor" else name
-    feat_path = base / "new_data" / folder / "out1_node_feature_label.txt"
     meta: dict[str, Any] = {"source": f"{SOURCES['geom_gcn']}/new_data/{folder}", "feature_source": "geom_gcn"}
     try:
-        x, y = rf.parse_geom_gcn_features(rf.read_text(feat_path), 932 if name == "actor" else None)
+        text = rf.read_text(base / "new_data" / folder / "out1_node_feature_label.txt")
+        x, y = rf.parse_geom_gcn_features(text, 932 if name == "actor" else None)
         edges = rf.parse_edge_list(rf.read_text(base / "new_data" / folder / "out1_graph_edges.txt"))
         masks = rf.load_split_masks(base / "splits", folder)
     except FileNotFoundError as exc:
@@ -185,17 +185,11 @@ _HETEROPHILOUS = {"cornell-platonov": "cornell", "chameleon-filtered": "chameleo
 
 
 def load_node_dataset(name: str, root: Path | None = None, to_undirected: bool = False) -> NodeDataset:
-    """Load a node-classification dataset by name.
+    """Load ``name`` (one of :data:`DATASETS`) from ``root`` (default :func:`data_dir`).
 
-    Args:
-        name: one of :data:`DATASETS`.
-        root: data dir (default :func:`data_dir`).
-        to_undirected: symmetrise the directed Geom-GCN graphs (WebKB/Actor); the others are always
-            symmetric.
-
-    Raises:
-        ValueError: unknown name.
-        DatasetUnavailable: the raw files are missing here (message names them and the upstream URL).
+    ``to_undirected`` symmetrises the directed Geom-GCN graphs (WebKB/Actor; the others are always
+    symmetric). Raises ``ValueError`` for an unknown name and :class:`DatasetUnavailable` (naming the
+    missing files and the upstream URL) when the raw files are not here.
     """
     key = name.lower().replace("_", "-")
     if key not in DATASETS:

@@ -137,12 +137,10 @@ class GraphMAE(nn.Module):
         token_nodes = masked[: num_mask - num_noise]
         x_in[token_nodes] = 0.0
         if num_noise > 0:
-            noise_nodes = masked[num_mask - num_noise:]
             src = torch.randperm(n, generator=gen)[:num_noise].to(x.device)
-            x_in[noise_nodes] = x[src]
+            x_in[masked[num_mask - num_noise:]] = x[src]
         x_in[token_nodes] += self.enc_mask_token
-        h = self.encoder(x_in, edge_index)
-        code = self.to_decoder(h)
+        code = self.to_decoder(self.encoder(x_in, edge_index))
         code[masked] = 0.0  # re-mask: the decoder must rebuild masked nodes from their neighbours
         recon = self.decoder(code, edge_index)
         cos = F.cosine_similarity(recon[masked], x[masked], dim=-1)

@@ -30,25 +30,14 @@ def accuracy(pred: torch.Tensor, y: torch.Tensor, mask: torch.Tensor) -> float:
 def linear_probe(z: torch.Tensor, y: torch.Tensor, train_mask: torch.Tensor, val_mask: torch.Tensor,
                  test_mask: torch.Tensor, num_classes: int, lr: float = 0.01, weight_decay: float = 1e-4,
                  epochs: int = 300, seed: int = 0) -> ProbeResult:
-    """Fit a logistic-regression probe on frozen embeddings and select its epoch on validation.
+    """Fit a logistic-regression probe on the frozen ``z`` (``epochs`` full-batch Adam steps on ``train_mask``).
 
-    Args:
-        z: Frozen embeddings (detached inside).
-        y: Integer labels.
-        train_mask: Nodes the probe is trained on.
-        val_mask: Nodes its epoch is selected on.
-        test_mask: Nodes of the reported accuracy.
-        num_classes: C.
-        lr: Adam learning rate.
-        weight_decay: Adam weight decay.
-        epochs: Full-batch Adam steps.
-        seed: Seeds the probe's initialisation (a private generator; global RNG untouched).
+    The probe epoch is selected on ``val_mask``; ``seed`` seeds its initialisation (a private generator,
+    the global RNG is untouched). Raises ``ValueError`` on a shape mismatch, an empty train/val mask or
+    non-positive epochs.
 
     Shapes:
-        z: [N, d]; y: [N]; masks: [N] bool.
-
-    Raises:
-        ValueError: shape mismatch, empty train/val mask, or non-positive epochs.
+        z: [N, d] (detached inside); y: [N] integer labels; masks: [N] bool.
     """
     if z.dim() != 2 or y.shape[0] != z.shape[0]:
         raise ValueError(f"z must be [N, d] and y [N]; got {tuple(z.shape)} and {tuple(y.shape)}")

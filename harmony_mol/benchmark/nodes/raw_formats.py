@@ -31,11 +31,7 @@ _ALLOWED_GLOBALS: frozenset[tuple[str, str]] = frozenset({
 
 
 class RestrictedUnpickler(pickle.Unpickler):
-    """Unpickler that resolves only whitelisted numpy/scipy.sparse/defaultdict globals.
-
-    Raises:
-        pickle.UnpicklingError: when the stream references any other global (e.g. ``os.system``).
-    """
+    """Unpickler of whitelisted numpy/scipy.sparse/defaultdict globals only (others: ``pickle.UnpicklingError``)."""
 
     def find_class(self, module: str, name: str) -> Any:
         """Resolve ``module.name`` if whitelisted (Python-2 and old numpy/scipy module paths mapped)."""
@@ -54,11 +50,7 @@ def restricted_load(path: Path) -> Any:
 
 
 def read_text(path: Path) -> str:
-    """Read ``path`` or ``path.gz`` (gunzipped on the fly) as text.
-
-    Raises:
-        FileNotFoundError: neither the plain nor the ``.gz`` file exists.
-    """
+    """Read ``path`` or ``path.gz`` (gunzipped on the fly) as text; ``FileNotFoundError`` if neither exists."""
     for cand in (path, path.with_name(path.name + ".gz")):
         if cand.is_file():
             raw = cand.read_bytes()
@@ -117,11 +109,7 @@ def load_split_masks(split_dir: Path, name: str, n_splits: int = 10) -> tuple[np
 
 
 def planetoid_arrays(raw_dir: Path, name: str) -> dict[str, Any]:
-    """Read the 8 Planetoid parts of ``name``; a missing part raises with its exact filename.
-
-    Raises:
-        FileNotFoundError: naming every missing ``ind.<name>.*`` file.
-    """
+    """Read the 8 Planetoid parts of ``name``; ``FileNotFoundError`` names every missing ``ind.<name>.*`` file."""
     parts = ("x", "tx", "allx", "y", "ty", "ally", "graph", "test.index")
     missing = [f"ind.{name}.{p}" for p in parts if not (raw_dir / f"ind.{name}.{p}").is_file()]
     if missing:

@@ -148,9 +148,8 @@ class _Pretrainer:
             with torch.no_grad():
                 t = self.teacher(self.data)
         t = normalize_target(t, cfg.target_norm)
-        loss, _ = ssl_loss(s, t, None, kind=cfg.loss, mask=mask, masked_weight=cfg.masked_weight,
-                           loss_nodes=cfg.loss_nodes)
-        loss = cfg.latent_weight * loss
+        loss = cfg.latent_weight * ssl_loss(s, t, None, kind=cfg.loss, mask=mask, masked_weight=cfg.masked_weight,
+                                            loss_nodes=cfg.loss_nodes)[0]
         if self.decoder is not None:  # GraphMAE-style anchor on the masked nodes' own features
             recon = self.decoder(z, self.data.edge_index, mask)
             loss = loss + cfg.recon_weight * sce_reconstruction_loss(recon, self.data.x_feat, mask, cfg.recon_alpha)
