@@ -149,7 +149,7 @@ def run_baselines(cfg: NodeRunConfig, ds: NodeDataset, names: tuple[str, ...] | 
     """(rows, wall seconds per baseline) of the named baselines (default ``cfg.baselines``; ValueError if unknown)."""
     names = tuple(cfg.baselines if names is None else names)
     check_baselines(names)
-    runners = {"random-init": random_init_rows, "raw-features": lambda c, d: train.raw_feature_probe(c, d)["rows"],
+    runners = {"random-init": random_init_rows, "raw-features": lambda c, d: train.raw_feature_probe(c, d)[0],
                "supervised": supervised_rows, "graphmae": graphmae_rows}
     rows: list[dict[str, Any]] = []
     seconds: dict[str, float] = {}

@@ -64,15 +64,15 @@ def run_one(dataset: str, out: Path, config_dir: Path | None, quick: bool = Fals
     t0 = time.perf_counter()
     results, curves = run_dataset(cfg, ds)
     wall = time.perf_counter() - t0
-    raw = raw_feature_probe(cfg, ds)
+    raw_rows, raw_probe = raw_feature_probe(cfg, ds)
     record = {
         "dataset": dataset, "config_file": where, "config": config_to_dict(cfg),
         "encoder_config": config_to_dict(encoder_config(cfg)), "summary": summarize(results),
         "splits": [dataclasses.asdict(r) for r in results], "curves": curves, "quick": quick,
         "dataset_meta": dict(ds.meta), "num_splits_available": ds.num_splits,
         "wall_seconds": wall, "hardware": hardware(), "git_commit": git_commit(),
-        "versions": versions(), "raw_probe": {k: raw[k] for k in ("mean", "std", "n")},
-        "baseline_rows": list(raw["rows"]) if "raw-features" in cfg.baselines else [],
+        "versions": versions(), "raw_probe": raw_probe,
+        "baseline_rows": raw_rows if "raw-features" in cfg.baselines else [],
         "baseline_seconds": {},
     }
     path = out / "records" / f"{dataset}.json"
@@ -116,9 +116,8 @@ def rebuild_report(out: Path, command: str = "") -> Path:
         if "raw_probe" not in rec or "baseline_rows" not in rec:
             cfg = load_config(NodeRunConfig, None, [f"{k}={json.dumps(v)}" for k, v in rec["config"].items()])
             ds = load_node_dataset(rec["dataset"], to_undirected=cfg.to_undirected)
-            raw = raw_feature_probe(cfg, ds)
-            rec["raw_probe"] = {k: raw[k] for k in ("mean", "std", "n")}
-            rec.setdefault("baseline_rows", raw["rows"])
+            raw_rows, rec["raw_probe"] = raw_feature_probe(cfg, ds)
+            rec.setdefault("baseline_rows", raw_rows)
             atomic_write_json(path, rec)
     return write_report(out, load_runs(out), command=command)
 

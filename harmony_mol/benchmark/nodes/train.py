@@ -241,13 +241,13 @@ def run_dataset(cfg: NodeRunConfig, ds: NodeDataset, device: str | torch.device 
     return results, rows
 
 
-def raw_feature_probe(cfg: NodeRunConfig, ds: NodeDataset) -> dict[str, Any]:
+def raw_feature_probe(cfg: NodeRunConfig, ds: NodeDataset) -> tuple[list[dict[str, Any]], dict[str, float]]:
     """Reference without pretraining: the same probe on the raw input features, per split (probe seed 0).
 
     Returns:
-        {"mean", "std", "n"} of the val-selected test accuracy in percent, and "rows": one row per split
-        with the keys of :data:`~harmony_mol.benchmark.nodes.baselines.ROW_KEYS` (model "raw-features";
-        no training epochs, so test_max = val_selected_test and epoch = 0).
+        (one row per split with the keys of :data:`~harmony_mol.benchmark.nodes.baselines.ROW_KEYS`, model
+        "raw-features", test_max = val_selected_test and epoch = 0 as nothing is trained; {"mean", "std",
+        "n"} of the val-selected test accuracy in percent).
     """
     x = prepare_features(ds.x, cfg.feature_norm)
     masks = (ds.train_masks, ds.val_masks, ds.test_masks)
@@ -257,7 +257,7 @@ def raw_feature_probe(cfg: NodeRunConfig, ds: NodeDataset) -> dict[str, Any]:
         rows.append({"dataset": ds.name, "split": s, "seed": 0, "model": "raw-features", "val_acc": pr.val_acc,
                      "val_selected_test": pr.test_acc, "test_max": pr.test_acc, "epoch": 0})
     mean, std = _pct_mean_std([r["val_selected_test"] for r in rows])
-    return {"mean": mean, "std": std, "n": len(rows), "rows": rows}
+    return rows, {"mean": mean, "std": std, "n": len(rows)}
 
 
 def _pct_mean_std(vals: list[float]) -> tuple[float, float]:
