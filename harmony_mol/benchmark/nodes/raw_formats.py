@@ -91,8 +91,7 @@ def parse_geom_gcn_features(text: str, num_features: int | None = None) -> tuple
 def parse_edge_list(text: str) -> np.ndarray:
     """Parse ``out1_graph_edges.txt`` (header line, then ``src<TAB>dst``) to an int64 [2, E] array."""
     rows = [ln.split("\t") for ln in text.strip().split("\n")[1:] if ln.strip()]
-    arr = np.asarray(rows, dtype=np.int64).reshape(-1, 2)
-    return np.ascontiguousarray(arr.T)
+    return np.ascontiguousarray(np.asarray(rows, dtype=np.int64).reshape(-1, 2).T)
 
 
 def load_split_masks(split_dir: Path, name: str, n_splits: int = 10) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

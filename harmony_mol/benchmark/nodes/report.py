@@ -112,9 +112,7 @@ def _fmt(v: Any) -> str:
         return "–"
     if isinstance(v, bool):
         return "yes" if v else "no"
-    if isinstance(v, float):
-        return f"{v:.2f}"
-    return str(v)
+    return f"{v:.2f}" if isinstance(v, float) else str(v)
 
 
 def _ms(r: dict[str, Any], model: str) -> str:
