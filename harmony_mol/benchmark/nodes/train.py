@@ -101,11 +101,7 @@ def build_encoder(cfg: NodeRunConfig, data: Data, seed: int, device: torch.devic
 
 
 class _Pretrainer:
-    """Student/teacher pair, optimiser and difficulty state for one transductive pretraining run.
-
-    One full-batch step per epoch: :meth:`loss` (forward), ``optim.step`` (Adam, warm-up + cosine LR),
-    :meth:`after_update` (EMA, diagnostics, difficulty for the next mask).
-    """
+    """Student/teacher, optimiser and difficulty state of one run; a step: :meth:`loss`, optim, :meth:`after_update`."""
 
     def __init__(self, cfg: NodeRunConfig, data: Data, seed: int, device: torch.device) -> None:
         self.cfg = cfg
