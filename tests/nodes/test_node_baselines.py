@@ -8,7 +8,6 @@ import json
 import pytest
 import torch
 
-from harmony_mol.config import ConfigError, load_config
 from harmony_mol.benchmark.nodes import baselines as B
 from harmony_mol.benchmark.nodes.bench import QUICK, load_run_config
 from harmony_mol.benchmark.nodes.config import NodeRunConfig
@@ -17,6 +16,7 @@ from harmony_mol.benchmark.nodes.graphmae import GraphMAE, GraphMAEConfig
 from harmony_mol.benchmark.nodes.probe import linear_probe
 from harmony_mol.benchmark.nodes.report import RESULT_FIELDS, write_report
 from harmony_mol.benchmark.nodes.train import _Pretrainer, graph_record
+from harmony_mol.config import ConfigError, load_config
 from harmony_mol.trainer import warmup_cosine
 
 SMALL = "encoder={hidden_dim: 32, wgcn_hidden: 32, mlp_hidden: 32}"
@@ -97,7 +97,7 @@ def test_graphmae_modules_on_toy_graph() -> None:
         assert model.embed(x, ei).shape == (6, 8) and not model.training
     gat = GraphMAE(5, GraphMAEConfig())  # published Cora setup: 4 heads x 128 = 512, 1-head decoder
     assert gat.encoder.convs[0].heads == 4 and gat.encoder.convs[0].out_channels == 128
-    assert gat.decoder.conv.heads == 1 and gat.decoder.conv.out_channels == 5
+    assert gat.decoder.convs[0].heads == 1 and gat.decoder.convs[0].out_channels == 5
     assert warmup_cosine(0, 100, 0, angle_first=True) == pytest.approx(1.0)  # GraphMAE's cosine LR
     assert warmup_cosine(100, 100, 0, angle_first=True) == pytest.approx(0.0)
     with pytest.raises(ValueError):

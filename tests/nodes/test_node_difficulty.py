@@ -35,7 +35,7 @@ def test_difficulty_source(source: str, monkeypatch: pytest.MonkeyPatch) -> None
     seen: list[torch.Tensor | None] = []
     real = T.make_mask
 
-    def spy(strategy, batch, ratio, exploit, difficulty, gen, num_graphs):  # noqa: ANN001, ANN202
+    def spy(strategy, batch, ratio, exploit, difficulty, gen, num_graphs):
         seen.append(None if difficulty is None else difficulty.clone())
         return real(strategy, batch, ratio, exploit, difficulty, gen, num_graphs=num_graphs)
 

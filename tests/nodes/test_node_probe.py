@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from harmony_mol.benchmark.nodes.probe import linear_probe
-from harmony_mol.benchmark.nodes.train import _select
+from harmony_mol.benchmark.nodes.train import select_epoch
 from harmony_mol.trainer import warmup_cosine
 
 
@@ -51,7 +51,7 @@ def test_probe_is_deterministic_and_validates_inputs() -> None:
 
 def test_selection_uses_validation_not_test() -> None:
     curve = [(10, 0.50, 0.90), (20, 0.70, 0.60), (30, 0.70, 0.95), (40, 0.65, 0.99)]
-    r = _select(0, 0, curve, 1.0)
+    r = select_epoch(0, 0, curve, 1.0)
     assert (r.epoch_val, r.test_at_val) == (20, 0.60)  # best val, earliest on ties
     assert (r.epoch_test_max, r.test_max) == (40, 0.99)  # the official code's (optimistic) rule
 

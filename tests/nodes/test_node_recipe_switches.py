@@ -1,5 +1,4 @@
-"""Issue 11 recipe switches of the node SSL run: each changes what the step computes, and the
-diagnostics are recorded with every evaluation."""
+"""Recipe switches of the node SSL run: each changes what the step computes; diagnostics come with every probe."""
 
 from __future__ import annotations
 

@@ -1,46 +1,33 @@
-"""Reference rows of the node report: floor, ceiling and positive control on the same probe and splits.
+"""Reference rows of the node report, on the probe, splits, features and edges of the HarmonyGNN run.
 
-Every function here returns one row per (split, seed) with the keys of :data:`ROW_KEYS` (accuracies in
-[0, 1]), like the HarmonyGNN rows of :func:`~harmony_mol.benchmark.nodes.train.run_dataset`:
-
-* ``random-init``: the HarmonyGNN encoder of the run (same config, same seed scheme as ``_Pretrainer``),
-  **no** pretraining step, eval mode, unmasked input -> linear probe. The floor SSL must clear.
-* ``raw-features``: the probe on the input features (:func:`~harmony_mol.benchmark.nodes.train.raw_feature_probe`).
-* ``supervised``: the same encoder plus a ``Linear`` head trained end to end with cross-entropy on the
-  train mask (Adam); the training epoch is chosen on validation. The ceiling.
-* ``graphmae``: GraphMAE (:mod:`harmony_mol.benchmark.nodes.graphmae`, GAT or GCN encoder) pretrained without
-  labels; the pretraining epoch is chosen on validation with the same probe. The positive control.
-
-All of them see the features the HarmonyGNN run gets (``cfg.feature_norm``) and its edges. Seeds follow
-:func:`~harmony_mol.benchmark.nodes.train.run_dataset`: model seed ``seed * 1000 + split`` (``+ 0`` for label-free
-models shared by all splits when ``pretrain_per_split`` is false), probe seed ``seed``.
+``random-init`` (the floor SSL must clear), ``raw-features`` (the probe on the input features),
+``supervised`` (the ceiling) and ``graphmae`` (the positive control, :mod:`harmony_mol.benchmark.nodes.graphmae`):
+one row per (split, seed) with the keys of :data:`ROW_KEYS` (accuracies in [0, 1]). Seeds follow
+:func:`~harmony_mol.benchmark.nodes.train.run_dataset`: model seed ``seed * 1000 + split`` (``+ 0`` for
+label-free models shared by all splits when ``pretrain_per_split`` is false), probe seed ``seed``.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
 from typing import Any
 
 import torch
 import torch.nn.functional as F
-from torch import nn
+from torch import Tensor, nn
 from torch_geometric.data import Data
 
-from harmony_mol.benchmark.nodes.config import BASELINES, NodeRunConfig, SupervisedConfig
+from harmony_mol.benchmark.nodes import train
+from harmony_mol.benchmark.nodes.config import NodeRunConfig, SupervisedConfig, check_baselines
 from harmony_mol.benchmark.nodes.datasets import NodeDataset
 from harmony_mol.benchmark.nodes.graphmae import GraphMAE, GraphMAEConfig
-from harmony_mol.benchmark.nodes.probe import ProbeResult, accuracy, linear_probe
-from harmony_mol.benchmark.nodes.train import (_select, build_encoder, encoder_config, graph_record, prepare_features,
-                                     raw_feature_probe)
+from harmony_mol.benchmark.nodes.probe import accuracy
+from harmony_mol.benchmark.nodes.train import build_encoder
 from harmony_mol.trainer import LoopState, Optim, fit, make_scheduler, resolve_device
 from harmony_mol.utils.seed import seed_everything
 
 logger = logging.getLogger(__name__)
-
-__all__ = ["ROW_KEYS", "SupervisedConfig", "build_encoder", "random_init_rows", "supervised_rows",
-           "graphmae_rows", "run_baselines"]
 
 #: Keys of every per-(split, seed) row (HarmonyGNN rows are converted to the same keys by the report).
 ROW_KEYS: tuple[str, ...] = ("dataset", "split", "seed", "model", "val_acc", "val_selected_test", "test_max",
@@ -49,131 +36,85 @@ ROW_KEYS: tuple[str, ...] = ("dataset", "split", "seed", "model", "val_acc", "va
 
 def _row(ds: NodeDataset, split: int, seed: int, model: str, val: float, test: float, test_max: float,
          epoch: int) -> dict[str, Any]:
-    return {"dataset": ds.name, "split": split, "seed": seed, "model": model, "val_acc": val,
-            "val_selected_test": test, "test_max": test_max, "epoch": epoch}
+    return dict(zip(ROW_KEYS, (ds.name, split, seed, model, val, test, test_max, epoch)))
 
 
-def _splits_and_groups(cfg: NodeRunConfig, ds: NodeDataset) -> tuple[int, list[list[int]]]:
-    """Split count and the label-free model groups, exactly as ``run_dataset`` forms them."""
-    n = ds.num_splits if cfg.splits == 0 else min(cfg.splits, ds.num_splits)
-    return n, [[s] for s in range(n)] if cfg.pretrain_per_split else [list(range(n))]
+def _on_device(cfg: NodeRunConfig, ds: NodeDataset) -> tuple[torch.device, Data, torch.Tensor, tuple[Tensor, ...]]:
+    """(device, the encoder's input record, labels, (train, val, test) masks), all on CUDA if available."""
+    dev = resolve_device(None)
+    masks = (ds.train_masks.to(dev), ds.val_masks.to(dev), ds.test_masks.to(dev))
+    return dev, train.graph_record(ds, cfg.feature_norm).to(dev), ds.y.to(dev), masks
 
 
-def _masks(ds: NodeDataset, dev: torch.device) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    return ds.train_masks.to(dev), ds.val_masks.to(dev), ds.test_masks.to(dev)
-
-
-def _on_device(cfg: NodeRunConfig, ds: NodeDataset, device: str | torch.device | None
-               ) -> tuple[torch.device, Data, torch.Tensor, tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
-    """(device, the encoder's input record, labels, (train, val, test) masks), all on the device."""
-    dev = resolve_device(device)
-    return dev, graph_record(ds, cfg.feature_norm).to(dev), ds.y.to(dev), _masks(ds, dev)
-
-
-def random_init_rows(cfg: NodeRunConfig, ds: NodeDataset, device: str | torch.device | None = None
-                     ) -> list[dict[str, Any]]:
+def random_init_rows(cfg: NodeRunConfig, ds: NodeDataset) -> list[dict[str, Any]]:
     """Floor: probe on the untrained HarmonyGNN encoder (eval mode, unmasked input); ``epoch`` is 0."""
-    dev, data, y, (tr, va, te) = _on_device(cfg, ds, device)
-    _, groups = _splits_and_groups(cfg, ds)
+    dev, data, y, masks = _on_device(cfg, ds)
     rows = []
     for seed in cfg.seeds:
-        for group in groups:
+        for group in train.split_groups(cfg, ds):
             enc = build_encoder(cfg, data, seed * 1000 + group[0], dev)
             enc.eval()
             with torch.no_grad():
                 z = enc(data)
             for s in group:
-                pr = linear_probe(z, y, tr[s], va[s], te[s], ds.num_classes, cfg.probe_lr,
-                                  cfg.probe_weight_decay, cfg.probe_epochs, seed=seed)
+                pr = train.probe_split(cfg, ds, z, y, masks, s, seed)
                 rows.append(_row(ds, s, seed, "random-init", pr.val_acc, pr.test_acc, pr.test_acc, 0))
     return rows
 
 
-def _supervised_curve(enc: nn.Module, head: nn.Module, optim: Optim, data: Data, y: torch.Tensor,
-                      masks: tuple[torch.Tensor, torch.Tensor, torch.Tensor], p_drop: float, epochs: int
-                      ) -> list[tuple[int, float, float]]:
-    """(epoch, val acc, test acc) of CE training on the train mask, one full-batch step per epoch."""
-    tr, va, te = masks
-    curve: list[tuple[int, float, float]] = []
-
-    def loss_fn(_: Data, loop: LoopState) -> torch.Tensor:
-        enc.train()
-        head.train()
-        logits = head(F.dropout(enc(data), p_drop, training=True))
-        return F.cross_entropy(logits[tr], y[tr])
-
-    def evaluate(loop: LoopState) -> None:
-        enc.eval()
-        head.eval()
-        with torch.no_grad():
-            pred = head(enc(data)).argmax(1)
-        curve.append((loop.epoch + 1, accuracy(pred, y, va), accuracy(pred, y, te)))
-
-    fit(loss_fn, lambda _: (data,), optim, epochs, evaluate=evaluate)
-    return curve
+def _val_selected_rows(ds: NodeDataset, seed: int, model: str, label: str,
+                       curves: dict[int, list[tuple[int, float, float]]]) -> list[dict[str, Any]]:
+    """One row per split of ``curves`` (split -> (epoch, val acc, test acc) list), the epoch chosen on val."""
+    rows = []
+    for s, curve in curves.items():
+        res = train.select_epoch(s, seed, curve, 0.0)
+        rows.append(_row(ds, s, seed, model, res.val_acc, res.test_at_val, res.test_max, res.epoch_val))
+        logger.info("%s split %d seed %d %s: test %.2f at val-selected epoch %d",
+                    ds.name, s, seed, label, 100 * res.test_at_val, res.epoch_val)
+    return rows
 
 
-def supervised_rows(cfg: NodeRunConfig, ds: NodeDataset, device: str | torch.device | None = None
-                    ) -> list[dict[str, Any]]:
+def supervised_rows(cfg: NodeRunConfig, ds: NodeDataset) -> list[dict[str, Any]]:
     """Ceiling: the encoder + ``Linear`` head trained with CE on each split's train mask, epoch chosen on val."""
     scfg = SupervisedConfig(**cfg.supervised)
-    p_drop = encoder_config(cfg).dropout if scfg.dropout is None else scfg.dropout
-    dev, data, y, (tr, va, te) = _on_device(cfg, ds, device)
-    n_splits, _ = _splits_and_groups(cfg, ds)
+    p_drop = train.encoder_config(cfg).dropout if scfg.dropout is None else scfg.dropout
+    dev, data, y, (tr, va, te) = _on_device(cfg, ds)
     rows = []
     for seed in cfg.seeds:
-        for s in range(n_splits):
+        for s in train.run_splits(cfg, ds):
             enc = build_encoder(cfg, data, seed * 1000 + s, dev)
             head = nn.Linear(enc.out_dim, ds.num_classes).to(dev)
             params = list(enc.parameters()) + list(head.parameters())
             opt = torch.optim.Adam(params, lr=scfg.lr, weight_decay=scfg.weight_decay)
-            curve = _supervised_curve(enc, head, Optim(opt, params), data, y, (tr[s], va[s], te[s]), p_drop,
-                                      scfg.epochs)
-            res = _select(s, seed, curve, 0.0)
-            rows.append(_row(ds, s, seed, "supervised", res.val_acc, res.test_at_val, res.test_max, res.epoch_val))
-            logger.info("%s split %d seed %d supervised: test %.2f at val-selected epoch %d",
-                        ds.name, s, seed, 100 * res.test_at_val, res.epoch_val)
+            curve: list[tuple[int, float, float]] = []
+
+            # fit() runs to the end inside this iteration, so the closures see this split's models and masks
+            def loss_fn(_: Data, loop: LoopState) -> torch.Tensor:
+                enc.train()
+                head.train()
+                logits = head(F.dropout(enc(data), p_drop, training=True))
+                return F.cross_entropy(logits[tr[s]], y[tr[s]])
+
+            def evaluate(loop: LoopState) -> None:
+                enc.eval()
+                head.eval()
+                with torch.no_grad():
+                    pred = head(enc(data)).argmax(1)
+                curve.append((loop.epoch + 1, accuracy(pred, y, va[s]), accuracy(pred, y, te[s])))
+
+            fit(loss_fn, lambda _: (data,), Optim(opt, params), scfg.epochs, evaluate=evaluate)
+            rows += _val_selected_rows(ds, seed, "supervised", "supervised", {s: curve})
     return rows
 
 
-def _graphmae_curves(model: GraphMAE, optim: Optim, gcfg: GraphMAEConfig, x: torch.Tensor, ei: torch.Tensor,
-                     gen: torch.Generator, probe: Callable[[torch.Tensor, int], ProbeResult], group: list[int],
-                     every: int) -> dict[int, list[tuple[int, float, float]]]:
-    """Per split of ``group``: (epoch, val acc, test acc) of the probe every ``every`` GraphMAE epochs."""
-    curves: dict[int, list[tuple[int, float, float]]] = {s: [] for s in group}
-    last: list[torch.Tensor] = []
-
-    def loss_fn(_: None, loop: LoopState) -> torch.Tensor:
-        model.train()
-        last[:] = [model.loss(x, ei, gen)]
-        return last[0]
-
-    def evaluate(loop: LoopState) -> None:
-        z = model.embed(x, ei)
-        for s in group:
-            pr = probe(z, s)
-            curves[s].append((loop.epoch + 1, pr.val_acc, pr.test_acc))
-        logger.debug("graphmae epoch %d loss %.4f val %.4f test %.4f (split %d)", loop.epoch + 1, last[0].item(),
-                     pr.val_acc, pr.test_acc, group[-1])
-
-    fit(loss_fn, lambda _: (None,), optim, gcfg.epochs, evaluate=evaluate, eval_every=every)
-    return curves
-
-
-def graphmae_rows(cfg: NodeRunConfig, ds: NodeDataset, device: str | torch.device | None = None
-                  ) -> list[dict[str, Any]]:
+def graphmae_rows(cfg: NodeRunConfig, ds: NodeDataset) -> list[dict[str, Any]]:
     """Positive control: GraphMAE pretraining, probe every ``eval_every`` epochs, epoch chosen on val."""
     gcfg = GraphMAEConfig(**cfg.graphmae)
-    every = gcfg.eval_every or cfg.eval_every
-    dev = resolve_device(device)
-    x = prepare_features(ds.x, cfg.feature_norm).to(dev)
-    ei = ds.edge_index.to(dev)
-    y = ds.y.to(dev)
-    tr, va, te = _masks(ds, dev)
-    _, groups = _splits_and_groups(cfg, ds)
+    dev, data, y, masks = _on_device(cfg, ds)
+    x, ei = data.x_feat, data.edge_index
     rows = []
     for seed in (cfg.seeds[: gcfg.max_seeds] if gcfg.max_seeds > 0 else cfg.seeds):
-        for group in groups:
+        for group in train.split_groups(cfg, ds):
             model_seed = seed * 1000 + group[0]
             seed_everything(model_seed)
             model = GraphMAE(int(x.shape[1]), gcfg).to(dev)
@@ -181,43 +122,39 @@ def graphmae_rows(cfg: NodeRunConfig, ds: NodeDataset, device: str | torch.devic
             # GraphMAE's per-epoch cosine LR is the shared schedule without warm-up
             sched = make_scheduler(opt, gcfg.epochs, 0, angle_first=True) if gcfg.cosine else None
             gen = torch.Generator().manual_seed(model_seed + 7919)
-            optim = Optim(opt, list(model.parameters()), sched)
-            curves = _graphmae_curves(model, optim, gcfg, x, ei, gen, lambda z, s, seed=seed: linear_probe(
-                z, y, tr[s], va[s], te[s], ds.num_classes, cfg.probe_lr, cfg.probe_weight_decay, cfg.probe_epochs,
-                seed=seed), group, every)
-            for s in group:
-                res = _select(s, seed, curves[s], 0.0)
-                rows.append(_row(ds, s, seed, "graphmae", res.val_acc, res.test_at_val, res.test_max,
-                                 res.epoch_val))
-                logger.info("%s split %d seed %d graphmae (%s): test %.2f at val-selected epoch %d",
-                            ds.name, s, seed, gcfg.encoder, 100 * res.test_at_val, res.epoch_val)
+            curves: dict[int, list[tuple[int, float, float]]] = {s: [] for s in group}
+            last: list[torch.Tensor] = []
+
+            def loss_fn(_: None, loop: LoopState) -> torch.Tensor:
+                model.train()
+                last[:] = [model.loss(x, ei, gen)]
+                return last[0]
+
+            def evaluate(loop: LoopState) -> None:
+                z = model.embed(x, ei)
+                for s in curves:
+                    pr = train.probe_split(cfg, ds, z, y, masks, s, seed)
+                    curves[s].append((loop.epoch + 1, pr.val_acc, pr.test_acc))
+                logger.debug("graphmae epoch %d loss %.4f val %.4f test %.4f (split %d)", loop.epoch + 1,
+                             last[0].item(), pr.val_acc, pr.test_acc, s)
+
+            fit(loss_fn, lambda _: (None,), Optim(opt, list(model.parameters()), sched), gcfg.epochs,
+                evaluate=evaluate, eval_every=gcfg.eval_every or cfg.eval_every)
+            rows += _val_selected_rows(ds, seed, "graphmae", f"graphmae ({gcfg.encoder})", curves)
     return rows
 
 
-def run_baselines(cfg: NodeRunConfig, ds: NodeDataset, names: tuple[str, ...] | list[str] | None = None,
-                  device: str | torch.device | None = None) -> tuple[list[dict[str, Any]], dict[str, float]]:
-    """Run the requested baselines (default ``cfg.baselines``).
-
-    Returns:
-        (rows of every baseline, wall seconds per baseline).
-
-    Raises:
-        ValueError: an unknown baseline name.
-    """
+def run_baselines(cfg: NodeRunConfig, ds: NodeDataset, names: tuple[str, ...] | list[str] | None = None
+                  ) -> tuple[list[dict[str, Any]], dict[str, float]]:
+    """(rows, wall seconds per baseline) of the named baselines (default ``cfg.baselines``; ValueError if unknown)."""
     names = tuple(cfg.baselines if names is None else names)
-    unknown = sorted(set(names) - set(BASELINES))
-    if unknown:
-        raise ValueError(f"unknown baseline(s) {', '.join(unknown)}; valid: {', '.join(BASELINES)}")
-    runners = {
-        "random-init": lambda: random_init_rows(cfg, ds, device),
-        "raw-features": lambda: raw_feature_probe(cfg, ds)["rows"],
-        "supervised": lambda: supervised_rows(cfg, ds, device),
-        "graphmae": lambda: graphmae_rows(cfg, ds, device),
-    }
+    check_baselines(names)
+    runners = {"random-init": random_init_rows, "raw-features": lambda c, d: train.raw_feature_probe(c, d)[0],
+               "supervised": supervised_rows, "graphmae": graphmae_rows}
     rows: list[dict[str, Any]] = []
     seconds: dict[str, float] = {}
     for name in names:
         t0 = time.perf_counter()
-        rows += runners[name]()
+        rows += runners[name](cfg, ds)
         seconds[name] = time.perf_counter() - t0
     return rows, seconds

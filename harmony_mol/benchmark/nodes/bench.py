@@ -9,6 +9,7 @@ record's ``baseline_rows`` (the record is rewritten after each one).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import time
@@ -17,12 +18,12 @@ from typing import Any
 
 import torch
 
-from harmony_mol.config import config_to_dict, load_config
 from harmony_mol.benchmark.nodes.baselines import run_baselines
 from harmony_mol.benchmark.nodes.config import NodeRunConfig
 from harmony_mol.benchmark.nodes.datasets import DatasetUnavailable, load_node_dataset
 from harmony_mol.benchmark.nodes.report import write_report
-from harmony_mol.benchmark.nodes.train import encoder_config, raw_feature_probe, result_dicts, run_dataset, summarize
+from harmony_mol.benchmark.nodes.train import encoder_config, raw_feature_probe, run_dataset, summarize
+from harmony_mol.config import config_to_dict, load_config
 from harmony_mol.utils.io import atomic_write_json
 from harmony_mol.utils.provenance import git_commit, hardware, versions
 
@@ -40,21 +41,13 @@ QUICK: dict[str, Any] = {"epochs": 6, "eval_every": 3, "warmup": 2, "mask_warmup
 
 def load_run_config(dataset: str, config_dir: Path | None, quick: bool = False,
                     overrides: list[str] | None = None) -> tuple[NodeRunConfig, str]:
-    """Config for ``dataset``: ``<config_dir>/<dataset>.yaml`` if present, else the defaults.
-
-    Returns:
-        (config, where it came from).
-    """
+    """(config, where it came from) for ``dataset``: ``<config_dir>/<dataset>.yaml`` if present, else the defaults."""
     path = config_dir / f"{dataset}.yaml" if config_dir is not None else None
-    over: dict[str, Any] = {"dataset": dataset}
-    if quick:
-        over.update(QUICK)
-    for item in overrides or []:
-        if "=" not in item:
-            raise ValueError(f"override {item!r} must look like key=value")
-    cfg = load_config(NodeRunConfig, path if path is not None and path.is_file() else None,
-                      [f"{k}={json.dumps(v)}" for k, v in over.items()] + list(overrides or []))
-    return cfg, str(path) if path is not None and path.is_file() else "<defaults>"
+    if path is not None and not path.is_file():
+        path = None
+    over: dict[str, Any] = {"dataset": dataset, **(QUICK if quick else {})}
+    cfg = load_config(NodeRunConfig, path, [f"{k}={json.dumps(v)}" for k, v in over.items()] + list(overrides or []))
+    return cfg, str(path) if path is not None else "<defaults>"
 
 
 def run_one(dataset: str, out: Path, config_dir: Path | None, quick: bool = False,
@@ -71,28 +64,26 @@ def run_one(dataset: str, out: Path, config_dir: Path | None, quick: bool = Fals
     t0 = time.perf_counter()
     results, curves = run_dataset(cfg, ds)
     wall = time.perf_counter() - t0
-    raw = raw_feature_probe(cfg, ds)
+    raw_rows, raw_probe = raw_feature_probe(cfg, ds)
     record = {
         "dataset": dataset, "config_file": where, "config": config_to_dict(cfg),
         "encoder_config": config_to_dict(encoder_config(cfg)), "summary": summarize(results),
-        "splits": result_dicts(results), "curves": curves, "quick": quick,
-        "dataset_meta": {k: v for k, v in ds.meta.items()}, "num_splits_available": ds.num_splits,
+        "splits": [dataclasses.asdict(r) for r in results], "curves": curves, "quick": quick,
+        "dataset_meta": dict(ds.meta), "num_splits_available": ds.num_splits,
         "wall_seconds": wall, "hardware": hardware(), "git_commit": git_commit(),
-        "versions": versions(), "raw_probe": {k: raw[k] for k in ("mean", "std", "n")},
-        "baseline_rows": list(raw["rows"]) if "raw-features" in cfg.baselines else [],
+        "versions": versions(), "raw_probe": raw_probe,
+        "baseline_rows": raw_rows if "raw-features" in cfg.baselines else [],
         "baseline_seconds": {},
     }
-    runs = out / "records"
-    runs.mkdir(parents=True, exist_ok=True)
-    # written after the HarmonyGNN run and again after each baseline, so a killed run keeps what it finished
-    atomic_write_json(runs / f"{dataset}.json", record)
+    path = out / "records" / f"{dataset}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_json(path, record)
     for name in cfg.baselines:
-        if name == "raw-features":
-            continue
-        rows, secs = run_baselines(cfg, ds, [name])
-        record["baseline_rows"] += rows
-        record["baseline_seconds"].update(secs)
-        atomic_write_json(runs / f"{dataset}.json", record)
+        if name != "raw-features":
+            rows, secs = run_baselines(cfg, ds, [name])
+            record["baseline_rows"] += rows
+            record["baseline_seconds"].update(secs)
+            atomic_write_json(path, record)
     return record
 
 
@@ -102,21 +93,15 @@ def load_runs(out: Path) -> list[dict[str, Any]]:
 
 
 def run_benchmark(datasets: list[str], out: Path, config_dir: Path | None, quick: bool = False,
-                  overrides: list[str] | None = None, command: str = "", threads: int | None = None,
-                  write: bool = True) -> list[dict[str, Any]]:
+                  overrides: list[str] | None = None, command: str = "", threads: int | None = None
+                  ) -> list[dict[str, Any]]:
     """Run ``datasets`` one after the other, then rebuild the report from all runs in ``out``.
 
-    Returns:
-        The records of the datasets run now (missing datasets are skipped with a warning).
+    Returns the records of the datasets run now (missing datasets are skipped with a warning).
     """
-    done = []
-    for name in datasets:
-        rec = run_one(name, out, config_dir, quick, overrides, threads)
-        if rec is not None:
-            done.append(rec)
-    if write:
-        write_report(out, load_runs(out), command=command)
-    return done
+    done = [run_one(name, out, config_dir, quick, overrides, threads) for name in datasets]
+    write_report(out, load_runs(out), command=command)
+    return [rec for rec in done if rec is not None]
 
 
 def rebuild_report(out: Path, command: str = "") -> Path:
@@ -131,9 +116,8 @@ def rebuild_report(out: Path, command: str = "") -> Path:
         if "raw_probe" not in rec or "baseline_rows" not in rec:
             cfg = load_config(NodeRunConfig, None, [f"{k}={json.dumps(v)}" for k, v in rec["config"].items()])
             ds = load_node_dataset(rec["dataset"], to_undirected=cfg.to_undirected)
-            raw = raw_feature_probe(cfg, ds)
-            rec["raw_probe"] = {k: raw[k] for k in ("mean", "std", "n")}
-            rec.setdefault("baseline_rows", raw["rows"])
+            raw_rows, rec["raw_probe"] = raw_feature_probe(cfg, ds)
+            rec.setdefault("baseline_rows", raw_rows)
             atomic_write_json(path, rec)
     return write_report(out, load_runs(out), command=command)
 

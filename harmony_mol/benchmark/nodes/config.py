@@ -1,17 +1,14 @@
 """Configuration of a node-classification reproduction run (``configs/nodes/<dataset>.yaml``).
 
-Every place where the H3GNNs paper (ICLR 2026) and its official code disagree is a switch: the
-encoder preset (``code`` / ``paper``) plus ``encoder`` overrides of
-:class:`~harmony_mol.nn.encoder_config.HarmonyEncoderConfig` (``edge_gate``, ``adj_norm``, ``readout``,
-``mask_token_init``, ``norm_style``, ...), ``teacher_mode`` (code: ``train``), ``copy_buffers``
-(code: ``False``), ``loss`` (paper ``l2``; code ``mse``/``sce``/``byol``).
+Every place where the H3GNNs paper (ICLR 2026) and its official code disagree is a switch: the encoder
+preset and ``encoder`` overrides of :class:`~harmony_mol.nn.encoder_config.HarmonyEncoderConfig`, and the
+fields of :class:`NodeRunConfig` that name what the code does.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any, Literal
-
 
 #: Reference rows the node report can show beside HarmonyGNN (``harmony_mol.benchmark.nodes.baselines``).
 BASELINES: tuple[str, ...] = ("random-init", "raw-features", "supervised", "graphmae")
@@ -23,8 +20,8 @@ class SupervisedConfig:
 
     Args:
         lr, weight_decay, epochs: Adam settings, one full-batch step per epoch (GCN defaults: 0.01, 5e-4, 200).
-        dropout: Dropout on the embeddings before the head; ``None`` = the encoder config's ``dropout``
-            (the encoder applies its own dropout inside as configured).
+        dropout: Dropout on the embeddings before the head (the encoder's own dropout applies inside);
+            ``None`` = the encoder config's ``dropout``.
     """
 
     lr: float = 0.01
@@ -79,7 +76,7 @@ class NodeRunConfig:
             seed shared by all splits (labels are never used in pretraining; S times cheaper).
         baselines: reference rows run beside HarmonyGNN on the same probe and splits (names in
             :data:`BASELINES`; see :mod:`harmony_mol.benchmark.nodes.baselines`).
-        graphmae: overrides of :class:`~harmony_mol.benchmark.nodes.graphmae.GraphMAEConfig` (``encoder``, ``epochs``, ...).
+        graphmae: overrides of :class:`~harmony_mol.benchmark.nodes.graphmae.GraphMAEConfig` (``epochs``, ...).
         supervised: overrides of :class:`SupervisedConfig` (``lr``, ``epochs``, ...).
     """
 
@@ -116,7 +113,7 @@ class NodeRunConfig:
     splits: int = 0
     seeds: tuple[int, ...] = (0,)
     pretrain_per_split: bool = True
-    baselines: tuple[str, ...] = ("random-init", "raw-features", "supervised", "graphmae")
+    baselines: tuple[str, ...] = BASELINES
     graphmae: dict[str, Any] = field(default_factory=dict)
     supervised: dict[str, Any] = field(default_factory=dict)
 
@@ -141,19 +138,17 @@ class NodeRunConfig:
             raise ValueError("masked_weight must be > 0 and predictor_hidden >= 1")
         if self.splits < 0:
             raise ValueError(f"splits must be >= 0, got {self.splits}")
-        unknown = sorted(set(self.baselines) - set(BASELINES))
-        if unknown:
-            raise ValueError(f"unknown baseline(s) {', '.join(unknown)}; valid: {', '.join(BASELINES)}")
-        _check_keys("graphmae", self.graphmae)
-        _check_keys("supervised", self.supervised)
+        check_baselines(self.baselines)
+        # a bad graphmae/supervised override fails at load time, not after the SSL run
+        from harmony_mol.benchmark.nodes.graphmae import GraphMAEConfig
+        from harmony_mol.config import config_from_dict
+
+        config_from_dict(GraphMAEConfig, self.graphmae, where="graphmae")
+        config_from_dict(SupervisedConfig, self.supervised, where="supervised")
 
 
-def _check_keys(name: str, over: dict[str, Any]) -> None:
-    """Fail at load time on a bad ``graphmae``/``supervised`` override (not after the SSL run)."""
-    from harmony_mol.config import config_from_dict
-
-    if name == "graphmae":
-        from harmony_mol.benchmark.nodes.graphmae import GraphMAEConfig as cls
-    else:
-        cls = SupervisedConfig  # type: ignore[assignment]
-    config_from_dict(cls, over, where=name)  # its keys, types and own value checks (e.g. encoder gat|gcn)
+def check_baselines(names: tuple[str, ...] | list[str]) -> None:
+    """Raise ``ValueError`` naming every entry of ``names`` that is not in :data:`BASELINES`."""
+    unknown = sorted(set(names) - set(BASELINES))
+    if unknown:
+        raise ValueError(f"unknown baseline(s) {', '.join(unknown)}; valid: {', '.join(BASELINES)}")

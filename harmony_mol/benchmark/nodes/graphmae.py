@@ -5,10 +5,8 @@ learnable token, encode with a GNN, re-mask the masked nodes' codes, decode feat
 GNN and score the reconstruction of the **masked** nodes with the scaled cosine error
 ``(1 - cos(x, x_hat))^alpha``. Two encoders:
 
-* ``encoder="gat"`` (default): the authors' published Cora setup (``configs.yml`` of THUDM/GraphMAE):
-  2 GAT layers, 4 heads, 512 hidden in total (128 per head, concatenated), PReLU, ``in_drop`` 0.2,
-  ``attn_drop`` 0.1, a one-layer GAT decoder with 1 head, mask 0.5, replace 0.05, SCE alpha 3, Adam
-  lr 1e-3 wd 2e-4, cosine LR schedule, 1500 epochs. Written with PyG ``GATConv`` (self-loops added).
+* ``encoder="gat"`` (default): the authors' published Cora setup (``configs.yml`` of THUDM/GraphMAE, the
+  defaults of :class:`GraphMAEConfig`) on PyG ``GATConv`` (self-loops added), PReLU after every layer.
 * ``encoder="gcn"``: the same recipe on plain PyG ``GCNConv`` layers (encoder and decoder).
 
 A probe on it shows what a standard SSL method reaches with our probe, splits and features; if it
@@ -17,7 +15,6 @@ cannot reach the published ~84 on Cora, the protocol is at fault.
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from typing import Literal
 
@@ -26,10 +23,6 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch_geometric.nn import GATConv, GCNConv
 
-logger = logging.getLogger(__name__)
-
-__all__ = ["GraphMAEConfig", "GCNEncoder", "GATEncoder", "GraphMAE"]
-
 
 @dataclass(frozen=True)
 class GraphMAEConfig:
@@ -37,17 +30,16 @@ class GraphMAEConfig:
 
     Args:
         encoder: ``"gat"`` (GraphMAE's own) or ``"gcn"`` (plain GCNConv encoder and decoder).
-        hidden: Encoder output width (GraphMAE Cora: 512; with GAT split over ``heads`` and concatenated).
-        layers: Encoder layers.
-        heads: GAT attention heads of the encoder (the decoder has ``decoder_heads``).
-        decoder_heads: GAT heads of the one-layer decoder (GraphMAE: 1).
+        hidden: Encoder output width (with GAT split over ``heads`` and concatenated).
+        layers, heads: Encoder layers and GAT attention heads.
+        decoder_heads: GAT heads of the one-layer decoder.
         mask_ratio: Share of nodes whose features are masked.
         replace_ratio: Share of the masked nodes that get a random node's features instead of the token.
-        alpha: SCE exponent (GraphMAE Cora: 3).
-        dropout: Feature dropout before every layer (GraphMAE ``in_drop``: 0.2).
-        attn_dropout: GAT attention dropout (GraphMAE ``attn_drop``: 0.1).
-        negative_slope: GAT LeakyReLU slope (0.2).
-        lr, weight_decay, epochs: Adam settings (GraphMAE Cora: 1e-3, 2e-4, 1500).
+        alpha: SCE exponent.
+        dropout, attn_dropout: Feature dropout before every layer and GAT attention dropout (GraphMAE
+            ``in_drop`` and ``attn_drop``).
+        negative_slope: GAT LeakyReLU slope.
+        lr, weight_decay, epochs: Adam settings.
         cosine: Cosine LR schedule ``(1 + cos(pi e / epochs)) / 2`` stepped per epoch (GraphMAE ``scheduler``;
             :func:`harmony_mol.trainer.warmup_cosine` without warm-up).
         eval_every: Probe every this many epochs (and at the last); ``0`` = the run's ``eval_every``.
@@ -85,66 +77,25 @@ class GraphMAEConfig:
 
 
 class _ConvStack(nn.Module):
-    """Shared forward of the encoders: dropout -> conv -> PReLU per layer (``convs``/``acts`` set by the subclass)."""
+    """Dropout -> conv -> PReLU (or nothing, ``prelu=False``) per layer: GraphMAE's encoder and GAT decoder.
 
-    convs: nn.ModuleList
-    acts: nn.ModuleList
-    dropout: float
+    Shapes:
+        x ``[N, F]``, edge_index ``[2, E]`` -> ``[N, out]`` of the last conv.
+    """
+
+    def __init__(self, convs: list[nn.Module], dropout: float, prelu: bool = True) -> None:
+        super().__init__()
+        self.convs = nn.ModuleList(convs)
+        self.acts = nn.ModuleList(nn.PReLU() if prelu else nn.Identity() for _ in convs)
+        self.dropout = dropout
 
     def forward(self, x: Tensor, edge_index: Tensor) -> Tensor:
+        """Run the stack; see the class docstring for shapes."""
         h = x
         for conv, act in zip(self.convs, self.acts):
             h = F.dropout(h, self.dropout, self.training)
             h = act(conv(h, edge_index))
         return h
-
-
-class GCNEncoder(_ConvStack):
-    """Plain GCN stack (PyG ``GCNConv``, sym-normalised with self-loops) with PReLU and dropout.
-
-    Shapes:
-        x ``[N, F]``, edge_index ``[2, E]`` -> ``[N, hidden]``.
-    """
-
-    def __init__(self, in_dim: int, hidden: int, layers: int = 2, dropout: float = 0.2) -> None:
-        super().__init__()
-        dims = [in_dim] + [hidden] * layers
-        self.convs = nn.ModuleList(GCNConv(a, b, cached=True) for a, b in zip(dims[:-1], dims[1:]))
-        self.acts = nn.ModuleList(nn.PReLU() for _ in range(layers))
-        self.dropout = dropout
-
-
-class GATEncoder(_ConvStack):
-    """GraphMAE's GAT encoder: ``layers`` PyG ``GATConv`` with concatenated heads, PReLU after every layer.
-
-    Shapes:
-        x ``[N, F]``, edge_index ``[2, E]`` -> ``[N, hidden]`` (``heads`` x ``hidden // heads``).
-    """
-
-    def __init__(self, in_dim: int, hidden: int, layers: int = 2, heads: int = 4, dropout: float = 0.2,
-                 attn_dropout: float = 0.1, negative_slope: float = 0.2) -> None:
-        super().__init__()
-        per_head = hidden // heads
-        dims = [in_dim] + [per_head * heads] * layers
-        self.convs = nn.ModuleList(
-            GATConv(a, per_head, heads=heads, concat=True, dropout=attn_dropout, negative_slope=negative_slope)
-            for a in dims[:-1])
-        self.acts = nn.ModuleList(nn.PReLU() for _ in range(layers))
-        self.dropout = dropout
-
-
-class _GATDecoder(nn.Module):
-    """One GAT layer back to the feature space (GraphMAE: 1 head, no activation)."""
-
-    def __init__(self, hidden: int, out_dim: int, heads: int, dropout: float, attn_dropout: float,
-                 negative_slope: float) -> None:
-        super().__init__()
-        self.conv = GATConv(hidden, out_dim, heads=heads, concat=False, dropout=attn_dropout,
-                            negative_slope=negative_slope)
-        self.dropout = dropout
-
-    def forward(self, h: Tensor, edge_index: Tensor) -> Tensor:
-        return self.conv(F.dropout(h, self.dropout, self.training), edge_index)
 
 
 class GraphMAE(nn.Module):
@@ -158,17 +109,20 @@ class GraphMAE(nn.Module):
         super().__init__()
         self.cfg = cfg
         self.enc_mask_token = nn.Parameter(torch.zeros(in_dim))
-        self.encoder: nn.Module
         self.decoder: nn.Module
-        if cfg.encoder == "gat":
-            self.encoder = GATEncoder(in_dim, cfg.hidden, cfg.layers, cfg.heads, cfg.dropout, cfg.attn_dropout,
-                                      cfg.negative_slope)
-            hidden = (cfg.hidden // cfg.heads) * cfg.heads
-            self.decoder = _GATDecoder(hidden, in_dim, cfg.decoder_heads, cfg.dropout, cfg.attn_dropout,
-                                       cfg.negative_slope)
+        if cfg.encoder == "gat":  # heads concatenated: hidden // heads channels each
+            per_head = cfg.hidden // cfg.heads
+            hidden = per_head * cfg.heads
+            self.encoder = _ConvStack([GATConv(a, per_head, heads=cfg.heads, concat=True, dropout=cfg.attn_dropout,
+                                               negative_slope=cfg.negative_slope)
+                                       for a in [in_dim] + [hidden] * (cfg.layers - 1)], cfg.dropout)
+            self.decoder = _ConvStack([GATConv(hidden, in_dim, heads=cfg.decoder_heads, concat=False,
+                                               dropout=cfg.attn_dropout, negative_slope=cfg.negative_slope)],
+                                      cfg.dropout, prelu=False)
         else:
-            self.encoder = GCNEncoder(in_dim, cfg.hidden, cfg.layers, cfg.dropout)
             hidden = cfg.hidden
+            self.encoder = _ConvStack([GCNConv(a, hidden, cached=True) for a in [in_dim] + [hidden] * (cfg.layers - 1)],
+                                      cfg.dropout)
             self.decoder = GCNConv(hidden, in_dim, cached=True)
         self.to_decoder = nn.Linear(hidden, hidden, bias=False)
 
@@ -183,12 +137,10 @@ class GraphMAE(nn.Module):
         token_nodes = masked[: num_mask - num_noise]
         x_in[token_nodes] = 0.0
         if num_noise > 0:
-            noise_nodes = masked[num_mask - num_noise:]
             src = torch.randperm(n, generator=gen)[:num_noise].to(x.device)
-            x_in[noise_nodes] = x[src]
+            x_in[masked[num_mask - num_noise:]] = x[src]
         x_in[token_nodes] += self.enc_mask_token
-        h = self.encoder(x_in, edge_index)
-        code = self.to_decoder(h)
+        code = self.to_decoder(self.encoder(x_in, edge_index))
         code[masked] = 0.0  # re-mask: the decoder must rebuild masked nodes from their neighbours
         recon = self.decoder(code, edge_index)
         cos = F.cosine_similarity(recon[masked], x[masked], dim=-1)

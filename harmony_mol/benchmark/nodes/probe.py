@@ -1,19 +1,15 @@
 """Linear probe (logistic regression) on frozen node embeddings, as in the paper's evaluation (H3GNNs §4.1).
 
-A single ``Linear(d, C)`` trained full-batch with cross-entropy on the training mask (Adam). After every
-probe epoch the accuracies on train/val/test are computed; the test accuracy at the best validation
-accuracy (strict improvement, earliest epoch wins ties) is kept.
+A single ``Linear(d, C)`` trained full-batch with cross-entropy on the training mask (Adam); the test
+accuracy at the best validation accuracy over the probe epochs (earliest epoch wins ties) is kept.
 """
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 
 import torch
 from torch import nn
-
-logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -22,47 +18,26 @@ class ProbeResult:
 
     val_acc: float
     test_acc: float
-    train_acc: float
     best_epoch: int
 
 
 def accuracy(pred: torch.Tensor, y: torch.Tensor, mask: torch.Tensor) -> float:
-    """Share of ``mask`` nodes with ``pred == y`` (NaN for an empty mask).
-
-    Shapes:
-        pred, y, mask: ``[N]``.
-    """
+    """Share of ``mask`` nodes with ``pred == y`` (NaN for an empty mask); all three ``[N]``."""
     n = int(mask.sum())
     return float((pred[mask] == y[mask]).sum()) / n if n else float("nan")
 
 
-def linear_probe(
-    z: torch.Tensor,
-    y: torch.Tensor,
-    train_mask: torch.Tensor,
-    val_mask: torch.Tensor,
-    test_mask: torch.Tensor,
-    num_classes: int,
-    lr: float = 0.01,
-    weight_decay: float = 1e-4,
-    epochs: int = 300,
-    seed: int = 0,
-) -> ProbeResult:
-    """Fit a logistic-regression probe on frozen embeddings and select its epoch on validation.
+def linear_probe(z: torch.Tensor, y: torch.Tensor, train_mask: torch.Tensor, val_mask: torch.Tensor,
+                 test_mask: torch.Tensor, num_classes: int, lr: float = 0.01, weight_decay: float = 1e-4,
+                 epochs: int = 300, seed: int = 0) -> ProbeResult:
+    """Fit a logistic-regression probe on the frozen ``z`` (``epochs`` full-batch Adam steps on ``train_mask``).
 
-    Args:
-        z: frozen embeddings (detached inside).
-        y: integer labels.
-        train_mask, val_mask, test_mask: boolean node masks.
-        num_classes: C.
-        lr, weight_decay, epochs: Adam settings of the probe.
-        seed: seeds the probe's initialisation (a private generator; global RNG untouched).
+    The probe epoch is selected on ``val_mask``; ``seed`` seeds its initialisation (a private generator,
+    the global RNG is untouched). Raises ``ValueError`` on a shape mismatch, an empty train/val mask or
+    non-positive epochs.
 
     Shapes:
-        z: [N, d]; y: [N]; masks: [N].
-
-    Raises:
-        ValueError: shape mismatch, empty train/val mask, or non-positive epochs.
+        z: [N, d] (detached inside); y: [N] integer labels; masks: [N] bool.
     """
     if z.dim() != 2 or y.shape[0] != z.shape[0]:
         raise ValueError(f"z must be [N, d] and y [N]; got {tuple(z.shape)} and {tuple(y.shape)}")
@@ -81,9 +56,8 @@ def linear_probe(
         clf.weight.copy_(torch.empty(clf.weight.shape).uniform_(-bound, bound, generator=gen))
         clf.bias.copy_(torch.empty(clf.bias.shape).uniform_(-bound, bound, generator=gen))
     opt = torch.optim.Adam(clf.parameters(), lr=lr, weight_decay=weight_decay)
-    best = ProbeResult(-1.0, float("nan"), float("nan"), -1)
+    best = ProbeResult(-1.0, float("nan"), -1)
     for epoch in range(epochs):  # a 300-step logistic regression: too small for the run loop's hooks
-        clf.train()
         opt.zero_grad(set_to_none=True)
         nn.functional.cross_entropy(clf(z[train_mask]), y[train_mask]).backward()
         opt.step()
@@ -91,5 +65,5 @@ def linear_probe(
             pred = clf(z).argmax(1)
         val = accuracy(pred, y, val_mask)
         if val > best.val_acc:
-            best = ProbeResult(val, accuracy(pred, y, test_mask), accuracy(pred, y, train_mask), epoch)
+            best = ProbeResult(val, accuracy(pred, y, test_mask), epoch)
     return best

@@ -9,16 +9,12 @@
 from __future__ import annotations
 
 import gzip
-import hashlib
 import io
-import logging
 import pickle
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-
-logger = logging.getLogger(__name__)
 
 #: (module, name) pairs a Planetoid pickle may reference; everything else is refused.
 _ALLOWED_GLOBALS: frozenset[tuple[str, str]] = frozenset({
@@ -35,21 +31,15 @@ _ALLOWED_GLOBALS: frozenset[tuple[str, str]] = frozenset({
 
 
 class RestrictedUnpickler(pickle.Unpickler):
-    """Unpickler that resolves only whitelisted numpy/scipy.sparse/defaultdict globals.
+    """Unpickler of whitelisted numpy/scipy.sparse/defaultdict globals only (others: ``pickle.UnpicklingError``)."""
 
-    Raises:
-        pickle.UnpicklingError: when the stream references any other global (e.g. ``os.system``).
-    """
-
-    def find_class(self, module: str, name: str) -> Any:  # noqa: D102 - documented on the class
+    def find_class(self, module: str, name: str) -> Any:
+        """Resolve ``module.name`` if whitelisted (Python-2 and old numpy/scipy module paths mapped)."""
         if (module, name) not in _ALLOWED_GLOBALS:
             raise pickle.UnpicklingError(f"refusing to unpickle global {module}.{name} (not whitelisted)")
-        if module == "__builtin__":
-            module = "builtins"
-        if module == "numpy.core.multiarray":
-            module = "numpy._core.multiarray" if hasattr(np, "_core") else module
-        if module == "scipy.sparse.csr":
-            module = "scipy.sparse"
+        if module == "numpy.core.multiarray" and hasattr(np, "_core"):
+            module = "numpy._core.multiarray"
+        module = {"__builtin__": "builtins", "scipy.sparse.csr": "scipy.sparse"}.get(module, module)
         return super().find_class(module, name)
 
 
@@ -60,11 +50,7 @@ def restricted_load(path: Path) -> Any:
 
 
 def read_text(path: Path) -> str:
-    """Read ``path`` or ``path.gz`` (gunzipped on the fly) as text.
-
-    Raises:
-        FileNotFoundError: neither the plain nor the ``.gz`` file exists.
-    """
+    """Read ``path`` or ``path.gz`` (gunzipped on the fly) as text; ``FileNotFoundError`` if neither exists."""
     for cand in (path, path.with_name(path.name + ".gz")):
         if cand.is_file():
             raw = cand.read_bytes()
@@ -72,11 +58,6 @@ def read_text(path: Path) -> str:
                 raw = gzip.decompress(raw)
             return raw.decode("utf-8")
     raise FileNotFoundError(f"missing {path} (or {path.name}.gz)")
-
-
-def text_sha256(path: Path) -> str:
-    """sha256 of the *decompressed* content of ``path`` / ``path.gz`` (detects duplicated upstream files)."""
-    return hashlib.sha256(read_text(path).encode("utf-8")).hexdigest()
 
 
 def parse_geom_gcn_features(text: str, num_features: int | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -88,24 +69,19 @@ def parse_geom_gcn_features(text: str, num_features: int | None = None) -> tuple
     Returns:
         (x [N, F] float32, y [N] int64), rows ordered by node id.
     """
-    lines = [ln for ln in text.strip().split("\n")[1:] if ln.strip()]
-    ids = np.empty(len(lines), dtype=np.int64)
-    labels = np.empty(len(lines), dtype=np.int64)
-    feats: list[list[int]] = []
-    for i, line in enumerate(lines):
-        parts = line.split("\t")
+    rows = [ln.split("\t") for ln in text.strip().split("\n")[1:] if ln.strip()]
+    for i, parts in enumerate(rows):
         if len(parts) != 3:
             raise ValueError(f"feature file line {i + 2}: expected 3 tab-separated fields, got {len(parts)}")
-        ids[i] = int(parts[0])
-        labels[i] = int(parts[2])
-        feats.append([int(v) for v in parts[1].split(",") if v != ""])
-    n = len(lines)
-    if sorted(ids.tolist()) != list(range(n)):
+    ids = np.array([int(r[0]) for r in rows], dtype=np.int64)
+    labels = np.array([int(r[2]) for r in rows], dtype=np.int64)
+    feats = [[int(v) for v in r[1].split(",") if v != ""] for r in rows]
+    if sorted(ids.tolist()) != list(range(len(rows))):
         raise ValueError("feature file node ids are not a permutation of 0..N-1")
     if num_features is None:
         x = np.asarray(feats, dtype=np.float32)
     else:
-        x = np.zeros((n, num_features), dtype=np.float32)
+        x = np.zeros((len(rows), num_features), dtype=np.float32)
         for i, idx in enumerate(feats):
             x[i, idx] = 1.0
     order = np.argsort(ids)
@@ -115,30 +91,24 @@ def parse_geom_gcn_features(text: str, num_features: int | None = None) -> tuple
 def parse_edge_list(text: str) -> np.ndarray:
     """Parse ``out1_graph_edges.txt`` (header line, then ``src<TAB>dst``) to an int64 [2, E] array."""
     rows = [ln.split("\t") for ln in text.strip().split("\n")[1:] if ln.strip()]
-    arr = np.asarray(rows, dtype=np.int64).reshape(-1, 2)
-    return np.ascontiguousarray(arr.T)
+    return np.ascontiguousarray(np.asarray(rows, dtype=np.int64).reshape(-1, 2).T)
 
 
 def load_split_masks(split_dir: Path, name: str, n_splits: int = 10) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Stack the Geom-GCN ``<name>_split_0.6_0.2_<i>.npz`` masks into bool arrays [S, N]."""
-    tr, va, te = [], [], []
+    splits = []
     for i in range(n_splits):
         path = split_dir / f"{name}_split_0.6_0.2_{i}.npz"
         if not path.is_file():
             raise FileNotFoundError(f"missing split file {path}")
         with np.load(path) as z:
-            tr.append(z["train_mask"].astype(bool))
-            va.append(z["val_mask"].astype(bool))
-            te.append(z["test_mask"].astype(bool))
-    return np.stack(tr), np.stack(va), np.stack(te)
+            splits.append([z[f"{part}_mask"].astype(bool) for part in ("train", "val", "test")])
+    tr, va, te = (np.stack(masks) for masks in zip(*splits))
+    return tr, va, te
 
 
 def planetoid_arrays(raw_dir: Path, name: str) -> dict[str, Any]:
-    """Read the 8 Planetoid parts of ``name``; a missing part raises with its exact filename.
-
-    Raises:
-        FileNotFoundError: naming every missing ``ind.<name>.*`` file.
-    """
+    """Read the 8 Planetoid parts of ``name``; ``FileNotFoundError`` names every missing ``ind.<name>.*`` file."""
     parts = ("x", "tx", "allx", "y", "ty", "ally", "graph", "test.index")
     missing = [f"ind.{name}.{p}" for p in parts if not (raw_dir / f"ind.{name}.{p}").is_file()]
     if missing:

@@ -1,7 +1,7 @@
-"""The node-classification report: our numbers beside the paper's (method §6), as Markdown + CSV + PNG.
+"""The node-classification report: our numbers beside the H3GNNs paper's, as Markdown + CSV + PNG.
 
-Numbers come only from the stored run records; nothing is typed in by hand except the paper's table
-(:data:`PAPER`, transcribed from method §6.1/6.2). ``<out>/NOTES.md``, if present, is appended verbatim
+Numbers come only from the stored run records; nothing is typed in by hand except the paper's
+node-classification tables (:data:`PAPER`). ``<out>/NOTES.md``, if present, is appended verbatim
 (analysis prose, no numbers generated there).
 """
 
@@ -14,11 +14,13 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from harmony_mol.benchmark.nodes.config import BASELINES
 from harmony_mol.utils.io import atomic_save_figure, atomic_write_text
 
 logger = logging.getLogger(__name__)
 
-#: Paper accuracies (%) [method §6]: HarmonyGNN +Diffi / +Prob and the strongest listed baseline.
+#: H3GNNs (ICLR 2026) node-classification accuracies (%): HarmonyGNN +Diffi / +Prob and the strongest
+#: listed baseline.
 PAPER: dict[str, dict[str, Any]] = {
     "cornell": {"diffi": 85.41, "prob": 85.68, "baseline": ("MUSE", 82.00), "homophilous": False},
     "texas": {"diffi": 93.24, "prob": 92.45, "baseline": ("MUSE", 83.98), "homophilous": False},
@@ -37,18 +39,6 @@ _SWITCHES = ("hidden_dim", "hops", "readout", "edge_gate", "adj_norm", "gate_ini
              "norm_style", "mask_token_init", "dropout", "code_hop_quirk")
 
 
-def _paper_ref(dataset: str, masking: str) -> float | None:
-    row = PAPER.get(dataset.replace("-platonov", ""))
-    if row is None:
-        return None
-    if masking == "diffi" and row["diffi"] is not None:
-        return row["diffi"]
-    return row["prob"]
-
-
-#: Reference models of the report, in column order (``harmony_mol.benchmark.nodes.baselines``).
-BASELINE_MODELS: tuple[str, ...] = ("random-init", "raw-features", "supervised", "graphmae")
-
 #: Header of ``results.csv`` (accuracies in percent, as the ``_pct`` suffix says).
 RESULT_FIELDS: tuple[str, ...] = ("dataset", "split", "seed", "model", "val_acc_pct", "val_selected_test_pct",
                                   "test_max_pct", "epoch")
@@ -57,8 +47,9 @@ RESULT_FIELDS: tuple[str, ...] = ("dataset", "split", "seed", "model", "val_acc_
 def model_rows(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """One row per (dataset, split, seed, model): HarmonyGNN (``harmony``) and every stored baseline row.
 
-    Accuracies are fractions in the records and percent here (``*_pct``); ``epoch`` is the training or
-    pretraining epoch chosen on validation (0 for models without training: random-init, raw-features).
+    Accuracies are fractions in the records; the ``*_pct`` keys added here are percent. ``epoch`` is the
+    training or pretraining epoch chosen on validation (0 for models without training: random-init,
+    raw-features).
     """
     out = []
     for rec in runs:
@@ -67,9 +58,8 @@ def model_rows(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
                         "val_acc": r["val_acc"], "val_selected_test": r["test_at_val"], "test_max": r["test_max"],
                         "epoch": r["epoch_val"]})
         out += [dict(r, dataset=rec["dataset"]) for r in rec.get("baseline_rows", [])]
-    return [{"dataset": r["dataset"], "split": r["split"], "seed": r["seed"], "model": r["model"],
-             "val_acc_pct": round(100 * r["val_acc"], 2), "val_selected_test_pct": round(100 * r["val_selected_test"], 2),
-             "test_max_pct": round(100 * r["test_max"], 2), "epoch": r["epoch"]} for r in out]
+    return [{**r, **{f"{k}_pct": round(100 * r[k], 2) for k in ("val_acc", "val_selected_test", "test_max")}}
+            for r in out]
 
 
 def baseline_stats(rec: dict[str, Any], model: str) -> tuple[float, float, int] | None:
@@ -92,7 +82,7 @@ def summary_rows(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for rec in sorted(runs, key=lambda r: order.index(r["dataset"]) if r["dataset"] in order else 99):
         name, cfg, s = rec["dataset"], rec["config"], rec["summary"]
         paper = PAPER.get(name.replace("-platonov", ""), {})
-        ref = _paper_ref(name, cfg["masking"])
+        ref = paper.get("diffi") if cfg["masking"] == "diffi" and paper.get("diffi") is not None else paper.get("prob")
         base_name, base_val = paper.get("baseline", ("", None))
         ours = s["test_at_val_mean"]
         rows.append({
@@ -108,7 +98,7 @@ def summary_rows(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
             "raw_features_probe": None if "raw_probe" not in rec else round(rec["raw_probe"]["mean"], 2),
             "quick": rec.get("quick", False), "wall_seconds": round(rec["wall_seconds"], 1),
         })
-        for model in BASELINE_MODELS:
+        for model in BASELINES:
             st = baseline_stats(rec, model)
             key = model.replace("-", "_")
             rows[-1].update({f"{key}_mean": None if st is None else round(st[0], 2),
@@ -122,9 +112,7 @@ def _fmt(v: Any) -> str:
         return "–"
     if isinstance(v, bool):
         return "yes" if v else "no"
-    if isinstance(v, float):
-        return f"{v:.2f}"
-    return str(v)
+    return f"{v:.2f}" if isinstance(v, float) else str(v)
 
 
 def _ms(r: dict[str, Any], model: str) -> str:
@@ -144,7 +132,7 @@ def _table(rows: list[dict[str, Any]]) -> str:
             f"| {r['dataset']}{' (quick)' if r['quick'] else ''} | "
             f"**{r['ours_val_selected_mean']:.2f} ± {r['ours_val_selected_std']:.2f}** | "
             f"{r['ours_test_max_mean']:.2f} ± {r['ours_test_max_std']:.2f} | "
-            + " | ".join(_ms(r, m) for m in BASELINE_MODELS) + " | "
+            + " | ".join(_ms(r, m) for m in BASELINES) + " | "
             f"{_fmt(r['paper_diffi'])} | {_fmt(r['paper_prob'])} | {r['baseline']} {_fmt(r['baseline_acc'])} | "
             f"{_fmt(r['delta_vs_paper'])} | {_fmt(r['within_2_points'])} | {_fmt(r['above_baseline'])} | "
             f"{r['splits']} splits × {r['seeds']} seeds |")
@@ -159,8 +147,9 @@ def _settings(runs: list[dict[str, Any]]) -> str:
         sw = ", ".join(f"{k}={e[k]}" for k in _SWITCHES if k in e)
         lines.append(
             f"| {rec['dataset']} | `{rec['config_file']}` | {c['preset']} | {c['masking']} ({c['mask_ratio']}, "
-            f"{c['exploit']}, {c['mask_warmup']}) | {c['teacher_mode']}, buffers {'copied' if c['copy_buffers'] else 'not copied'} "
-            f"| {c['loss']} | {c['momentum']} | {c['epochs']} / {c['lr']} / {c['weight_decay']} | {sw} | "
+            f"{c['exploit']}, {c['mask_warmup']}) | {c['teacher_mode']}, "
+            f"buffers {'copied' if c['copy_buffers'] else 'not copied'} | {c['loss']} | {c['momentum']} | "
+            f"{c['epochs']} / {c['lr']} / {c['weight_decay']} | {sw} | "
             f"{c['pretrain_per_split']} | {rec['wall_seconds']:.0f} |")
     return "\n".join(lines)
 
@@ -186,35 +175,32 @@ def _plot(rows: list[dict[str, Any]], path: Path) -> None:
     atomic_save_figure(fig, path)
 
 
+def _csv_text(rows: list[dict[str, Any]], fields: tuple[str, ...] | None = None) -> str:
+    """``rows`` as CSV text with a header (``fields``, default the keys of the first row; other keys ignored)."""
+    buf = io.StringIO()
+    wr = csv.DictWriter(buf, fieldnames=list(fields or rows[0]), extrasaction="ignore")
+    wr.writeheader()
+    wr.writerows(rows)
+    return buf.getvalue()
+
+
 def write_report(out: Path, runs: list[dict[str, Any]], command: str = "") -> Path:
-    """Write ``report.md``, ``results.csv`` (one row per dataset, split, seed and model, accuracies in %),
-    ``summary.csv`` (one row per dataset), ``splits.csv`` (HarmonyGNN per split/seed, fractions), ``accuracy.png``.
+    """Write ``report.md``, ``accuracy.png`` and the CSV files (below).
+
+    ``results.csv``: one row per dataset, split, seed and model, accuracies in %; ``summary.csv``: one row
+    per dataset; ``splits.csv``: HarmonyGNN per split and seed, fractions.
 
     Returns:
         Path of ``report.md``.
     """
     out.mkdir(parents=True, exist_ok=True)
     rows = summary_rows(runs)
-    buf = io.StringIO()
-    if rows:
-        wr = csv.DictWriter(buf, fieldnames=list(rows[0]))
-        wr.writeheader()
-        wr.writerows(rows)
-    atomic_write_text(out / "summary.csv", buf.getvalue())
-    buf = io.StringIO()
-    wr = csv.DictWriter(buf, fieldnames=list(RESULT_FIELDS))
-    wr.writeheader()
-    wr.writerows(model_rows(runs))
-    atomic_write_text(out / "results.csv", buf.getvalue())
-    buf = io.StringIO()
-    wr = csv.writer(buf)
-    wr.writerow(["dataset", "split", "seed", "epoch_val", "val_acc", "test_at_val", "epoch_test_max", "test_max",
-                 "seconds"])
-    for rec in runs:
-        for r in rec["splits"]:
-            wr.writerow([rec["dataset"], r["split"], r["seed"], r["epoch_val"], f"{r['val_acc']:.4f}",
-                         f"{r['test_at_val']:.4f}", r["epoch_test_max"], f"{r['test_max']:.4f}", f"{r['seconds']:.1f}"])
-    atomic_write_text(out / "splits.csv", buf.getvalue())
+    atomic_write_text(out / "summary.csv", _csv_text(rows) if rows else "")
+    atomic_write_text(out / "results.csv", _csv_text(model_rows(runs), RESULT_FIELDS))
+    splits = [{"dataset": rec["dataset"], **r, **{k: f"{r[k]:.4f}" for k in ("val_acc", "test_at_val", "test_max")},
+               "seconds": f"{r['seconds']:.1f}"} for rec in runs for r in rec["splits"]]
+    atomic_write_text(out / "splits.csv", _csv_text(splits, ("dataset", "split", "seed", "epoch_val", "val_acc",
+                                                              "test_at_val", "epoch_test_max", "test_max", "seconds")))
     if rows:
         _plot(rows, out / "accuracy.png")
     commits = sorted({str(r.get("git_commit")) for r in runs})
@@ -248,7 +234,8 @@ def write_report(out: Path, runs: list[dict[str, Any]], command: str = "") -> Pa
         "encoder + a linear head trained end to end on the train labels, epoch chosen on validation (the ceiling); "
         "'graphmae' = GraphMAE (Hou et al. 2022) pretrained here without labels, epoch chosen on validation (the "
         "positive control). Per-row numbers: `results.csv` (one row per dataset, split, seed and model); "
-        "per-dataset: `summary.csv`. `cornell-platonov` has no paper number of its own; it is compared with the paper's Cornell.",
+        "per-dataset: `summary.csv`. `cornell-platonov` has no paper number of its own; it is compared with the "
+        "paper's Cornell.",
         "",
         "![accuracy](accuracy.png)",
         "",

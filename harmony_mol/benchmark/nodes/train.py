@@ -1,33 +1,30 @@
 """Transductive HarmonyGNN pretraining on one graph + linear-probe evaluation (H3GNNs §3.6, §4.1).
 
-Per epoch (one full-batch step): mask (random during ``mask_warmup``, then +Prob/+Diffi from the previous
-step's per-node difficulty) -> student on the masked input, EMA teacher on the full input -> loss over all
-nodes -> Adam step, LR schedule (linear warm-up + cosine) -> EMA update -> store difficulty, in
-:func:`harmony_mol.trainer.fit`. Every
-``eval_every`` epochs the student (eval mode, unmasked input) embeds all nodes and a logistic-regression
-probe is fitted per split. The pretraining epoch is chosen on **validation**; the official code's choice
-(max test accuracy over epochs) is kept as a separate, labelled number.
+Per epoch (one full-batch step, in :func:`harmony_mol.trainer.fit`): mask (random during ``mask_warmup``,
+then +Prob/+Diffi from the previous step's per-node difficulty) -> student on the masked input, EMA teacher
+on the full input -> loss over all nodes -> Adam step, LR schedule (linear warm-up + cosine) -> EMA update
+-> store difficulty. Every ``eval_every`` epochs the student (eval mode, unmasked input) embeds all nodes
+and a logistic-regression probe is fitted per split. The pretraining epoch is chosen on **validation**;
+the official code's choice (max test accuracy over epochs) is kept as a separate, labelled number.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import math
 import time
 from dataclasses import dataclass
-from collections.abc import Callable
 from typing import Any
 
 import torch
 from torch_geometric.data import Data
 
+from harmony_mol.benchmark.nodes.config import NodeRunConfig
+from harmony_mol.benchmark.nodes.datasets import NodeDataset
+from harmony_mol.benchmark.nodes.probe import ProbeResult, linear_probe
 from harmony_mol.nn.encoder import HarmonyEncoder
 from harmony_mol.nn.encoder_config import HarmonyEncoderConfig
 from harmony_mol.nn.inputs import InputDims
-from harmony_mol.benchmark.nodes.config import NodeRunConfig
-from harmony_mol.benchmark.nodes.datasets import NodeDataset
-from harmony_mol.benchmark.nodes.probe import linear_probe
 from harmony_mol.ssl.diagnostics import effective_rank, masked_unmasked_stats, view_contributions
 from harmony_mol.ssl.masking import make_mask, node_difficulty
 from harmony_mol.ssl.objective import Predictor, normalize_target, ssl_loss
@@ -93,8 +90,10 @@ def graph_record(ds: NodeDataset, feature_norm: str = "none") -> Data:
 
 
 def build_encoder(cfg: NodeRunConfig, data: Data, seed: int, device: torch.device | str = "cpu") -> HarmonyEncoder:
-    """The run's HarmonyGNN student, freshly initialised after ``seed_everything(seed)`` (the SSL run, the
-    random-init floor and the supervised ceiling all start from it)."""
+    """The run's HarmonyGNN student, freshly initialised after ``seed_everything(seed)``.
+
+    The SSL run, the random-init floor and the supervised ceiling all start from it.
+    """
     seed_everything(seed)
     dims = InputDims(atom_cat_dims=(), atom_float_dim=int(data.x_feat.shape[1]), bond_cat_dims=(),
                      edge_float_dim=0)
@@ -102,11 +101,7 @@ def build_encoder(cfg: NodeRunConfig, data: Data, seed: int, device: torch.devic
 
 
 class _Pretrainer:
-    """Student/teacher pair, optimiser and difficulty state for one transductive pretraining run.
-
-    One full-batch step per epoch: :meth:`loss` (forward), ``optim.step`` (Adam, warm-up + cosine LR),
-    :meth:`after_update` (EMA, diagnostics, difficulty for the next mask).
-    """
+    """Student/teacher, optimiser and difficulty state of one run; a step: :meth:`loss`, optim, :meth:`after_update`."""
 
     def __init__(self, cfg: NodeRunConfig, data: Data, seed: int, device: torch.device) -> None:
         self.cfg = cfg
@@ -115,12 +110,8 @@ class _Pretrainer:
         self.teacher = make_teacher(self.student)
         d = self.student.out_dim
         self.predictor = Predictor(d, cfg.predictor_hidden).to(device) if cfg.predictor else None
-        self.decoder = (FeatureDecoder(d, int(data.x_feat.shape[1])).to(device) if cfg.recon_weight > 0
-                        else None)
-        params = list(self.student.parameters())
-        for extra in (self.predictor, self.decoder):
-            if extra is not None:
-                params += list(extra.parameters())
+        self.decoder = FeatureDecoder(d, int(data.x_feat.shape[1])).to(device) if cfg.recon_weight > 0 else None
+        params = [p for m in (self.student, self.predictor, self.decoder) if m is not None for p in m.parameters()]
         opt = torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
         self.optim = Optim(opt, params, make_scheduler(opt, cfg.epochs, cfg.warmup, angle_first=True))
         self.gen = torch.Generator().manual_seed(seed + 7919)
@@ -153,9 +144,8 @@ class _Pretrainer:
             with torch.no_grad():
                 t = self.teacher(self.data)
         t = normalize_target(t, cfg.target_norm)
-        loss, _ = ssl_loss(s, t, None, kind=cfg.loss, mask=mask, masked_weight=cfg.masked_weight,
-                           loss_nodes=cfg.loss_nodes)
-        loss = cfg.latent_weight * loss
+        loss = cfg.latent_weight * ssl_loss(s, t, None, kind=cfg.loss, mask=mask, masked_weight=cfg.masked_weight,
+                                            loss_nodes=cfg.loss_nodes)[0]
         if self.decoder is not None:  # GraphMAE-style anchor on the masked nodes' own features
             recon = self.decoder(z, self.data.edge_index, mask)
             loss = loss + cfg.recon_weight * sce_reconstruction_loss(recon, self.data.x_feat, mask, cfg.recon_alpha)
@@ -177,70 +167,69 @@ class _Pretrainer:
         self.student.eval()
         return self.student(self.data)
 
-    def fit(self, evaluate: Callable[[LoopState], None] | None = None, eval_every: int = 1) -> None:
-        """All ``cfg.epochs`` full-batch steps, ``evaluate`` after every ``eval_every``-th and the last."""
-        fit(lambda _, loop: self.loss(loop.epoch + 1), lambda _: (self.data,), self.optim, self.cfg.epochs,
-            after_step=lambda _b, _l: self.after_update(), evaluate=evaluate, eval_every=eval_every)
+
+def run_splits(cfg: NodeRunConfig, ds: NodeDataset) -> range:
+    """The split indices the run uses (the first ``cfg.splits``, or all)."""
+    return range(ds.num_splits if cfg.splits == 0 else min(cfg.splits, ds.num_splits))
 
 
-def _select(split: int, seed: int, curve: list[tuple[int, float, float]], seconds: float) -> SplitResult:
+def split_groups(cfg: NodeRunConfig, ds: NodeDataset) -> list[list[int]]:
+    """Splits grouped by label-free model: one per split, or all in one unless ``cfg.pretrain_per_split``."""
+    splits = run_splits(cfg, ds)
+    return [[s] for s in splits] if cfg.pretrain_per_split else [list(splits)]
+
+
+def select_epoch(split: int, seed: int, curve: list[tuple[int, float, float]], seconds: float) -> SplitResult:
     """Pick the epoch with the best validation accuracy (earliest on ties) and the code's max-test epoch."""
     best_val = max(curve, key=lambda r: (r[1], -r[0]))
     best_test = max(curve, key=lambda r: (r[2], -r[0]))
     return SplitResult(split, seed, best_val[0], best_val[1], best_val[2], best_test[0], best_test[2], seconds)
 
 
-def _pretrain_curves(run: _Pretrainer, cfg: NodeRunConfig, ds: NodeDataset, y: torch.Tensor,
-                     masks: list[torch.Tensor], seed: int, group: list[int], rows: list[dict[str, Any]]
-                     ) -> dict[int, list[tuple[int, float, float]]]:
-    """Pretrain ``run``; per split of ``group`` the probe's (epoch, val acc, test acc); diagnostics into ``rows``."""
-    curves: dict[int, list[tuple[int, float, float]]] = {s: [] for s in group}
-
-    def evaluate(loop: LoopState) -> None:
-        epoch, loss = loop.epoch + 1, run.last_loss
-        z = run.embed()
-        diag = {"eff_rank": effective_rank(z), **run.last_stats,
-                **{f"view_{k}": v for k, v in view_contributions(run.student, run.data).items()}}
-        for s in group:
-            pr = linear_probe(z, y, masks[0][s], masks[1][s], masks[2][s], ds.num_classes, cfg.probe_lr,
-                              cfg.probe_weight_decay, cfg.probe_epochs, seed=seed)
-            curves[s].append((epoch, pr.val_acc, pr.test_acc))
-            rows.append({"dataset": ds.name, "seed": seed, "split": s, "epoch": epoch, "loss": loss,
-                         "val_acc": pr.val_acc, "test_acc": pr.test_acc, "emb_std": float(z.std(0).mean()), **diag})
-        logger.debug("%s seed %d splits %s epoch %d loss %.4f", ds.name, seed, group, epoch, loss)
-
-    run.fit(evaluate, cfg.eval_every)
-    return curves
+def probe_split(cfg: NodeRunConfig, ds: NodeDataset, z: torch.Tensor, y: torch.Tensor,
+                masks: tuple[torch.Tensor, ...] | list[torch.Tensor], split: int, seed: int) -> ProbeResult:
+    """The run's linear probe on ``z`` for one split (``masks``: the [S, N] train, val and test masks)."""
+    return linear_probe(z, y, masks[0][split], masks[1][split], masks[2][split], ds.num_classes, cfg.probe_lr,
+                        cfg.probe_weight_decay, cfg.probe_epochs, seed=seed)
 
 
 def run_dataset(cfg: NodeRunConfig, ds: NodeDataset, device: str | torch.device | None = None
                 ) -> tuple[list[SplitResult], list[dict[str, Any]]]:
-    """Pretrain + probe on every requested split and seed of ``ds``.
-
-    Args:
-        cfg: the run config.
-        ds: the dataset.
-        device: torch device (default: CUDA if available, else CPU).
+    """Pretrain + probe on every requested split and seed of ``ds`` (``device`` default: CUDA if available).
 
     Returns:
-        (per-(split, seed) results, loss/accuracy curve rows for logging and plots).
+        (per-(split, seed) results, loss/accuracy/diagnostics rows of every evaluation, for logging and plots).
     """
-    n_splits = ds.num_splits if cfg.splits == 0 else min(cfg.splits, ds.num_splits)
     dev = resolve_device(device)
     data = graph_record(ds, cfg.feature_norm)
     y = ds.y.to(dev)
     masks = [m.to(dev) for m in (ds.train_masks, ds.val_masks, ds.test_masks)]
     results: list[SplitResult] = []
     rows: list[dict[str, Any]] = []
-    groups = [[s] for s in range(n_splits)] if cfg.pretrain_per_split else [list(range(n_splits))]
     for seed in cfg.seeds:
-        for group in groups:
+        for group in split_groups(cfg, ds):
             t0 = time.perf_counter()
             run = _Pretrainer(cfg, data, seed=seed * 1000 + group[0], device=dev)
-            curves = _pretrain_curves(run, cfg, ds, y, masks, seed, group, rows)
+            curves: dict[int, list[tuple[int, float, float]]] = {s: [] for s in group}
+
+            def evaluate(loop: LoopState) -> None:  # fit() below runs to the end before run/curves change
+                epoch, loss = loop.epoch + 1, run.last_loss
+                z = run.embed()
+                diag = {"eff_rank": effective_rank(z), **run.last_stats,
+                        **{f"view_{k}": v for k, v in view_contributions(run.student, run.data).items()}}
+                for s in group:
+                    pr = probe_split(cfg, ds, z, y, masks, s, seed)
+                    curves[s].append((epoch, pr.val_acc, pr.test_acc))
+                    rows.append({"dataset": ds.name, "seed": seed, "split": s, "epoch": epoch, "loss": loss,
+                                 "val_acc": pr.val_acc, "test_acc": pr.test_acc, "emb_std": float(z.std(0).mean()),
+                                 **diag})
+                logger.debug("%s seed %d splits %s epoch %d loss %.4f", ds.name, seed, group, epoch, loss)
+
+            fit(lambda _, loop: run.loss(loop.epoch + 1), lambda _: (run.data,), run.optim, cfg.epochs,
+                after_step=lambda _b, _l: run.after_update(), evaluate=evaluate, eval_every=cfg.eval_every)
             secs = time.perf_counter() - t0
             for s in group:
-                res = _select(s, seed, curves[s], secs / len(group))
+                res = select_epoch(s, seed, curves[s], secs / len(group))
                 results.append(res)
                 logger.info("%s split %d seed %d: val-selected test %.2f (epoch %d, val %.2f); test-max %.2f",
                             ds.name, s, seed, 100 * res.test_at_val, res.epoch_val, 100 * res.val_acc,
@@ -248,40 +237,35 @@ def run_dataset(cfg: NodeRunConfig, ds: NodeDataset, device: str | torch.device 
     return results, rows
 
 
-def raw_feature_probe(cfg: NodeRunConfig, ds: NodeDataset) -> dict[str, Any]:
+def raw_feature_probe(cfg: NodeRunConfig, ds: NodeDataset) -> tuple[list[dict[str, Any]], dict[str, float]]:
     """Reference without pretraining: the same probe on the raw input features, per split (probe seed 0).
 
     Returns:
-        {"mean", "std", "n"} of the val-selected test accuracy in percent, and "rows": one dict per split
-        (dataset, split, seed, model="raw-features", val_acc, val_selected_test, test_max, epoch; accuracies
-        in [0, 1]; no training epochs, so test_max = val_selected_test and epoch = 0).
+        (one row per split with the keys of :data:`~harmony_mol.benchmark.nodes.baselines.ROW_KEYS`, model
+        "raw-features", test_max = val_selected_test and epoch = 0 as nothing is trained; {"mean", "std",
+        "n"} of the val-selected test accuracy in percent).
     """
-    n_splits = ds.num_splits if cfg.splits == 0 else min(cfg.splits, ds.num_splits)
     x = prepare_features(ds.x, cfg.feature_norm)
+    masks = (ds.train_masks, ds.val_masks, ds.test_masks)
     rows = []
-    for s in range(n_splits):
-        pr = linear_probe(x, ds.y, ds.train_masks[s], ds.val_masks[s], ds.test_masks[s], ds.num_classes,
-                          cfg.probe_lr, cfg.probe_weight_decay, cfg.probe_epochs, seed=0)
+    for s in run_splits(cfg, ds):
+        pr = probe_split(cfg, ds, x, ds.y, masks, s, 0)
         rows.append({"dataset": ds.name, "split": s, "seed": 0, "model": "raw-features", "val_acc": pr.val_acc,
                      "val_selected_test": pr.test_acc, "test_max": pr.test_acc, "epoch": 0})
-    t = torch.tensor([r["val_selected_test"] for r in rows], dtype=torch.float64) * 100
-    return {"mean": float(t.mean()), "std": float(t.std()) if t.numel() > 1 else 0.0, "n": len(rows),
-            "rows": rows}
+    mean, std = _pct_mean_std([r["val_selected_test"] for r in rows])
+    return rows, {"mean": mean, "std": std, "n": len(rows)}
+
+
+def _pct_mean_std(vals: list[float]) -> tuple[float, float]:
+    """Mean and sample std (n-1; 0 for one value) of fractions, in percent."""
+    t = torch.tensor(vals, dtype=torch.float64) * 100
+    return float(t.mean()), float(t.std()) if t.numel() > 1 else 0.0
 
 
 def summarize(results: list[SplitResult]) -> dict[str, float]:
-    """Mean and sample std (n-1) in percent, for both epoch-selection rules."""
-    def ms(vals: list[float]) -> tuple[float, float]:
-        t = torch.tensor(vals, dtype=torch.float64) * 100
-        return float(t.mean()), float(t.std()) if t.numel() > 1 else 0.0
-
-    m_val, s_val = ms([r.test_at_val for r in results])
-    m_max, s_max = ms([r.test_max for r in results])
+    """Mean and sample std in percent, for both epoch-selection rules."""
+    m_val, s_val = _pct_mean_std([r.test_at_val for r in results])
+    m_max, s_max = _pct_mean_std([r.test_max for r in results])
     return {"test_at_val_mean": m_val, "test_at_val_std": s_val, "test_max_mean": m_max,
-            "test_max_std": s_max, "val_mean": ms([r.val_acc for r in results])[0], "n": len(results),
+            "test_max_std": s_max, "val_mean": _pct_mean_std([r.val_acc for r in results])[0], "n": len(results),
             "seconds": sum(r.seconds for r in results)}
-
-
-def result_dicts(results: list[SplitResult]) -> list[dict[str, Any]]:
-    """Plain rows (for CSV)."""
-    return [dataclasses.asdict(r) for r in results]
