@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any, Sequence
 
 import numpy as np
@@ -10,8 +9,6 @@ import torch
 
 from harmony_mol.models.property_model import PropertyModel
 from harmony_mol.models.scaler import TargetScaler
-
-logger = logging.getLogger(__name__)
 
 
 def outputs_to_predictions(out: torch.Tensor, task_type: str, scaler: TargetScaler) -> torch.Tensor:

@@ -6,14 +6,10 @@ molecule with 3 of 12 Tox21 labels contributes exactly 3 terms.
 
 from __future__ import annotations
 
-import logging
-
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor
-
-logger = logging.getLogger(__name__)
 
 
 def masked_bce_with_logits(logits: Tensor, y: Tensor, pos_weight: Tensor | None = None) -> Tensor:

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
-
-logger = logging.getLogger(__name__)
 
 
 def _pyplot() -> Any:

@@ -21,15 +21,20 @@ from harmony_mol.finetune.evaluate import split_metrics
 from harmony_mol.finetune.loss import infer_task_type, masked_bce_with_logits, masked_regression_loss, positive_weights
 from harmony_mol.finetune.metrics import HIGHER_IS_BETTER, headline
 from harmony_mol.finetune.outputs import (
-    describe_encoder, describe_split, encoder_source, resolve_split_method, split_info, write_splits,
+    describe_encoder,
+    describe_split,
+    encoder_source,
+    resolve_split_method,
+    split_info,
+    write_splits,
     write_test_predictions,
 )
-from harmony_mol.trainer import LoopState, Optim, fit, resolve_device
 from harmony_mol.models.io import ModelBundle, load_checkpoint, load_encoder, save_bundle
 from harmony_mol.models.property_model import PropertyModel, build_model
 from harmony_mol.models.registry import build_encoder
 from harmony_mol.models.scaler import TargetScaler
 from harmony_mol.nn.inputs import InputDims
+from harmony_mol.trainer import LoopState, Optim, fit, resolve_device
 from harmony_mol.utils.io import atomic_write_json
 from harmony_mol.utils.seed import seed_everything
 

@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import logging
-
 import torch.nn.functional as F
 from torch import Tensor, nn
-
-logger = logging.getLogger(__name__)
 
 
 class TokenAttentionBlock(nn.Module):

@@ -9,7 +9,6 @@ ONE ``Linear(in_dim, k·d)``.
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 import torch
@@ -20,8 +19,6 @@ from harmony_mol.nn.encoder_config import HarmonyEncoderConfig
 from harmony_mol.nn.fusion import TokenFusion
 from harmony_mol.nn.inputs import CategoricalFloatEmbedding, InputDims
 from harmony_mol.nn.wgcn import BRANCH_NORMS, WGCNStack
-
-logger = logging.getLogger(__name__)
 
 __all__ = ["HarmonyEncoder", "HarmonyEncoderConfig", "InputDims"]
 

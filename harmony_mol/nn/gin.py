@@ -8,7 +8,6 @@ registry (:mod:`harmony_mol.models.registry`), which is how bundles rebuild it.
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -16,8 +15,6 @@ import torch
 from torch import Tensor, nn
 
 from harmony_mol.nn.inputs import CategoricalFloatEmbedding, InputDims
-
-logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)

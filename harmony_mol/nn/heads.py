@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import logging
-
 from torch import Tensor, nn
-
-logger = logging.getLogger(__name__)
 
 
 class MLPHead(nn.Module):

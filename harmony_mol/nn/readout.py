@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import logging
-
 import torch
 from torch import Tensor, nn
 from torch_geometric.nn import global_add_pool, global_max_pool, global_mean_pool
 from torch_geometric.nn.aggr import AttentionalAggregation, Set2Set
-
-logger = logging.getLogger(__name__)
 
 READOUTS = ("mean", "sum", "max", "mean_max", "mean_sum", "attention", "set2set")
 

@@ -8,16 +8,12 @@ is not used: it would drop the edge embeddings the stack also propagates).
 
 from __future__ import annotations
 
-import logging
-
 import torch
 from torch import Tensor, nn
 from torch_geometric.nn.conv import MessagePassing
 from torch_geometric.utils import add_self_loops, scatter
 
 from harmony_mol.nn.edge_gate import EdgeGate
-
-logger = logging.getLogger(__name__)
 
 #: Normalisation after a hidden WGCN / MLP layer, by ``EncoderConfig.branch_norm``, built as ``cls(dim)``.
 #: PyG's ``normalization_resolver`` would give its ``BatchNorm`` (weights under ``.module``, so the state-dict
