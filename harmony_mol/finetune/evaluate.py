@@ -12,38 +12,19 @@ from harmony_mol.models.scaler import TargetScaler
 
 
 def outputs_to_predictions(out: torch.Tensor, task_type: str, scaler: TargetScaler) -> torch.Tensor:
-    """Model outputs → predictions: probabilities (classification) or original units (regression).
-
-    Shapes:
-        - out: ``[B, T]`` -> ``[B, T]``
-    """
-    if task_type == "classification":
-        return torch.sigmoid(out)
-    return scaler.inverse(out)
+    """Model outputs ``[B, T]`` → probabilities (classification) or values in original units (regression)."""
+    return torch.sigmoid(out) if task_type == "classification" else scaler.inverse(out)
 
 
 @torch.no_grad()
 def predict_indices(
-    model: PropertyModel,
-    tensors: dict[str, torch.Tensor],
-    indices: Sequence[int],
-    tasks: Sequence[int],
-    task_type: str,
-    scaler: TargetScaler,
-    batch_size: int = 256,
-    device: torch.device | str = "cpu",
+    model: PropertyModel, tensors: dict[str, torch.Tensor], indices: Sequence[int], tasks: Sequence[int],
+    task_type: str, scaler: TargetScaler, batch_size: int = 256, device: torch.device | str = "cpu",
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Predict the graphs ``indices`` of a dataset (in that order).
+    """Predict the graphs ``indices`` of a dataset (``GraphDataset.tensors()``), in that order.
 
-    Args:
-        model: Trained model (put in eval mode here).
-        tensors: ``GraphDataset.tensors()``.
-        indices: Dataset indices to predict.
-        tasks: Columns of ``y`` the model predicts.
-        task_type: ``classification`` or ``regression``.
-        scaler: Target scaler of the model.
-        batch_size: Graphs per batch (keep it fixed to reproduce metrics bit-for-bit).
-        device: Where to run.
+    ``tasks`` are the columns of ``y`` the model predicts; keep ``batch_size`` fixed to reproduce metrics
+    bit for bit.
 
     Returns:
         ``(y_true [G, T], y_pred [G, T])`` float64 numpy arrays in the order of ``indices``.
@@ -53,14 +34,12 @@ def predict_indices(
     model.eval()
     idx = [int(i) for i in indices]
     if not idx:
-        t = len(tasks)
-        return np.zeros((0, t)), np.zeros((0, t))
+        return np.zeros((0, len(tasks))), np.zeros((0, len(tasks)))
     loader = FastGraphLoader(tensors, batch_size=batch_size, shuffle=False, seed=0, device=device, indices=idx)
     cols = torch.as_tensor(list(tasks), dtype=torch.long)
     ys, ps = [], []
     for batch in loader:
-        out = model(batch)
-        ps.append(outputs_to_predictions(out, task_type, scaler).double().cpu())
+        ps.append(outputs_to_predictions(model(batch), task_type, scaler).double().cpu())
         ys.append(batch.y[:, cols.to(batch.y.device)].double().cpu())
     return torch.cat(ys).numpy(), torch.cat(ps).numpy()
 

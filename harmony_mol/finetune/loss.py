@@ -12,25 +12,24 @@ import torch.nn.functional as F
 from torch import Tensor
 
 
-def masked_bce_with_logits(logits: Tensor, y: Tensor, pos_weight: Tensor | None = None) -> Tensor:
-    """Binary cross-entropy over labelled entries only.
+def _labels(out: Tensor, y: Tensor, what: str) -> tuple[Tensor, Tensor]:
+    """``(mask of labelled entries, y with NaN replaced by 0)``, after checking the shapes match."""
+    if out.shape != y.shape:
+        raise ValueError(f"{what} {tuple(out.shape)} and y {tuple(y.shape)} differ")
+    mask = ~torch.isnan(y)
+    return mask, torch.where(mask, y, torch.zeros_like(y))
 
-    Args:
-        logits: Raw scores.
-        y: Labels in {0, 1}; NaN = missing.
-        pos_weight: Optional per-task weight of positive examples.
+
+def masked_bce_with_logits(logits: Tensor, y: Tensor, pos_weight: Tensor | None = None) -> Tensor:
+    """Binary cross-entropy over labelled entries only (``y`` in {0, 1}, NaN = missing).
 
     Shapes:
-        - logits, y: ``[B, T]``; pos_weight: ``[T]``
+        - logits, y: ``[B, T]``; pos_weight (per-task weight of positives): ``[T]``
         - output: scalar (0 when nothing is labelled, still differentiable)
     """
-    if logits.shape != y.shape:
-        raise ValueError(f"logits {tuple(logits.shape)} and y {tuple(y.shape)} differ")
-    mask = ~torch.isnan(y)
-    target = torch.where(mask, y, torch.zeros_like(y))
+    mask, target = _labels(logits, y, "logits")
     per = F.binary_cross_entropy_with_logits(logits, target, pos_weight=pos_weight, reduction="none")
-    n = mask.sum()
-    return (per * mask).sum() / n.clamp(min=1)
+    return (per * mask).sum() / mask.sum().clamp(min=1)
 
 
 def masked_regression_loss(pred: Tensor, y: Tensor, kind: str = "mse") -> Tensor:
@@ -39,10 +38,7 @@ def masked_regression_loss(pred: Tensor, y: Tensor, kind: str = "mse") -> Tensor
     Shapes:
         - pred, y: ``[B, T]``; output: scalar
     """
-    if pred.shape != y.shape:
-        raise ValueError(f"pred {tuple(pred.shape)} and y {tuple(y.shape)} differ")
-    mask = ~torch.isnan(y)
-    target = torch.where(mask, y, torch.zeros_like(y))
+    mask, target = _labels(pred, y, "pred")
     if kind == "mse":
         per = (pred - target) ** 2
     elif kind == "l1":
@@ -71,6 +67,4 @@ def infer_task_type(y: np.ndarray) -> str:
     """``classification`` if every labelled value is 0 or 1, else ``regression``."""
     y = np.asarray(y, dtype=np.float64)
     vals = y[~np.isnan(y)]
-    if vals.size and np.isin(vals, (0.0, 1.0)).all():
-        return "classification"
-    return "regression"
+    return "classification" if vals.size and np.isin(vals, (0.0, 1.0)).all() else "regression"

@@ -26,6 +26,8 @@ def _save(fig: Any, path: Path) -> Path:
 def parity_plot(y_true: np.ndarray, y_pred: np.ndarray, target_names: Sequence[str], path: Path,
                 title: str = "") -> Path:
     """Predicted vs. true per task (``[G, T]`` arrays, NaN labels skipped), with the y = x line."""
+    from harmony_mol.data.registry import target_unit
+
     plt = _pyplot()
     t = len(target_names)
     cols = min(t, 3)
@@ -79,14 +81,6 @@ def roc_plot(y_true: np.ndarray, y_score: np.ndarray, target_names: Sequence[str
     return _save(fig, path)
 
 
-def target_unit(name: str) -> str | None:
-    """The unit of a target column when known: from :data:`harmony_mol.data.registry.TARGET_UNITS`, or
-    written in the name itself (``"logS (mol/L)"``, ``"gap [eV]"``)."""
-    from harmony_mol.data.registry import target_unit as _unit
-
-    return _unit(name)
-
-
 def learning_curves(histories: dict[int, list[dict[str, float]]], metric: str, path: Path,
                     selected: dict[int, int] | None = None) -> Path:
     """Train loss and validation ``metric`` per epoch, one line per replicate seed.
@@ -102,8 +96,9 @@ def learning_curves(histories: dict[int, list[dict[str, float]]], metric: str, p
         ep = [h["epoch"] for h in hist]
         loss = [h["train_loss"] for h in hist]
         vals = [np.nan if h.get("val_metric") is None else h["val_metric"] for h in hist]
-        line = a1.plot(ep, loss, marker="." if len(ep) < 30 else None, label=f"seed {seed}")[0]
-        a2.plot(ep, vals, marker="." if len(ep) < 30 else None, color=line.get_color(), label=f"seed {seed}")
+        marker = "." if len(ep) < 30 else None
+        line = a1.plot(ep, loss, marker=marker, label=f"seed {seed}")[0]
+        a2.plot(ep, vals, marker=marker, color=line.get_color(), label=f"seed {seed}")
         best = (selected or {}).get(seed)
         if best is not None and best in ep:
             k = ep.index(best)
@@ -111,13 +106,10 @@ def learning_curves(histories: dict[int, list[dict[str, float]]], metric: str, p
                 ax.axvline(best, color=line.get_color(), ls=":", lw=1)
                 ax.plot([best], [ys[k]], marker="*", ms=12, color=line.get_color(), ls="none",
                         label=f"selected epoch {best} (seed {seed})" if ax is a2 else None)
-    for ax in (a1, a2):
+    for ax, label in ((a1, "train loss"), (a2, f"validation {metric}")):
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    a2.legend(fontsize=7)
-    a1.set_xlabel("epoch")
-    a1.set_ylabel("train loss")
+        ax.legend(fontsize=7)
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(label)
     a1.set_yscale("log")
-    a2.set_xlabel("epoch")
-    a2.set_ylabel(f"validation {metric}")
-    a1.legend(fontsize=7)
     return _save(fig, path)
