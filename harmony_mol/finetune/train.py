@@ -15,9 +15,9 @@ import numpy as np
 import torch
 
 from harmony_mol.config import config_to_dict
+from harmony_mol.finetune import outputs
 from harmony_mol.finetune.config import FinetuneConfig
 from harmony_mol.finetune.data import make_split, resolve_dataset, select_targets
-from harmony_mol.finetune import outputs
 from harmony_mol.finetune.evaluate import split_metrics
 from harmony_mol.finetune.loss import infer_task_type, masked_bce_with_logits, masked_regression_loss, positive_weights
 from harmony_mol.finetune.metrics import HIGHER_IS_BETTER, headline
@@ -74,15 +74,18 @@ def _train_one(
     cfg: FinetuneConfig, seed: int, ds: Any, tensors: dict[str, torch.Tensor], tasks: list[int], task_type: str,
     target_names: list[str], metric: str, device: torch.device,
 ) -> tuple[PropertyModel, TargetScaler, dict[str, list[int]], list[dict[str, float]], dict[str, Any], dict]:
+    from tqdm.auto import tqdm
+
     from harmony_mol.data.loaders import FastGraphLoader
+    from harmony_mol.utils.log import progress_enabled
 
     o = cfg.optim
     seed_everything(seed, deterministic=cfg.deterministic)
     split = make_split(cfg.split, ds, seed)
-    y_all = tensors["y"][:, tasks].double().numpy()
-    y_train = y_all[split["train"]]
+    y_train = tensors["y"][:, tasks].double().numpy()[split["train"]]
     scaler = TargetScaler.fit(y_train) if task_type == "regression" else TargetScaler.identity(len(tasks))
-    pw = torch.as_tensor(positive_weights(y_train), device=device) if (task_type == "classification" and o.pos_weight) else None
+    weigh = task_type == "classification" and o.pos_weight
+    pw = torch.as_tensor(positive_weights(y_train), device=device) if weigh else None
 
     encoder, enc_cfg, dims = _make_encoder(cfg, ds.spec.to_dict())
     head_cfg = {"hidden_dim": cfg.model.head_hidden, "num_layers": cfg.model.head_layers, "dropout": cfg.model.dropout}
@@ -96,7 +99,9 @@ def _train_one(
     best_state: dict[str, Any] = {}  # {'state': the model's state_dict at the selected epoch}
     history: list[dict[str, float]] = []
     sums = [0.0, 0]  # weighted training loss and graphs of the epoch
-    bar = _epoch_bar(cfg, seed)
+    # per-epoch progress (total = max epochs, so an ETA) with the loss and the validation metric
+    bar = tqdm(total=o.epochs, desc=f"fine-tune seed {seed}", unit=" epoch", disable=not progress_enabled(cfg.progress),
+               dynamic_ncols=True, leave=True)
 
     def batches(loop: LoopState) -> Any:
         frozen = o.freeze_encoder or loop.epoch < o.unfreeze_after or mult == 0.0
@@ -151,16 +156,6 @@ def _train_one(
     metrics["best_epoch"] = best_epoch
     meta = {"encoder_config": enc_cfg, "input_dims": dims, "head_config": head_cfg, "arrays": arrays}
     return model, scaler, split, history, metrics, meta
-
-
-def _epoch_bar(cfg: FinetuneConfig, seed: int) -> Any:
-    """Per-epoch progress (total = max epochs, so an ETA) with the loss and the validation metric."""
-    from tqdm.auto import tqdm
-
-    from harmony_mol.utils.log import progress_enabled
-
-    return tqdm(total=cfg.optim.epochs, desc=f"fine-tune seed {seed}", unit=" epoch",
-                disable=not progress_enabled(cfg.progress), dynamic_ncols=True, leave=True)
 
 
 def _check_finite(seed: int, metric: str, metrics: dict[str, Any], arrays: dict[str, Any],
@@ -225,7 +220,9 @@ def finetune(cfg: FinetuneConfig) -> FinetuneResult:
     tensors = ds.tensors()
     y_all = tensors["y"][:, tasks].double().numpy()
     task_type = infer_task_type(y_all) if cfg.task_type == "auto" else cfg.task_type
-    metric = cfg.optim.metric if cfg.optim.metric != "auto" else ("roc_auc" if task_type == "classification" else "rmse")
+    metric = cfg.optim.metric
+    if metric == "auto":
+        metric = "roc_auc" if task_type == "classification" else "rmse"
     if metric not in HIGHER_IS_BETTER:
         raise ValueError(f"unknown metric {metric!r}; choose one of {sorted(HIGHER_IS_BETTER)}")
     logger.info("fine-tuning %s on %d graphs, %d task(s) (%s), metric %s, seeds %s", cfg.name, len(ds),

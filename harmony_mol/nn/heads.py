@@ -24,15 +24,8 @@ class MLPHead(nn.Module):
         - output: ``[B, out_dim]``
     """
 
-    def __init__(
-        self,
-        in_dim: int,
-        out_dim: int,
-        hidden_dim: int = 256,
-        num_layers: int = 2,
-        dropout: float = 0.1,
-        activation: str = "relu",
-    ) -> None:
+    def __init__(self, in_dim: int, out_dim: int, hidden_dim: int = 256, num_layers: int = 2, dropout: float = 0.1,
+                 activation: str = "relu") -> None:
         super().__init__()
         if num_layers < 1:
             raise ValueError(f"num_layers must be >= 1, got {num_layers}")

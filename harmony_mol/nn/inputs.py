@@ -105,6 +105,4 @@ class CategoricalFloatEmbedding(nn.Module):
                 raise ValueError(f"expected float input [M, {self.lin.in_features}], got {got}")
             lin = self.lin(feat)
             out = lin if out is None else out + lin
-        if out is None:  # unreachable: the constructor requires at least one input kind
-            raise RuntimeError("empty embedding")
-        return out
+        return out  # never None: the constructor requires at least one input kind

@@ -23,13 +23,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
-def current_umask() -> int:
-    """This process's umask (read by setting and restoring it)."""
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
 @contextlib.contextmanager
 def atomic_open(path: str | Path, mode: str = "w", **kwargs: Any) -> Iterator[IO[Any]]:
     """Open a temp file next to ``path``; on clean exit fsync it and rename it over ``path``."""
@@ -37,7 +30,9 @@ def atomic_open(path: str | Path, mode: str = "w", **kwargs: Any) -> Iterator[IO
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
-    os.chmod(tmp, 0o666 & ~current_umask())  # mkstemp makes 0600; give the file the mode open() would
+    umask = os.umask(0o022)  # read by setting and restoring it
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the file the mode open() would
     try:
         with open(tmp, mode, **kwargs) as fh:
             yield fh
@@ -51,6 +46,7 @@ def atomic_open(path: str | Path, mode: str = "w", **kwargs: Any) -> Iterator[IO
 
 
 def atomic_write_text(path: str | Path, text: str) -> None:
+    """Write ``text`` (UTF-8) to ``path`` atomically."""
     with atomic_open(path, "w", encoding="utf-8") as fh:
         fh.write(text)
 
@@ -59,15 +55,14 @@ def atomic_save_figure(fig: Any, path: str | Path, dpi: int = 110, **savefig_kwa
     """Save a matplotlib figure as PNG atomically (parents created) and close it; returns ``path``."""
     import matplotlib.pyplot as plt
 
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_open(path, "wb") as fh:
         fig.savefig(fh, format="png", dpi=dpi, **savefig_kwargs)
     plt.close(fig)
-    return path
+    return Path(path)
 
 
 def atomic_write_json(path: str | Path, obj: Any) -> None:
+    """Write ``obj`` as indented JSON (``str`` for what JSON cannot hold) atomically."""
     atomic_write_text(path, json.dumps(obj, indent=2, sort_keys=False, default=str) + "\n")
 
 
@@ -86,7 +81,7 @@ def pid_alive(pid: int) -> bool:
     except ProcessLookupError:
         return False
     except PermissionError:  # exists, owned by someone else
-        return True
+        pass
     return True
 
 
@@ -117,11 +112,12 @@ def remove_stale_partials(final: str | Path) -> list[Path]:
     """
     final = Path(final)
     removed = []
-    if not final.parent.is_dir():
-        return removed
     for p in final.parent.glob(f".{final.name}.*"):
         rest = p.name[len(final.name) + 2:]
-        pid_text = rest[4:] if rest.startswith("old-") else (rest.split(".", 1)[0] if p.name.endswith(".partial") else "")
+        if rest.startswith("old-"):
+            pid_text = rest[4:]
+        else:
+            pid_text = rest.split(".", 1)[0] if p.name.endswith(".partial") else ""
         if not pid_text.isdigit() or pid_alive(int(pid_text)):
             continue
         shutil.rmtree(p, ignore_errors=True)
@@ -201,4 +197,5 @@ def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
 
 
 def sha256_text(text: str) -> str:
+    """Hex SHA-256 of ``text`` (UTF-8)."""
     return hashlib.sha256(text.encode()).hexdigest()
