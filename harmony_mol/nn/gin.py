@@ -45,10 +45,6 @@ class GINEncoderConfig:
 class GINEncoder(nn.Module):
     """GINE layers over embedded atoms and bonds; batch norm and ReLU between layers.
 
-    Args:
-        cfg: :class:`GINEncoderConfig`.
-        dims: Input sizes of the graph records.
-
     Shapes:
         - batch: ``.x [N, Ca]`` int64, ``.x_feat [N, Fa]``, ``.edge_index [2, E]``, ``.edge_attr [E, Cb]``,
           ``.edge_feat [E, Fb]`` (absent fields allowed when their size is 0)

@@ -66,12 +66,8 @@ class CategoricalFloatEmbedding(nn.Module):
     """Sum of per-column categorical embeddings plus a linear map of float features.
 
     One ``nn.Embedding`` holds every column's table (rows offset per column), so the lookup is a single
-    gather. Used for atoms (``x``, ``x_feat``) and bonds (``edge_attr``, ``edge_feat``).
-
-    Args:
-        cat_dims: Cardinality of each categorical column (may be empty).
-        float_dim: Number of float columns (may be 0).
-        out_dim: Embedding width.
+    gather. Used for atoms (``x``, ``x_feat``) and bonds (``edge_attr``, ``edge_feat``). ``cat_dims`` (the
+    cardinality of each categorical column) may be empty or ``float_dim`` 0, not both.
 
     Shapes:
         - cat: ``[M, len(cat_dims)]`` int64; feat: ``[M, float_dim]`` float32 -> ``[M, out_dim]``.

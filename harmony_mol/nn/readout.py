@@ -19,11 +19,7 @@ class GraphReadout(nn.Module):
     ``mean`` suits intensive targets (band gap, formation energy per atom), ``sum`` extensive ones;
     ``mean_max`` / ``mean_sum`` concatenate two pools (molecules); ``attention`` is gated attention
     pooling (a learned per-node score, softmax within each graph); ``set2set`` is Vinyals et al.'s
-    LSTM read-out (2 processing steps).
-
-    Args:
-        kind: One of :data:`READOUTS`.
-        dim: Node embedding width ``D``.
+    LSTM read-out (2 processing steps). ``kind`` is one of :data:`READOUTS`, ``dim`` the node width ``D``.
 
     Shapes:
         - input ``h``: ``[N, D]`` node embeddings, ``batch``: ``[N]`` graph index of each node
