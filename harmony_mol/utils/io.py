@@ -139,14 +139,10 @@ def check_replaceable(final: str | Path, marker: str | None = None) -> None:
     file, a symlink or a folder with other content is never replaced: it may be the user's data.
     """
     final = Path(final)
-    if not final.exists() and not final.is_symlink():
-        return
-    if final.is_symlink() or not final.is_dir():
+    if final.is_symlink() or (final.exists() and not final.is_dir()):
         raise RefusedPathError(f"{final}: exists and is not a folder; refusing to replace it (choose another "
                                "output path or remove it yourself)")
-    if marker is not None and (final / marker).is_file():
-        return
-    if next(final.iterdir(), None) is None:
+    if not final.exists() or (marker is not None and (final / marker).is_file()) or next(final.iterdir(), None) is None:
         return
     what = f"not one of ours (no {marker})" if marker else "not empty"
     raise RefusedPathError(f"{final}: folder exists, is not empty and is {what}; refusing to replace it "
