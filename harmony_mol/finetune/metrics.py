@@ -1,9 +1,7 @@
-"""Metrics for graph-level property prediction, NaN-aware and per task.
+"""Metrics for graph-level property prediction, per task, ignoring missing (NaN) labels.
 
-Classification: ROC-AUC and PR-AUC (average precision) per task; a task whose labels in a split
-hold a single class is skipped with a logged warning (its entry is ``None``) and left out of the
-mean. Regression: RMSE, MAE and R² per task in the original units. Missing labels (NaN) are
-ignored per task.
+Classification: ROC-AUC and PR-AUC (average precision); a task with a single class in a split is skipped
+with a logged warning (``None``, left out of the mean). Regression: RMSE, MAE and R² in the original units.
 """
 
 from __future__ import annotations

@@ -20,8 +20,6 @@ from harmony_mol.nn.fusion import TokenFusion
 from harmony_mol.nn.inputs import CategoricalFloatEmbedding, InputDims
 from harmony_mol.nn.wgcn import BRANCH_NORMS, WGCNStack
 
-__all__ = ["HarmonyEncoder", "HarmonyEncoderConfig", "InputDims"]
-
 
 class HarmonyEncoder(nn.Module):
     """HarmonyGNN node encoder for molecules, crystals and single large graphs.
