@@ -16,10 +16,8 @@ logger = logging.getLogger(__name__)
 def resolve_dataset(cfg: FinetuneConfig, spec: dict[str, Any] | None) -> Any:
     """Open ``cfg.data.input`` as a :class:`GraphDataset`, featurizing raw input first.
 
-    Args:
-        cfg: The run config.
-        spec: The pretrained checkpoint's featurizer spec (dict); raw input is featurized with it
-            so the encoder sees the features it was trained on. ``None`` = ``cfg.data.preset``.
+    Raw input is featurized with ``spec``, the pretrained checkpoint's featurizer spec (dict), so the
+    encoder sees the features it was trained on (``None``: with ``cfg.data.preset``).
 
     Raises:
         ValueError: the dataset was featurized with a spec other than ``spec``.

@@ -18,7 +18,7 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
-from harmony_mol.data.splits import SPLIT_FORMAT
+from harmony_mol.data.splits import SPLIT_FORMAT, load_split
 from harmony_mol.finetune.config import FinetuneConfig
 from harmony_mol.utils.io import atomic_open, atomic_write_json
 
@@ -29,11 +29,7 @@ CSV_LINE_END = "\r\n"
 
 
 def resolve_split_method(cfg: FinetuneConfig, kind: str) -> FinetuneConfig:
-    """The config with the split method that will really be used (recorded in ``config.yaml``).
-
-    Crystals have no Bemis-Murcko scaffolds: ``scaffold`` becomes ``random`` (with a warning), so the
-    saved config, the bundle and ``metrics.json`` say ``random``.
-    """
+    """The config with the split method really used (``scaffold`` needs molecules: ``random`` for crystals)."""
     if cfg.split.method == "scaffold" and kind != "molecule":
         logger.warning("scaffold split needs molecules; using a random split for %s data "
                        "(config.yaml records split.method: random)", kind)
@@ -66,8 +62,6 @@ def split_info(cfg: FinetuneConfig, requested: str, dataset: Any) -> dict[str, A
     if s.method in ("random", "kfold"):
         info["seed"] = "replicate seed" if s.vary_with_seed else s.split_seed
     if s.method == "file":
-        from harmony_mol.data.splits import load_split
-
         dropped = dict(load_split(s.file, dataset).meta.get("dropped", {}))
         info.update(file=str(s.file), dropped=dropped, n_test_dropped=int(dropped.get("test", 0)))
     return info

@@ -65,16 +65,13 @@ class WGCNStack(MessagePassing):
     Args:
         hops: Propagation hops (= layers).
         in_dim: Node input width (only for the gate's endpoint projection).
-        hidden: Hidden width.
-        out_dim: Token width.
+        hidden / out_dim: Hidden / token width.
         edge_dim: Edge embedding width (0 = none).
         edge_messages: Add the ``U e`` term.
         norm: A key of :data:`BRANCH_NORMS`.
         dropout: Dropout after hidden layers.
-        gate_mode: ``mode`` of :class:`~harmony_mol.nn.edge_gate.EdgeGate`.
-        gate_hidden: Hidden width of the feature gate.
-        gate_init: Initial gate logit (also of the self-loop gate).
-        gate_endpoints: Whether the feature gate reads the endpoint states.
+        gate_mode / gate_hidden / gate_init / gate_endpoints: ``mode``, ``hidden``, ``init`` (also of the
+            self-loop gate) and ``endpoints`` of the :class:`~harmony_mol.nn.edge_gate.EdgeGate`.
         adj_norm: ``"sym"`` or ``"none"`` (see :func:`gated_norm`).
         num_edges: Edge count of the fixed graph (``gate_mode="free"`` only).
 

@@ -88,9 +88,8 @@ def pid_alive(pid: int) -> bool:
 def try_lock(path: str | Path) -> FileLock | None:
     """Take the OS lock (``filelock.FileLock``) on ``path`` without waiting; ``None`` while it is held.
 
-    The holder may be another process or another lock object of this one. The OS drops the lock when
-    its process dies, so the lock of a killed run is free at once. Release it with ``.release()``; the
-    (empty) lock file stays, as filelock keeps it so that waiters never split across two files.
+    The holder may be another process or another lock object of this one; the OS drops it when its process
+    dies. Release it with ``.release()``; the (empty) lock file stays, so waiters never split across two files.
     """
     from filelock import FileLock, Timeout  # imported here: 50 ms that `harmony predict` does not need
 
@@ -105,11 +104,7 @@ def try_lock(path: str | Path) -> FileLock | None:
 
 
 def remove_stale_partials(final: str | Path) -> list[Path]:
-    """Delete ``.<name>.<pid>.*.partial`` / ``.<name>.old-<pid>`` leftovers of killed writers of ``final``.
-
-    Only folders whose writer process is gone are removed (a concurrent writer's folder is left alone).
-    Returns the removed paths.
-    """
+    """Delete (and return) ``final``'s ``.<name>.<pid>.*.partial`` / ``.<name>.old-<pid>`` of dead writers."""
     final = Path(final)
     removed = []
     for p in final.parent.glob(f".{final.name}.*"):
@@ -153,10 +148,8 @@ def check_replaceable(final: str | Path, marker: str | None = None) -> None:
 def atomic_directory(final: str | Path, marker: str | None = None) -> Iterator[Path]:
     """Build a directory under a temp name; rename it to ``final`` only if the block succeeds.
 
-    An existing ``final`` is replaced (moved aside, then deleted) only after the new one is complete,
-    and only when it is an empty folder or holds ``marker`` (see :func:`check_replaceable`); anything
-    else raises :class:`RefusedPathError` before any work is done (and again before the rename, in case
-    the path appeared meanwhile).
+    An existing ``final`` is replaced (moved aside, then deleted) only after the new one is complete; that it
+    may be replaced (:func:`check_replaceable`) is checked before any work is done and again before the rename.
     """
     final = Path(final)
     check_replaceable(final, marker)
