@@ -53,15 +53,14 @@ def load_config(
         if not p.is_file():
             raise ConfigError(f"config file not found: {p}")
         try:
-            loaded = yaml.safe_load(p.read_text()) or {}
+            raw = yaml.safe_load(p.read_text()) or {}
         except yaml.YAMLError as exc:
             raise ConfigError(f"{p}: not valid YAML: {exc}") from exc
-        if not isinstance(loaded, dict):
-            raise ConfigError(f"{p}: top level must be a mapping, got {type(loaded).__name__}")
+        if not isinstance(raw, dict):
+            raise ConfigError(f"{p}: top level must be a mapping, got {type(raw).__name__}")
         if section is not None:
-            loaded = loaded.get(section) or {}
+            raw = raw.get(section) or {}
             where = f"{p}[{section}]"
-        raw = loaded
     for key, value in parse_overrides(overrides).items():
         _set_dotted(raw, key, value)
     return config_from_dict(cls, raw, where)

@@ -40,11 +40,8 @@ def classification_metrics(
 ) -> dict[str, Any]:
     """ROC-AUC and PR-AUC per task and their mean over the tasks that have both classes.
 
-    Args:
-        y_true: ``[G, T]`` labels in {0, 1}, NaN = missing.
-        y_score: ``[G, T]`` scores (probabilities or logits; only the ranking matters).
-        target_names: ``T`` task names.
-        split: Name used in the warning for skipped tasks.
+    ``y_true`` holds ``[G, T]`` labels in {0, 1} (NaN = missing), ``y_score`` scores (probabilities or logits;
+    only the ranking matters); ``split`` names the split in the warning for skipped tasks.
 
     Returns:
         ``{"roc_auc": {task: value|None}, "pr_auc": {...}, "roc_auc_mean": float|None,

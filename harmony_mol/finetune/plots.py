@@ -34,7 +34,7 @@ def parity_plot(y_true: np.ndarray, y_pred: np.ndarray, target_names: Sequence[s
     rows = (t + cols - 1) // cols
     fig, axes = plt.subplots(rows, cols, figsize=(4 * cols, 4 * rows), squeeze=False)
     for k, name in enumerate(target_names):
-        ax = axes[k // cols][k % cols]
+        ax = axes.flat[k]
         keep = ~np.isnan(y_true[:, k])
         yt, yp = y_true[keep, k], y_pred[keep, k]
         ax.scatter(yt, yp, s=8, alpha=0.6)
@@ -49,8 +49,8 @@ def parity_plot(y_true: np.ndarray, y_pred: np.ndarray, target_names: Sequence[s
             ax.set_title(f"{name}\nR² {r2}, RMSE {rmse:.3g}{' ' + unit if unit else ''}, n={yt.size}", fontsize=9)
         ax.set_xlabel(f"true{suffix}")
         ax.set_ylabel(f"predicted{suffix}")
-    for k in range(t, rows * cols):
-        axes[k // cols][k % cols].axis("off")
+    for ax in axes.flat[t:]:
+        ax.axis("off")
     if title:
         fig.suptitle(title)
     return _save(fig, path)

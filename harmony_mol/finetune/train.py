@@ -40,8 +40,7 @@ class FinetuneResult:
     Attributes:
         bundle_path: The model bundle (all seeds as ensemble members).
         metrics: ``{"per_seed": {seed: {split: metrics}}, "summary": {split: {metric: {mean, std}}}, ...}``.
-        seeds: The replicate seeds.
-        wall_s: Wall-clock seconds of the whole call.
+        seeds / wall_s: The replicate seeds; wall-clock seconds of the whole call.
         out_dir: Run directory (``metrics.json``, ``plots/``, ``config.yaml``).
     """
 

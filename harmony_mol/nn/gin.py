@@ -86,10 +86,7 @@ class GINEncoder(nn.Module):
         efeat = self._field(batch, "edge_feat", d.edge_float_dim)
         total: Tensor | None = None
         for i, (conv, norm) in enumerate(zip(self.convs, self.norms)):
-            if self.bonds is not None:
-                h = conv(h, ei, self.bonds[i](ecat, efeat))
-            else:
-                h = conv(h, ei)
+            h = conv(h, ei) if self.bonds is None else conv(h, ei, self.bonds[i](ecat, efeat))
             if self.training and h.size(0) < 2:  # a 1-atom batch (e.g. methane alone): use the running stats
                 h = nn.functional.batch_norm(h, norm.running_mean, norm.running_var, norm.weight, norm.bias,
                                              False, 0.0, norm.eps)
