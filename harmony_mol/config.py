@@ -28,13 +28,8 @@ class ConfigError(ValueError):
     """A config file or override is invalid; the message says where and why."""
 
 
-def load_config(
-    cls: type[T],
-    path: str | Path | None = None,
-    overrides: dict[str, Any] | list[str] | None = None,
-    *,
-    section: str | None = None,
-) -> T:
+def load_config(cls: type[T], path: str | Path | None = None, overrides: dict[str, Any] | list[str] | None = None,
+                *, section: str | None = None) -> T:
     """Build ``cls`` from a YAML file plus overrides.
 
     Args:

@@ -54,10 +54,9 @@ def resolve_dataset(cfg: FinetuneConfig, spec: dict[str, Any] | None) -> Any:
 
         want = FeaturizerSpec.from_dict(spec)
         if ds.spec.key() != want.key():
-            raise ValueError(
-                f"dataset {src} was featurized with spec {ds.spec.to_dict()} but the pretrained encoder "
-                f"expects {want.to_dict()}; re-featurize the raw input (pass the CSV/CIF set instead)"
-            )
+            raise ValueError(f"dataset {src} was featurized with spec {ds.spec.to_dict()} but the pretrained "
+                             f"encoder expects {want.to_dict()}; re-featurize the raw input (pass the CSV/CIF "
+                             "set instead)")
     return ds
 
 

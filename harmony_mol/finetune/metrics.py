@@ -35,9 +35,8 @@ def _mean(values: Any) -> float | None:
     return float(np.mean(scored)) if scored else None
 
 
-def classification_metrics(
-    y_true: np.ndarray, y_score: np.ndarray, target_names: Sequence[str], split: str = ""
-) -> dict[str, Any]:
+def classification_metrics(y_true: np.ndarray, y_score: np.ndarray, target_names: Sequence[str],
+                           split: str = "") -> dict[str, Any]:
     """ROC-AUC and PR-AUC per task and their mean over the tasks that have both classes.
 
     ``y_true`` holds ``[G, T]`` labels in {0, 1} (NaN = missing), ``y_score`` scores (probabilities or logits;
@@ -84,9 +83,8 @@ def regression_metrics(y_true: np.ndarray, y_pred: np.ndarray, target_names: Seq
     return {**res, **{f"{m}_mean": _mean(res[m].values()) for m in REGRESSION_METRICS}}
 
 
-def compute_metrics(
-    task_type: str, y_true: np.ndarray, y_pred: np.ndarray, target_names: Sequence[str], split: str = ""
-) -> dict[str, Any]:
+def compute_metrics(task_type: str, y_true: np.ndarray, y_pred: np.ndarray, target_names: Sequence[str],
+                    split: str = "") -> dict[str, Any]:
     """Dispatch to :func:`classification_metrics` or :func:`regression_metrics`."""
     if task_type == "classification":
         return classification_metrics(y_true, y_pred, target_names, split)

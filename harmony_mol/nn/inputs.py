@@ -43,23 +43,15 @@ class InputDims:
     def from_spec_dict(cls, d: dict[str, Any]) -> InputDims:
         """Build from ``FeaturizerSpec.to_dict()`` (or :meth:`to_dict`); extra keys are ignored."""
         try:
-            return cls(
-                atom_cat_dims=tuple(d["atom_cat_dims"]),
-                atom_float_dim=int(d["atom_float_dim"]),
-                bond_cat_dims=tuple(d["bond_cat_dims"]),
-                edge_float_dim=int(d["edge_float_dim"]),
-            )
+            return cls(atom_cat_dims=tuple(d["atom_cat_dims"]), atom_float_dim=int(d["atom_float_dim"]),
+                       bond_cat_dims=tuple(d["bond_cat_dims"]), edge_float_dim=int(d["edge_float_dim"]))
         except KeyError as exc:
             raise ValueError(f"spec dict lacks key {exc.args[0]!r}") from exc
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able dict; inverse of :meth:`from_spec_dict`."""
-        return {
-            "atom_cat_dims": list(self.atom_cat_dims),
-            "atom_float_dim": self.atom_float_dim,
-            "bond_cat_dims": list(self.bond_cat_dims),
-            "edge_float_dim": self.edge_float_dim,
-        }
+        return {"atom_cat_dims": list(self.atom_cat_dims), "atom_float_dim": self.atom_float_dim,
+                "bond_cat_dims": list(self.bond_cat_dims), "edge_float_dim": self.edge_float_dim}
 
 
 class CategoricalFloatEmbedding(nn.Module):

@@ -15,12 +15,9 @@ import torch
 def hardware() -> dict[str, Any]:
     """CPU, core and thread counts, platform, Python / torch versions, GPU name and memory (GiB)."""
     info: dict[str, Any] = {
-        "cpu": platform.processor() or platform.machine(),
-        "cpu_count": os.cpu_count(),
-        "torch_threads": torch.get_num_threads(),
-        "platform": platform.platform(),
-        "python": platform.python_version(),
-        "torch": torch.__version__,
+        "cpu": platform.processor() or platform.machine(), "cpu_count": os.cpu_count(),
+        "torch_threads": torch.get_num_threads(), "platform": platform.platform(),
+        "python": platform.python_version(), "torch": torch.__version__,
         "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
     }
     with contextlib.suppress(OSError), open("/proc/meminfo") as fh:
