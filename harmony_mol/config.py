@@ -87,7 +87,7 @@ def config_from_dict(cls: type[T], data: dict[str, Any], where: str = "<dict>") 
 
 def dump_config(cfg: Any, path: str | Path) -> None:
     """Write the resolved config as YAML (atomically)."""
-    from harmony_mol.utils.io import atomic_write_text
+    from harmony_mol.utils.io import atomic_write_text  # not at the top: the CLI imports this module at start
 
     atomic_write_text(Path(path), yaml.safe_dump(config_to_dict(cfg), sort_keys=False))
 

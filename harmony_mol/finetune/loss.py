@@ -53,13 +53,11 @@ def masked_regression_loss(pred: Tensor, y: Tensor, kind: str = "mse") -> Tensor
 def positive_weights(y: np.ndarray, max_weight: float = 50.0) -> np.ndarray:
     """Per-task ``n_neg / n_pos`` from training labels ``[G, T]`` (NaN ignored), clipped to [1/max, max]."""
     y = np.asarray(y, dtype=np.float64)
+    pos = (y > 0.5).sum(axis=0).astype(np.float64)
+    neg = (~np.isnan(y)).sum(axis=0) - pos
+    both = (pos > 0) & (neg > 0)
     out = np.ones(y.shape[1], dtype=np.float32)
-    for t in range(y.shape[1]):
-        col = y[~np.isnan(y[:, t]), t]
-        pos = float((col > 0.5).sum())
-        neg = float(col.size - pos)
-        if pos > 0 and neg > 0:
-            out[t] = float(np.clip(neg / pos, 1.0 / max_weight, max_weight))
+    out[both] = np.clip(neg[both] / pos[both], 1.0 / max_weight, max_weight)
     return out
 
 

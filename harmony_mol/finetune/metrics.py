@@ -66,10 +66,7 @@ def classification_metrics(y_true: np.ndarray, y_score: np.ndarray, target_names
 
 
 def regression_metrics(y_true: np.ndarray, y_pred: np.ndarray, target_names: Sequence[str]) -> dict[str, Any]:
-    """RMSE, MAE and R² per task (NaN labels ignored) and their means over tasks with labels.
-
-    ``y_true`` and ``y_pred`` are ``[G, T]`` arrays in the original units, ``T`` = ``len(target_names)``.
-    """
+    """RMSE, MAE and R² per task of ``[G, T]`` arrays in original units (NaN labels ignored), and their means."""
     res: dict[str, dict[str, float | None]] = {m: {} for m in REGRESSION_METRICS}
     for name, (yt, yp) in zip(target_names, _task_pairs(y_true, y_pred)):
         if yt.size == 0:

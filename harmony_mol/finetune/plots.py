@@ -7,6 +7,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from harmony_mol.utils.io import atomic_save_figure
+
 
 def _pyplot() -> Any:
     import matplotlib
@@ -18,8 +20,6 @@ def _pyplot() -> Any:
 
 
 def _save(fig: Any, path: Path) -> Path:
-    from harmony_mol.utils.io import atomic_save_figure
-
     return atomic_save_figure(fig, path, dpi=110, bbox_inches="tight")
 
 
@@ -83,11 +83,7 @@ def roc_plot(y_true: np.ndarray, y_score: np.ndarray, target_names: Sequence[str
 
 def learning_curves(histories: dict[int, list[dict[str, float]]], metric: str, path: Path,
                     selected: dict[int, int] | None = None) -> Path:
-    """Train loss and validation ``metric`` per epoch, one line per replicate seed.
-
-    Epoch ticks are integers; ``selected`` (``{seed: epoch}``, the epoch whose weights were kept) is marked
-    on both panels.
-    """
+    """Train loss and validation ``metric`` per epoch, one line per seed, the kept ``selected[seed]`` epoch marked."""
     from matplotlib.ticker import MaxNLocator
 
     plt = _pyplot()

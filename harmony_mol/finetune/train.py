@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from harmony_mol.config import config_to_dict
+from harmony_mol.config import config_to_dict, dump_config
 from harmony_mol.finetune import outputs
 from harmony_mol.finetune.config import FinetuneConfig
 from harmony_mol.finetune.data import make_split, resolve_dataset, select_targets
@@ -179,8 +179,7 @@ def _summary(per_seed: dict[int, dict[str, Any]], metric_names: list[str]) -> di
     for split in ("train", "valid", "test"):
         row: dict[str, Any] = {}
         for m in metric_names:
-            vals = [headline(r[split], m) for r in per_seed.values() if split in r]
-            vals = [v for v in vals if v is not None]
+            vals = [v for r in per_seed.values() if split in r and (v := headline(r[split], m)) is not None]
             if vals:
                 row[m] = {"mean": float(np.mean(vals)), "std": float(np.std(vals)), "n": len(vals)}
         if row:
@@ -199,8 +198,6 @@ def finetune(cfg: FinetuneConfig) -> FinetuneResult:
     Raises:
         ValueError: bad targets, a featurizer-spec mismatch with the pretrained encoder, empty splits.
     """
-    from harmony_mol.config import dump_config
-
     t0 = time.perf_counter()
     device = resolve_device(cfg.device)
     if cfg.threads > 0:

@@ -154,11 +154,7 @@ class HarmonyEncoderConfig:
 
     @classmethod
     def crystal(cls, **overrides: Any) -> HarmonyEncoderConfig:
-        """Crystal default: the molecular config with a long-range third WGCN branch.
-
-        Hops ``(1, 3, 6)`` (the graph-level adaptation's K-hop structure) and a wider edge embedding for the
-        Gaussian distance expansion.
-        """
+        """Crystal default: a long-range third WGCN branch (hops ``(1, 3, 6)``), a wider edge embedding (64)."""
         return dataclasses.replace(cls(hops=(1, 3, 6), edge_dim=64), **overrides)
 
     @classmethod

@@ -36,8 +36,7 @@ class GraphReadout(nn.Module):
         self.dim = dim
         self.pool: nn.Module | None = None
         if kind == "attention":
-            gate = nn.Sequential(nn.Linear(dim, dim), nn.ReLU(), nn.Linear(dim, 1))
-            self.pool = AttentionalAggregation(gate_nn=gate)
+            self.pool = AttentionalAggregation(gate_nn=nn.Sequential(nn.Linear(dim, dim), nn.ReLU(), nn.Linear(dim, 1)))
         elif kind == "set2set":
             self.pool = Set2Set(dim, processing_steps=2)
         self.out_dim = 2 * dim if kind in ("mean_max", "mean_sum", "set2set") else dim

@@ -121,9 +121,5 @@ class WGCNStack(MessagePassing):
         return y
 
     def message(self, x_j: Tensor, edge_weight: Tensor) -> Tensor:
-        """``c_ji x_j``, promoted to the coefficients' dtype (fp32 under autocast).
-
-        Shapes:
-            - x_j ``[E', C]``, edge_weight ``[E']`` -> ``[E', C]``.
-        """
+        """``c_ji x_j`` ``[E', C]``, promoted to the coefficients' dtype (fp32 under autocast)."""
         return x_j * edge_weight.unsqueeze(-1)
