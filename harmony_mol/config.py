@@ -1,14 +1,10 @@
 """Strict loading of stage configs (frozen dataclasses) from YAML files and ``a.b=value`` overrides.
 
-Every stage has one config dataclass (defined next to the stage). :func:`load_config` reads a YAML
-mapping, applies the overrides and lets pydantic v2 validate the data against the dataclass in strict
-JSON mode with unknown keys forbidden: an ``int`` field takes only integers, a ``float`` field integers
-or floats (``1`` becomes ``1.0``; the string ``"1e-3"`` that YAML 1.1 reads is refused), lists become
-tuples, strings become paths, a ``Literal`` takes only its values, a union of dataclasses picks its
-member by the tag field (e.g. ``arch``) and every ``__post_init__`` check runs while the config is built.
-Every problem becomes one :class:`ConfigError` line naming the file and the dotted key.
-:func:`config_to_dict` turns a config back into plain JSON-able data, which is what checkpoints and
-reports store.
+pydantic v2 validates the data against the stage's dataclass in strict JSON mode with unknown keys
+forbidden: an ``int`` field takes only integers, a ``float`` field integers or floats (the string
+``"1e-3"`` that YAML 1.1 reads is refused), lists become tuples, strings paths, a union of dataclasses
+picks its member by the tag field (e.g. ``arch``), and every ``__post_init__`` check runs. Every problem
+becomes one :class:`ConfigError` line naming the file and the dotted key.
 """
 
 from __future__ import annotations
@@ -32,13 +28,8 @@ class ConfigError(ValueError):
     """A config file or override is invalid; the message says where and why."""
 
 
-def load_config(
-    cls: type[T],
-    path: str | Path | None = None,
-    overrides: dict[str, Any] | list[str] | None = None,
-    *,
-    section: str | None = None,
-) -> T:
+def load_config(cls: type[T], path: str | Path | None = None, overrides: dict[str, Any] | list[str] | None = None,
+                *, section: str | None = None) -> T:
     """Build ``cls`` from a YAML file plus overrides.
 
     Args:
@@ -46,9 +37,6 @@ def load_config(
         path: YAML file; ``None`` starts from the dataclass defaults.
         overrides: ``{"optim.lr": 1e-3}`` or ``["optim.lr=1e-3"]`` (values parsed as YAML scalars).
         section: Read only this top-level key of the YAML file (e.g. ``pretrain`` in a pipeline file).
-
-    Returns:
-        The validated config.
 
     Raises:
         ConfigError: unknown key, wrong type, missing required value, or unreadable file.
@@ -60,15 +48,14 @@ def load_config(
         if not p.is_file():
             raise ConfigError(f"config file not found: {p}")
         try:
-            loaded = yaml.safe_load(p.read_text()) or {}
+            raw = yaml.safe_load(p.read_text()) or {}
         except yaml.YAMLError as exc:
             raise ConfigError(f"{p}: not valid YAML: {exc}") from exc
-        if not isinstance(loaded, dict):
-            raise ConfigError(f"{p}: top level must be a mapping, got {type(loaded).__name__}")
+        if not isinstance(raw, dict):
+            raise ConfigError(f"{p}: top level must be a mapping, got {type(raw).__name__}")
         if section is not None:
-            loaded = loaded.get(section) or {}
+            raw = raw.get(section) or {}
             where = f"{p}[{section}]"
-        raw = loaded
     for key, value in parse_overrides(overrides).items():
         _set_dotted(raw, key, value)
     return config_from_dict(cls, raw, where)
@@ -82,13 +69,8 @@ def config_to_dict(cfg: Any) -> dict[str, Any]:
 def config_from_dict(cls: type[T], data: dict[str, Any], where: str = "<dict>") -> T:
     """Build ``cls`` from plain data, strictly; the inverse of :func:`config_to_dict`.
 
-    Args:
-        cls: A dataclass type.
-        data: JSON-like data (``Path`` values are taken as their strings).
-        where: What the data came from, the start of every error message.
-
-    Returns:
-        The validated config.
+    ``data`` is JSON-like (``Path`` values are taken as their strings); ``where`` (what the data came from)
+    starts every error message.
 
     Raises:
         ConfigError: unknown key, wrong type, missing required value or a failed ``__post_init__`` check.
@@ -105,7 +87,7 @@ def config_from_dict(cls: type[T], data: dict[str, Any], where: str = "<dict>") 
 
 def dump_config(cfg: Any, path: str | Path) -> None:
     """Write the resolved config as YAML (atomically)."""
-    from harmony_mol.utils.io import atomic_write_text
+    from harmony_mol.utils.io import atomic_write_text  # not at the top: the CLI imports this module at start
 
     atomic_write_text(Path(path), yaml.safe_dump(config_to_dict(cfg), sort_keys=False))
 
@@ -130,22 +112,19 @@ def parse_overrides(overrides: dict[str, Any] | list[str] | None) -> dict[str, A
 
 
 def _set_dotted(raw: dict[str, Any], key: str, value: Any) -> None:
-    parts = key.split(".")
+    """Set ``raw[a][b][c] = value`` for ``key`` ``a.b.c``, creating missing (or null) sections."""
+    *parents, last = key.split(".")
     node = raw
-    for part in parts[:-1]:
-        nxt = node.get(part)
-        if nxt is None:
-            nxt = {}
-            node[part] = nxt
-        if not isinstance(nxt, dict):
+    for part in parents:
+        if node.get(part) is None:
+            node[part] = {}
+        node = node[part]
+        if not isinstance(node, dict):
             raise ConfigError(f"override {key!r}: {part!r} is not a section")
-        node = nxt
-    node[parts[-1]] = value
+    node[last] = value
 
 
-@functools.cache
-def _adapter(cls: type[T]) -> TypeAdapter[T]:
-    return TypeAdapter(cls)
+_adapter = functools.cache(TypeAdapter)
 
 
 def _describe(cls: type, exc: ValidationError) -> str:

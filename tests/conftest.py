@@ -1,5 +1,8 @@
-"""Shared fixtures. Tests use tiny real data: hand-written SMILES, structures built with pymatgen,
-and (where a test needs a public dataset) the shared data directory beside the checkout."""
+"""Shared fixtures.
+
+Tests use tiny real data: hand-written SMILES, structures built with pymatgen, and (where a test needs a
+public dataset) the shared data directory beside the checkout.
+"""
 
 from __future__ import annotations
 

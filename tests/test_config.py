@@ -9,10 +9,10 @@ from typing import Annotated, Literal
 import pytest
 from pydantic import Field
 
+from harmony_mol.benchmark.nodes.config import NodeRunConfig
 from harmony_mol.config import ConfigError, config_from_dict, config_to_dict, dump_config, load_config
 from harmony_mol.data.config import FeaturizeConfig
 from harmony_mol.finetune.config import FinetuneConfig
-from harmony_mol.benchmark.nodes.config import NodeRunConfig
 from harmony_mol.ssl.config import PretrainConfig
 
 REPO = Path(__file__).resolve().parents[1]

@@ -20,8 +20,7 @@ class FinetuneDataConfig:
             crystals, or a registry dataset name) that is featurized first with the pretrained
             checkpoint's featurizer spec (or ``preset`` when training from scratch).
         kind: ``molecule`` / ``crystal``; ``None`` = detect.
-        smiles_column: SMILES column of a raw molecule CSV (``None`` = detect).
-        cif_column: CIF column of a raw crystal CSV.
+        smiles_column / cif_column: SMILES column (``None`` = detect) / CIF column of a raw CSV.
         target_columns: Label columns (``None`` = all of the dataset's targets).
         preset: Featurizer preset used for raw input when there is no pretrained checkpoint.
         cache_dir: Where raw input is featurized to (reused when the cache key matches).
@@ -48,11 +47,9 @@ class FinetuneSplitConfig:
         method: ``scaffold`` (molecules; Bemis–Murcko, largest scaffold sets to train), ``random``,
             ``kfold`` (``fold`` is the test fold, the next fold validation) or ``file`` (a saved split).
         fractions: Train / valid / test fractions (``scaffold`` / ``random``).
-        n_folds: Number of folds for ``kfold``.
-        fold: Test fold index for ``kfold``.
+        n_folds / fold: Number of folds and the test fold for ``kfold``.
         file: Saved split file for ``method: file``.
-        vary_with_seed: Use the replicate seed for the split (``random`` / ``kfold``); otherwise ``split_seed``.
-        split_seed: Seed of the split when ``vary_with_seed`` is false.
+        vary_with_seed / split_seed: Seed ``random`` / ``kfold`` splits with the replicate seed, or ``split_seed``.
     """
 
     method: Literal["scaffold", "random", "kfold", "file"] = "scaffold"
@@ -74,9 +71,7 @@ class FinetuneModelConfig:
         encoder: The from-scratch encoder (ignored with ``pretrained``): HarmonyGNN fields, or with
             ``arch: gin`` the GINE baseline's (``GINEncoderConfig``: hidden_dim, num_layers, ...).
         readout: Graph pooling: mean, sum, max, mean_max, mean_sum, attention, set2set.
-        head_hidden: Hidden width of the MLP head.
-        head_layers: Linear layers in the head (1 = linear probe).
-        dropout: Head dropout.
+        head_hidden / head_layers / dropout: Hidden width, linear layers (1 = linear probe) and dropout of the MLP head.
     """
 
     pretrained: Path | None = None
@@ -93,13 +88,11 @@ class FinetuneOptimConfig:
     """Optimiser, schedule and early stopping.
 
     Args:
-        lr: AdamW learning rate of the head (and read-out).
+        lr / weight_decay: AdamW learning rate of the head (and read-out) and weight decay.
         encoder_lr_mult: Encoder learning rate = ``lr * encoder_lr_mult`` (layer-wise LR; 0.1 typical).
         freeze_encoder: Keep the encoder frozen for the whole run (linear-probe style).
         unfreeze_after: Freeze the encoder for this many epochs first, then train it (0 = never frozen).
-        weight_decay: AdamW weight decay.
-        epochs: Maximum epochs.
-        batch_size: Training graphs per step.
+        epochs / batch_size: Maximum epochs; training graphs per step.
         eval_batch_size: Graphs per evaluation batch (also used when reloading a bundle).
         patience: Early stopping: epochs without validation improvement (0 = off).
         grad_clip: Max gradient norm (0 = off).

@@ -12,22 +12,12 @@ from harmony_mol.finetune.config import FinetuneConfig, FinetuneSplitConfig
 
 logger = logging.getLogger(__name__)
 
-MANIFEST = "manifest.json"
-
-
-def is_dataset_dir(path: str | Path) -> bool:
-    """True for a featurized dataset directory (it has a ``manifest.json``)."""
-    p = Path(path)
-    return p.is_dir() and (p / MANIFEST).is_file()
-
 
 def resolve_dataset(cfg: FinetuneConfig, spec: dict[str, Any] | None) -> Any:
     """Open ``cfg.data.input`` as a :class:`GraphDataset`, featurizing raw input first.
 
-    Args:
-        cfg: The run config.
-        spec: The pretrained checkpoint's featurizer spec (dict); raw input is featurized with it
-            so the encoder sees the features it was trained on. ``None`` = ``cfg.data.preset``.
+    Raw input is featurized with ``spec``, the pretrained checkpoint's featurizer spec (dict), so the
+    encoder sees the features it was trained on (``None``: with ``cfg.data.preset``).
 
     Raises:
         ValueError: the dataset was featurized with a spec other than ``spec``.
@@ -35,27 +25,23 @@ def resolve_dataset(cfg: FinetuneConfig, spec: dict[str, Any] | None) -> Any:
     from harmony_mol.data.store import load_dataset
 
     src = cfg.data.input
-    if is_dataset_dir(src):
+    if (Path(src) / "manifest.json").is_file():
         ds = load_dataset(src)
     else:
-        from harmony_mol.data.build import build_dataset
+        from harmony_mol.data.build import build_dataset, cache_key
         from harmony_mol.data.config import FeaturizeConfig
 
+        d = cfg.data
         kw: dict[str, Any] = {
-            "inputs": (str(src),), "kind": cfg.data.kind, "preset": cfg.data.preset,
-            "smiles_column": cfg.data.smiles_column, "cif_column": cfg.data.cif_column,
-            "target_columns": cfg.data.target_columns, "workers": cfg.data.workers,
-            "dedupe": cfg.data.dedupe,
+            "inputs": (str(src),), "kind": d.kind, "preset": d.preset, "smiles_column": d.smiles_column,
+            "cif_column": d.cif_column, "target_columns": d.target_columns, "workers": d.workers, "dedupe": d.dedupe,
         }
         if spec is not None:
-            kw["kind"] = spec["kind"]
-            kw["preset"] = spec["preset"]
-            opts = dict(spec.get("options", {}))
+            kw.update(kind=spec["kind"], preset=spec["preset"])
+            opts = spec.get("options", {})
             for name in ("max_atoms", "cutoff", "max_neighbors", "n_gaussians", "max_volume_per_atom"):
-                if name in opts and opts[name] is not None:
+                if opts.get(name) is not None:
                     kw[name] = opts[name]
-        from harmony_mol.data.build import cache_key
-
         stem = Path(str(src).rstrip("/")).name.split(".")[0] or "input"
         _, _, made = cache_key(FeaturizeConfig(**kw, output=Path(cfg.data.cache_dir) / stem))
         kw["output"] = Path(cfg.data.cache_dir) / f"{stem}-{made.preset}-{made.key()[:8]}"
@@ -68,10 +54,9 @@ def resolve_dataset(cfg: FinetuneConfig, spec: dict[str, Any] | None) -> Any:
 
         want = FeaturizerSpec.from_dict(spec)
         if ds.spec.key() != want.key():
-            raise ValueError(
-                f"dataset {src} was featurized with spec {ds.spec.to_dict()} but the pretrained encoder "
-                f"expects {want.to_dict()}; re-featurize the raw input (pass the CSV/CIF set instead)"
-            )
+            raise ValueError(f"dataset {src} was featurized with spec {ds.spec.to_dict()} but the pretrained "
+                             f"encoder expects {want.to_dict()}; re-featurize the raw input (pass the CSV/CIF "
+                             "set instead)")
     return ds
 
 
@@ -91,40 +76,34 @@ def kfold_split(n: int, n_folds: int, fold: int, seed: int) -> tuple[list[int], 
     """Seeded k-fold: fold ``fold`` is test, fold ``fold+1`` validation, the rest train."""
     if n_folds < 3:
         raise ValueError("kfold needs n_folds >= 3 (train / valid / test folds)")
-    perm = np.random.default_rng(seed).permutation(n)
-    folds = np.array_split(perm, n_folds)
-    test = sorted(folds[fold].tolist())
-    valid = sorted(folds[(fold + 1) % n_folds].tolist())
-    train = sorted(np.concatenate([f for i, f in enumerate(folds) if i not in (fold, (fold + 1) % n_folds)]).tolist())
-    return train, valid, test
+    folds = np.array_split(np.random.default_rng(seed).permutation(n), n_folds)
+    valid_fold = (fold + 1) % n_folds
+    train = sorted(np.concatenate([f for i, f in enumerate(folds) if i not in (fold, valid_fold)]).tolist())
+    return train, sorted(folds[valid_fold].tolist()), sorted(folds[fold].tolist())
 
 
 def make_split(split_cfg: FinetuneSplitConfig, dataset: Any, seed: int) -> dict[str, list[int]]:
     """Dataset indices of train / valid / test for one replicate.
 
     Scaffold splits are deterministic (``seed`` is unused); random and k-fold splits use ``seed``
-    when ``vary_with_seed`` (else ``split_seed``). Crystals have no scaffolds: ``scaffold`` falls back
-    to ``random`` with a warning.
+    when ``vary_with_seed`` (else ``split_seed``). Crystals never get here with ``scaffold``:
+    :func:`~harmony_mol.finetune.outputs.resolve_split_method` has made it ``random``.
     """
     from harmony_mol.data import splits as S
 
     s = seed if split_cfg.vary_with_seed else split_cfg.split_seed
     method = split_cfg.method
-    if method == "scaffold" and dataset.spec.kind != "molecule":
-        logger.warning("scaffold split needs molecules; using a random split for %s data", dataset.spec.kind)
-        method = "random"
-    if method == "file":
-        sp = S.load_split(split_cfg.file, dataset)
-        out = (sp.train, sp.valid, sp.test)
-    elif method == "kfold":
+    if method == "kfold":
         out = kfold_split(len(dataset), split_cfg.n_folds, split_cfg.fold, s)
-    elif method == "scaffold":
-        sp = S.scaffold_split(dataset.inputs, tuple(split_cfg.fractions))
-        out = (sp.train, sp.valid, sp.test)
     else:
-        sp = S.random_split(len(dataset), tuple(split_cfg.fractions), s)
+        if method == "file":
+            sp = S.load_split(split_cfg.file, dataset)
+        elif method == "scaffold":
+            sp = S.scaffold_split(dataset.inputs, tuple(split_cfg.fractions))
+        else:
+            sp = S.random_split(len(dataset), tuple(split_cfg.fractions), s)
         out = (sp.train, sp.valid, sp.test)
-    split = {"train": [int(i) for i in out[0]], "valid": [int(i) for i in out[1]], "test": [int(i) for i in out[2]]}
+    split = {name: [int(i) for i in part] for name, part in zip(("train", "valid", "test"), out)}
     for name in ("train", "valid"):
         if not split[name]:
             raise ValueError(f"the {method} split left no {name} graphs ({len(dataset)} graphs in all)")

@@ -6,35 +6,30 @@ molecule with 3 of 12 Tox21 labels contributes exactly 3 terms.
 
 from __future__ import annotations
 
-import logging
-
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-logger = logging.getLogger(__name__)
+
+def _labels(out: Tensor, y: Tensor, what: str) -> tuple[Tensor, Tensor]:
+    """``(mask of labelled entries, y with NaN replaced by 0)``, after checking the shapes match."""
+    if out.shape != y.shape:
+        raise ValueError(f"{what} {tuple(out.shape)} and y {tuple(y.shape)} differ")
+    mask = ~torch.isnan(y)
+    return mask, torch.where(mask, y, torch.zeros_like(y))
 
 
 def masked_bce_with_logits(logits: Tensor, y: Tensor, pos_weight: Tensor | None = None) -> Tensor:
-    """Binary cross-entropy over labelled entries only.
-
-    Args:
-        logits: Raw scores.
-        y: Labels in {0, 1}; NaN = missing.
-        pos_weight: Optional per-task weight of positive examples.
+    """Binary cross-entropy over labelled entries only (``y`` in {0, 1}, NaN = missing).
 
     Shapes:
-        - logits, y: ``[B, T]``; pos_weight: ``[T]``
+        - logits, y: ``[B, T]``; pos_weight (per-task weight of positives): ``[T]``
         - output: scalar (0 when nothing is labelled, still differentiable)
     """
-    if logits.shape != y.shape:
-        raise ValueError(f"logits {tuple(logits.shape)} and y {tuple(y.shape)} differ")
-    mask = ~torch.isnan(y)
-    target = torch.where(mask, y, torch.zeros_like(y))
+    mask, target = _labels(logits, y, "logits")
     per = F.binary_cross_entropy_with_logits(logits, target, pos_weight=pos_weight, reduction="none")
-    n = mask.sum()
-    return (per * mask).sum() / n.clamp(min=1)
+    return (per * mask).sum() / mask.sum().clamp(min=1)
 
 
 def masked_regression_loss(pred: Tensor, y: Tensor, kind: str = "mse") -> Tensor:
@@ -43,10 +38,7 @@ def masked_regression_loss(pred: Tensor, y: Tensor, kind: str = "mse") -> Tensor
     Shapes:
         - pred, y: ``[B, T]``; output: scalar
     """
-    if pred.shape != y.shape:
-        raise ValueError(f"pred {tuple(pred.shape)} and y {tuple(y.shape)} differ")
-    mask = ~torch.isnan(y)
-    target = torch.where(mask, y, torch.zeros_like(y))
+    mask, target = _labels(pred, y, "pred")
     if kind == "mse":
         per = (pred - target) ** 2
     elif kind == "l1":
@@ -61,13 +53,11 @@ def masked_regression_loss(pred: Tensor, y: Tensor, kind: str = "mse") -> Tensor
 def positive_weights(y: np.ndarray, max_weight: float = 50.0) -> np.ndarray:
     """Per-task ``n_neg / n_pos`` from training labels ``[G, T]`` (NaN ignored), clipped to [1/max, max]."""
     y = np.asarray(y, dtype=np.float64)
+    pos = (y > 0.5).sum(axis=0).astype(np.float64)
+    neg = (~np.isnan(y)).sum(axis=0) - pos
+    both = (pos > 0) & (neg > 0)
     out = np.ones(y.shape[1], dtype=np.float32)
-    for t in range(y.shape[1]):
-        col = y[~np.isnan(y[:, t]), t]
-        pos = float((col > 0.5).sum())
-        neg = float(col.size - pos)
-        if pos > 0 and neg > 0:
-            out[t] = float(np.clip(neg / pos, 1.0 / max_weight, max_weight))
+    out[both] = np.clip(neg[both] / pos[both], 1.0 / max_weight, max_weight)
     return out
 
 
@@ -75,6 +65,4 @@ def infer_task_type(y: np.ndarray) -> str:
     """``classification`` if every labelled value is 0 or 1, else ``regression``."""
     y = np.asarray(y, dtype=np.float64)
     vals = y[~np.isnan(y)]
-    if vals.size and np.isin(vals, (0.0, 1.0)).all():
-        return "classification"
-    return "regression"
+    return "classification" if vals.size and np.isin(vals, (0.0, 1.0)).all() else "regression"

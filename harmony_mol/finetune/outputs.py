@@ -18,7 +18,7 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
-from harmony_mol.data.splits import SPLIT_FORMAT
+from harmony_mol.data.splits import SPLIT_FORMAT, load_split
 from harmony_mol.finetune.config import FinetuneConfig
 from harmony_mol.utils.io import atomic_open, atomic_write_json
 
@@ -29,11 +29,7 @@ CSV_LINE_END = "\r\n"
 
 
 def resolve_split_method(cfg: FinetuneConfig, kind: str) -> FinetuneConfig:
-    """The config with the split method that will really be used (recorded in ``config.yaml``).
-
-    Crystals have no Bemis-Murcko scaffolds: ``scaffold`` becomes ``random`` (with a warning), so the
-    saved config, the bundle and ``metrics.json`` say ``random``.
-    """
+    """The config with the split method really used (``scaffold`` needs molecules: ``random`` for crystals)."""
     if cfg.split.method == "scaffold" and kind != "molecule":
         logger.warning("scaffold split needs molecules; using a random split for %s data "
                        "(config.yaml records split.method: random)", kind)
@@ -66,8 +62,6 @@ def split_info(cfg: FinetuneConfig, requested: str, dataset: Any) -> dict[str, A
     if s.method in ("random", "kfold"):
         info["seed"] = "replicate seed" if s.vary_with_seed else s.split_seed
     if s.method == "file":
-        from harmony_mol.data.splits import load_split
-
         dropped = dict(load_split(s.file, dataset).meta.get("dropped", {}))
         info.update(file=str(s.file), dropped=dropped, n_test_dropped=int(dropped.get("test", 0)))
     return info
@@ -85,18 +79,17 @@ def describe_split(info: dict[str, Any]) -> str:
     return text
 
 
-def write_splits(path: Path, splits: dict[int, dict[str, list[int]]], row_ids: Sequence[int],
-                 meta: dict[str, Any]) -> Path:
-    """Write ``splits.json``: the first seed's split at the top level (``--split-file`` reads it), plus
-    ``per_seed`` when there are several seeds. Ids are 0-based data-row ids of the input, not dataset indices."""
-    rid = list(row_ids)
-    as_rows = {seed: {k: [int(rid[i]) for i in v] for k, v in sp.items()} for seed, sp in splits.items()}
-    first = next(iter(as_rows))
-    obj: dict[str, Any] = {"format": SPLIT_FORMAT, "meta": {**meta, "seed": int(first)}, **as_rows[first]}
-    if len(as_rows) > 1:
-        obj["per_seed"] = {str(seed): sp for seed, sp in as_rows.items()}
+def write_splits(path: Path, splits: dict[int, dict[str, list[int]]], meta: dict[str, Any]) -> None:
+    """Write ``splits.json`` from ``{seed: {part: data-row ids}}`` (0-based rows of the input).
+
+    The first seed's split sits at the top level (``--split-file`` reads it), plus ``per_seed`` when there
+    are several seeds.
+    """
+    first = next(iter(splits))
+    obj: dict[str, Any] = {"format": SPLIT_FORMAT, "meta": {**meta, "seed": int(first)}, **splits[first]}
+    if len(splits) > 1:
+        obj["per_seed"] = {str(seed): sp for seed, sp in splits.items()}
     atomic_write_json(path, obj)
-    return path
 
 
 def _column(dataset: Any, name: str, n: int) -> list[str] | None:
@@ -109,7 +102,7 @@ def _column(dataset: Any, name: str, n: int) -> list[str] | None:
 
 def write_test_predictions(path: Path, dataset: Any, row_ids: Sequence[int], target_names: Sequence[str],
                            splits: dict[int, dict[str, list[int]]],
-                           arrays: dict[int, dict[str, tuple[np.ndarray, np.ndarray]]]) -> Path:
+                           arrays: dict[int, dict[str, tuple[np.ndarray, np.ndarray]]]) -> None:
     """Write ``test_predictions.csv`` (see the module docstring); an empty test split gives the header only.
 
     Args:
@@ -121,21 +114,19 @@ def write_test_predictions(path: Path, dataset: Any, row_ids: Sequence[int], tar
         arrays: ``{seed: {part: (y_true [G, T], y_pred [G, T])}}`` in the order of ``splits``.
     """
     n = len(dataset)
-    rid = list(row_ids)
-    ids = _column(dataset, "ids", n) or [str(r) for r in rid]
+    ids = _column(dataset, "ids", n) or [str(r) for r in row_ids]
     inputs = _column(dataset, "inputs", n) or [""] * n
+    empty = np.zeros((0, len(target_names)))
     frames = []
     for seed, sp in splits.items():
         idx = list(sp.get("test", []))
-        yt, yp = arrays[seed].get("test", (np.zeros((0, len(target_names))), np.zeros((0, len(target_names)))))
-        df = pd.DataFrame({"seed": [int(seed)] * len(idx), "row_id": [int(rid[i]) for i in idx],
+        yt, yp = arrays[seed].get("test", (empty, empty))
+        df = pd.DataFrame({"seed": [int(seed)] * len(idx), "row_id": [int(row_ids[i]) for i in idx],
                            "id": [ids[i] for i in idx], "input": [inputs[i] for i in idx]})
         for k, name in enumerate(target_names):
             truth = f"{name}_true" if name in ("seed", "row_id", "id", "input") else name
             df[truth] = yt[:, k] if len(idx) else []
             df[f"{name}_pred"] = yp[:, k] if len(idx) else []
         frames.append(df)
-    out = pd.concat(frames, ignore_index=True)
     with atomic_open(path, "w", encoding="utf-8", newline="") as fh:
-        out.to_csv(fh, index=False, lineterminator=CSV_LINE_END)
-    return path
+        pd.concat(frames, ignore_index=True).to_csv(fh, index=False, lineterminator=CSV_LINE_END)

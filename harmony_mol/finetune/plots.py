@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
 
-logger = logging.getLogger(__name__)
+from harmony_mol.utils.io import atomic_save_figure
 
 
 def _pyplot() -> Any:
@@ -21,21 +20,21 @@ def _pyplot() -> Any:
 
 
 def _save(fig: Any, path: Path) -> Path:
-    from harmony_mol.utils.io import atomic_save_figure
-
     return atomic_save_figure(fig, path, dpi=110, bbox_inches="tight")
 
 
 def parity_plot(y_true: np.ndarray, y_pred: np.ndarray, target_names: Sequence[str], path: Path,
                 title: str = "") -> Path:
     """Predicted vs. true per task (``[G, T]`` arrays, NaN labels skipped), with the y = x line."""
+    from harmony_mol.data.registry import target_unit
+
     plt = _pyplot()
     t = len(target_names)
     cols = min(t, 3)
     rows = (t + cols - 1) // cols
     fig, axes = plt.subplots(rows, cols, figsize=(4 * cols, 4 * rows), squeeze=False)
     for k, name in enumerate(target_names):
-        ax = axes[k // cols][k % cols]
+        ax = axes.flat[k]
         keep = ~np.isnan(y_true[:, k])
         yt, yp = y_true[keep, k], y_pred[keep, k]
         ax.scatter(yt, yp, s=8, alpha=0.6)
@@ -50,8 +49,8 @@ def parity_plot(y_true: np.ndarray, y_pred: np.ndarray, target_names: Sequence[s
             ax.set_title(f"{name}\nR² {r2}, RMSE {rmse:.3g}{' ' + unit if unit else ''}, n={yt.size}", fontsize=9)
         ax.set_xlabel(f"true{suffix}")
         ax.set_ylabel(f"predicted{suffix}")
-    for k in range(t, rows * cols):
-        axes[k // cols][k % cols].axis("off")
+    for ax in axes.flat[t:]:
+        ax.axis("off")
     if title:
         fig.suptitle(title)
     return _save(fig, path)
@@ -82,21 +81,9 @@ def roc_plot(y_true: np.ndarray, y_score: np.ndarray, target_names: Sequence[str
     return _save(fig, path)
 
 
-def target_unit(name: str) -> str | None:
-    """The unit of a target column when known: from :data:`harmony_mol.data.registry.TARGET_UNITS`, or
-    written in the name itself (``"logS (mol/L)"``, ``"gap [eV]"``)."""
-    from harmony_mol.data.registry import target_unit as _unit
-
-    return _unit(name)
-
-
 def learning_curves(histories: dict[int, list[dict[str, float]]], metric: str, path: Path,
                     selected: dict[int, int] | None = None) -> Path:
-    """Train loss and validation ``metric`` per epoch, one line per replicate seed.
-
-    Epoch ticks are integers; ``selected`` (``{seed: epoch}``, the epoch whose weights were kept) is marked
-    on both panels.
-    """
+    """Train loss and validation ``metric`` per epoch, one line per seed, the kept ``selected[seed]`` epoch marked."""
     from matplotlib.ticker import MaxNLocator
 
     plt = _pyplot()
@@ -105,8 +92,9 @@ def learning_curves(histories: dict[int, list[dict[str, float]]], metric: str, p
         ep = [h["epoch"] for h in hist]
         loss = [h["train_loss"] for h in hist]
         vals = [np.nan if h.get("val_metric") is None else h["val_metric"] for h in hist]
-        line = a1.plot(ep, loss, marker="." if len(ep) < 30 else None, label=f"seed {seed}")[0]
-        a2.plot(ep, vals, marker="." if len(ep) < 30 else None, color=line.get_color(), label=f"seed {seed}")
+        marker = "." if len(ep) < 30 else None
+        line = a1.plot(ep, loss, marker=marker, label=f"seed {seed}")[0]
+        a2.plot(ep, vals, marker=marker, color=line.get_color(), label=f"seed {seed}")
         best = (selected or {}).get(seed)
         if best is not None and best in ep:
             k = ep.index(best)
@@ -114,13 +102,10 @@ def learning_curves(histories: dict[int, list[dict[str, float]]], metric: str, p
                 ax.axvline(best, color=line.get_color(), ls=":", lw=1)
                 ax.plot([best], [ys[k]], marker="*", ms=12, color=line.get_color(), ls="none",
                         label=f"selected epoch {best} (seed {seed})" if ax is a2 else None)
-    for ax in (a1, a2):
+    for ax, label in ((a1, "train loss"), (a2, f"validation {metric}")):
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    a2.legend(fontsize=7)
-    a1.set_xlabel("epoch")
-    a1.set_ylabel("train loss")
+        ax.legend(fontsize=7)
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(label)
     a1.set_yscale("log")
-    a2.set_xlabel("epoch")
-    a2.set_ylabel(f"validation {metric}")
-    a1.legend(fontsize=7)
     return _save(fig, path)

@@ -14,22 +14,19 @@ from typing import Any
 import numpy as np
 import torch
 
-from harmony_mol.config import config_to_dict
+from harmony_mol.config import config_to_dict, dump_config
+from harmony_mol.finetune import outputs
 from harmony_mol.finetune.config import FinetuneConfig
 from harmony_mol.finetune.data import make_split, resolve_dataset, select_targets
 from harmony_mol.finetune.evaluate import split_metrics
 from harmony_mol.finetune.loss import infer_task_type, masked_bce_with_logits, masked_regression_loss, positive_weights
 from harmony_mol.finetune.metrics import HIGHER_IS_BETTER, headline
-from harmony_mol.finetune.outputs import (
-    describe_encoder, describe_split, encoder_source, resolve_split_method, split_info, write_splits,
-    write_test_predictions,
-)
-from harmony_mol.trainer import LoopState, Optim, fit, resolve_device
 from harmony_mol.models.io import ModelBundle, load_checkpoint, load_encoder, save_bundle
 from harmony_mol.models.property_model import PropertyModel, build_model
 from harmony_mol.models.registry import build_encoder
 from harmony_mol.models.scaler import TargetScaler
 from harmony_mol.nn.inputs import InputDims
+from harmony_mol.trainer import LoopState, Optim, fit, resolve_device
 from harmony_mol.utils.io import atomic_write_json
 from harmony_mol.utils.seed import seed_everything
 
@@ -43,8 +40,7 @@ class FinetuneResult:
     Attributes:
         bundle_path: The model bundle (all seeds as ensemble members).
         metrics: ``{"per_seed": {seed: {split: metrics}}, "summary": {split: {metric: {mean, std}}}, ...}``.
-        seeds: The replicate seeds.
-        wall_s: Wall-clock seconds of the whole call.
+        seeds / wall_s: The replicate seeds; wall-clock seconds of the whole call.
         out_dir: Run directory (``metrics.json``, ``plots/``, ``config.yaml``).
     """
 
@@ -65,32 +61,30 @@ def _make_encoder(cfg: FinetuneConfig, spec: dict[str, Any]) -> tuple[torch.nn.M
 
 
 def _param_groups(model: PropertyModel, lr: float, mult: float, wd: float) -> list[dict[str, Any]]:
-    enc = [p for p in model.encoder.parameters()]
+    """AdamW groups: read-out and head at ``lr``, the encoder at ``lr * mult`` (left out when ``mult`` is 0)."""
     rest = [p for n, p in model.named_parameters() if not n.startswith("encoder.")]
     groups = [{"params": rest, "lr": lr, "weight_decay": wd}]
     if mult > 0:
-        groups.append({"params": enc, "lr": lr * mult, "weight_decay": wd})
+        groups.append({"params": list(model.encoder.parameters()), "lr": lr * mult, "weight_decay": wd})
     return groups
-
-
-def _set_encoder_trainable(model: PropertyModel, trainable: bool) -> None:
-    for p in model.encoder.parameters():
-        p.requires_grad_(trainable)
 
 
 def _train_one(
     cfg: FinetuneConfig, seed: int, ds: Any, tensors: dict[str, torch.Tensor], tasks: list[int], task_type: str,
     target_names: list[str], metric: str, device: torch.device,
 ) -> tuple[PropertyModel, TargetScaler, dict[str, list[int]], list[dict[str, float]], dict[str, Any], dict]:
+    from tqdm.auto import tqdm
+
     from harmony_mol.data.loaders import FastGraphLoader
+    from harmony_mol.utils.log import progress_enabled
 
     o = cfg.optim
     seed_everything(seed, deterministic=cfg.deterministic)
     split = make_split(cfg.split, ds, seed)
-    y_all = tensors["y"][:, tasks].double().numpy()
-    y_train = y_all[split["train"]]
+    y_train = tensors["y"][:, tasks].double().numpy()[split["train"]]
     scaler = TargetScaler.fit(y_train) if task_type == "regression" else TargetScaler.identity(len(tasks))
-    pw = torch.as_tensor(positive_weights(y_train), device=device) if (task_type == "classification" and o.pos_weight) else None
+    weigh = task_type == "classification" and o.pos_weight
+    pw = torch.as_tensor(positive_weights(y_train), device=device) if weigh else None
 
     encoder, enc_cfg, dims = _make_encoder(cfg, ds.spec.to_dict())
     head_cfg = {"hidden_dim": cfg.model.head_hidden, "num_layers": cfg.model.head_layers, "dropout": cfg.model.dropout}
@@ -104,11 +98,14 @@ def _train_one(
     best_state: dict[str, Any] = {}  # {'state': the model's state_dict at the selected epoch}
     history: list[dict[str, float]] = []
     sums = [0.0, 0]  # weighted training loss and graphs of the epoch
-    bar = _epoch_bar(cfg, seed)
+    # per-epoch progress (total = max epochs, so an ETA) with the loss and the validation metric
+    bar = tqdm(total=o.epochs, desc=f"fine-tune seed {seed}", unit=" epoch", disable=not progress_enabled(cfg.progress),
+               dynamic_ncols=True, leave=True)
 
     def batches(loop: LoopState) -> Any:
         frozen = o.freeze_encoder or loop.epoch < o.unfreeze_after or mult == 0.0
-        _set_encoder_trainable(model, not frozen)
+        for p in model.encoder.parameters():
+            p.requires_grad_(not frozen)
         model.train()
         if frozen:
             model.encoder.eval()
@@ -160,16 +157,6 @@ def _train_one(
     return model, scaler, split, history, metrics, meta
 
 
-def _epoch_bar(cfg: FinetuneConfig, seed: int) -> Any:
-    """Per-epoch progress (total = max epochs, so an ETA) with the loss and the validation metric."""
-    from tqdm.auto import tqdm
-
-    from harmony_mol.utils.log import progress_enabled
-
-    return tqdm(total=cfg.optim.epochs, desc=f"fine-tune seed {seed}", unit=" epoch",
-                disable=not progress_enabled(cfg.progress), dynamic_ncols=True, leave=True)
-
-
 def _check_finite(seed: int, metric: str, metrics: dict[str, Any], arrays: dict[str, Any],
                   history: list[dict[str, float]]) -> None:
     """Refuse a model that predicts NaN / inf or whose validation metric is NaN: it must not be saved.
@@ -178,8 +165,7 @@ def _check_finite(seed: int, metric: str, metrics: dict[str, Any], arrays: dict[
         ValueError: naming the seed, the metric and the first epoch whose training loss was not finite.
     """
     val = headline(metrics.get("valid", {}), metric)
-    preds = [np.asarray(arr[1]) for arr in arrays.values() if len(arr[1])]
-    bad_pred = any(not np.isfinite(p).all() for p in preds)
+    bad_pred = any(not np.isfinite(yp).all() for _, yp in arrays.values())
     if (val is None or math.isfinite(val)) and not bad_pred:
         return
     first = next((h["epoch"] for h in history if not math.isfinite(h["train_loss"])), None)
@@ -193,8 +179,7 @@ def _summary(per_seed: dict[int, dict[str, Any]], metric_names: list[str]) -> di
     for split in ("train", "valid", "test"):
         row: dict[str, Any] = {}
         for m in metric_names:
-            vals = [headline(r[split], m) for r in per_seed.values() if split in r]
-            vals = [v for v in vals if v is not None]
+            vals = [v for r in per_seed.values() if split in r and (v := headline(r[split], m)) is not None]
             if vals:
                 row[m] = {"mean": float(np.mean(vals)), "std": float(np.std(vals)), "n": len(vals)}
         if row:
@@ -213,28 +198,27 @@ def finetune(cfg: FinetuneConfig) -> FinetuneResult:
     Raises:
         ValueError: bad targets, a featurizer-spec mismatch with the pretrained encoder, empty splits.
     """
-    from harmony_mol.config import dump_config
-
     t0 = time.perf_counter()
     device = resolve_device(cfg.device)
     if cfg.threads > 0:
         torch.set_num_threads(cfg.threads)
-    spec = None
-    if cfg.model.pretrained is not None:
-        spec = dict(load_checkpoint(cfg.model.pretrained)["featurizer_spec"])
+    pretrained = cfg.model.pretrained
+    spec = dict(load_checkpoint(pretrained)["featurizer_spec"]) if pretrained is not None else None
     ds = resolve_dataset(cfg, spec)
     requested_split = cfg.split.method
-    cfg = resolve_split_method(cfg, ds.spec.kind)
-    enc_src = encoder_source(cfg)
-    logger.info("encoder: %s", describe_encoder(enc_src))
-    split_desc = split_info(cfg, requested_split, ds)
-    logger.info("split: %s", describe_split(split_desc))
+    cfg = outputs.resolve_split_method(cfg, ds.spec.kind)
+    enc_src = outputs.encoder_source(cfg)
+    logger.info("encoder: %s", outputs.describe_encoder(enc_src))
+    split_desc = outputs.split_info(cfg, requested_split, ds)
+    logger.info("split: %s", outputs.describe_split(split_desc))
     tasks = select_targets(list(ds.target_names), cfg.data.target_columns)
     target_names = [ds.target_names[i] for i in tasks]
     tensors = ds.tensors()
     y_all = tensors["y"][:, tasks].double().numpy()
     task_type = infer_task_type(y_all) if cfg.task_type == "auto" else cfg.task_type
-    metric = cfg.optim.metric if cfg.optim.metric != "auto" else ("roc_auc" if task_type == "classification" else "rmse")
+    metric = cfg.optim.metric
+    if metric == "auto":
+        metric = "roc_auc" if task_type == "classification" else "rmse"
     if metric not in HIGHER_IS_BETTER:
         raise ValueError(f"unknown metric {metric!r}; choose one of {sorted(HIGHER_IS_BETTER)}")
     logger.info("fine-tuning %s on %d graphs, %d task(s) (%s), metric %s, seeds %s", cfg.name, len(ds),
@@ -244,14 +228,14 @@ def finetune(cfg: FinetuneConfig) -> FinetuneResult:
     dump_config(cfg, out_dir / "config.yaml")
     row_ids = tensors["row_id"].tolist()
 
-    members, per_seed, histories, arrays, splits = [], {}, {}, {}, {}
+    members, per_seed, histories, arrays, splits, split_rows = [], {}, {}, {}, {}, {}
     meta: dict[str, Any] = {}
     for seed in cfg.seeds:
         model, scaler, split, hist, m, meta = _train_one(cfg, seed, ds, tensors, tasks, task_type, target_names,
                                                          metric, device)
         per_seed[seed], histories[seed], arrays[seed], splits[seed] = m, hist, meta.pop("arrays"), split
-        split_rows = {k: [row_ids[i] for i in v] for k, v in split.items()}
-        members.append(ModelBundle.member_from_model(model, scaler, seed, split_rows, m))
+        split_rows[seed] = {k: [row_ids[i] for i in v] for k, v in split.items()}
+        members.append(ModelBundle.member_from_model(model, scaler, seed, split_rows[seed], m))
     names = ["roc_auc", "pr_auc"] if task_type == "classification" else ["rmse", "mae", "r2"]
     metrics = {"task_type": task_type, "metric": metric, "target_names": target_names, "seeds": list(cfg.seeds),
                "dataset": str(cfg.data.input), "n_graphs": len(ds), "encoder": enc_src, "split": split_desc,
@@ -264,8 +248,8 @@ def finetune(cfg: FinetuneConfig) -> FinetuneResult:
                                           "dataset_path": str(ds.path) if hasattr(ds, "path") else ""},
         metrics=metrics["summary"],
     )
-    write_splits(out_dir / "splits.json", splits, row_ids, {k: v for k, v in split_desc.items() if k != "seed"})
-    write_test_predictions(out_dir / "test_predictions.csv", ds, row_ids, target_names, splits, arrays)
+    outputs.write_splits(out_dir / "splits.json", split_rows, {k: v for k, v in split_desc.items() if k != "seed"})
+    outputs.write_test_predictions(out_dir / "test_predictions.csv", ds, row_ids, target_names, splits, arrays)
     bundle_path = save_bundle(bundle, out_dir / "model.pt")
     metrics["wall_s"] = time.perf_counter() - t0
     atomic_write_json(out_dir / "metrics.json", metrics)
@@ -279,16 +263,14 @@ def finetune(cfg: FinetuneConfig) -> FinetuneResult:
 
 def _plots(d: Path, task_type: str, names: list[str], arrays: dict[int, dict], histories: dict, metric: str,
            selected: dict[int, int]) -> None:
+    """Parity (regression) or ROC plots per seed on the test split (valid when empty), and learning curves."""
     from harmony_mol.finetune import plots
 
     try:
         for seed, arr in arrays.items():
             split = "test" if "test" in arr else "valid"
-            yt, yp = arr[split]
-            if task_type == "regression":
-                plots.parity_plot(yt, yp, names, d / f"parity_{split}_seed{seed}.png", title=f"{split}, seed {seed}")
-            else:
-                plots.roc_plot(yt, yp, names, d / f"roc_{split}_seed{seed}.png", title=f"{split}, seed {seed}")
+            kind, plot = ("parity", plots.parity_plot) if task_type == "regression" else ("roc", plots.roc_plot)
+            plot(*arr[split], names, d / f"{kind}_{split}_seed{seed}.png", title=f"{split}, seed {seed}")
         plots.learning_curves(histories, metric, d / "learning_curves.png", selected)
     except Exception as exc:  # noqa: BLE001 - plots must never lose a trained model
         logger.warning("could not write plots in %s: %s", d, exc)

@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import logging
-
 import torch.nn.functional as F
 from torch import Tensor, nn
-
-logger = logging.getLogger(__name__)
 
 
 class TokenAttentionBlock(nn.Module):
@@ -32,15 +28,8 @@ class TokenAttentionBlock(nn.Module):
           ``[N, heads, S, S]`` (not returned).
     """
 
-    def __init__(
-        self,
-        dim: int,
-        heads: int,
-        ffn_ratio: float,
-        attn_dropout: float,
-        norm_style: str,
-        qk_dim: int | None = None,
-    ) -> None:
+    def __init__(self, dim: int, heads: int, ffn_ratio: float, attn_dropout: float, norm_style: str,
+                 qk_dim: int | None = None) -> None:
         super().__init__()
         qk_dim = dim if qk_dim is None else qk_dim
         if dim % heads or qk_dim % heads:

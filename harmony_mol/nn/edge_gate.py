@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import logging
-
 import torch
 from torch import Tensor, nn
-
-logger = logging.getLogger(__name__)
 
 
 class EdgeGate(nn.Module):
@@ -19,9 +15,7 @@ class EdgeGate(nn.Module):
 
     Args:
         mode: ``"features"``, ``"free"`` or ``"none"``.
-        edge_dim: Width of the edge embedding (0 = no edge features).
-        node_dim: Width of the endpoint states (used if ``endpoints``).
-        hidden: Hidden width of ``g``.
+        edge_dim / node_dim / hidden: Widths of the edge embedding (0 = none), the endpoint states and ``g``.
         init: Initial logit (output bias of ``g`` / value of the free logits).
         endpoints: Include endpoint states.
         num_edges: Edge count of the fixed graph (``"free"`` mode only).

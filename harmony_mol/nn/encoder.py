@@ -1,4 +1,4 @@
-"""The HarmonyGNN encoder: joint structural node encoding (method §2) adapted to batches of graphs (§8).
+"""The HarmonyGNN encoder: joint structural node encoding (H3GNNs §3) adapted to batches of graphs.
 
 Per node, ``S = K + 2`` tokens ``[linear, wgcn_1..wgcn_K, mlp]`` are built from the node input ``h0``,
 one Transformer block attends over each node's tokens (never across nodes, so graphs in a batch never
@@ -9,7 +9,6 @@ ONE ``Linear(in_dim, k·d)``.
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 import torch
@@ -20,10 +19,6 @@ from harmony_mol.nn.encoder_config import HarmonyEncoderConfig
 from harmony_mol.nn.fusion import TokenFusion
 from harmony_mol.nn.inputs import CategoricalFloatEmbedding, InputDims
 from harmony_mol.nn.wgcn import BRANCH_NORMS, WGCNStack
-
-logger = logging.getLogger(__name__)
-
-__all__ = ["HarmonyEncoder", "HarmonyEncoderConfig", "InputDims"]
 
 
 class HarmonyEncoder(nn.Module):
@@ -54,9 +49,7 @@ class HarmonyEncoder(nn.Module):
         self.dims = dims
         d = cfg.hidden_dim
         if cfg.input_mode == "embed":
-            self.node_embed: CategoricalFloatEmbedding | None = CategoricalFloatEmbedding(
-                dims.atom_cat_dims, dims.atom_float_dim, d
-            )
+            self.node_embed = CategoricalFloatEmbedding(dims.atom_cat_dims, dims.atom_float_dim, d)
             self.in_dim = d
         else:
             if dims.atom_cat_dims:
@@ -109,11 +102,7 @@ class HarmonyEncoder(nn.Module):
             nn.init.uniform_(self.mlp_bias, -bound, bound)
 
     def embed_nodes(self, batch: Any) -> Tensor:
-        """Node input ``h0`` (before masking).
-
-        Shapes:
-            - ``[N, in_dim]``.
-        """
+        """Node input ``h0`` ``[N, in_dim]`` (before masking)."""
         x_feat = getattr(batch, "x_feat", None)
         if self.node_embed is None:
             if x_feat is None:
@@ -122,11 +111,7 @@ class HarmonyEncoder(nn.Module):
         return self.node_embed(getattr(batch, "x", None), x_feat)
 
     def apply_mask(self, h0: Tensor, node_mask: Tensor | None) -> Tensor:
-        """Return ``h0`` with masked rows replaced by :attr:`mask_token` (new tensor; input untouched).
-
-        Shapes:
-            - h0 ``[N, in_dim]``, node_mask ``[N]`` bool -> ``[N, in_dim]``.
-        """
+        """``h0`` ``[N, in_dim]`` with the rows of ``node_mask`` ``[N]`` set to :attr:`mask_token` (a new tensor)."""
         if node_mask is None:
             return h0
         if node_mask.dtype != torch.bool or node_mask.shape != (h0.size(0),):
@@ -135,13 +120,7 @@ class HarmonyEncoder(nn.Module):
         return torch.where(node_mask.unsqueeze(-1), self.mask_token.to(h0.dtype), h0)
 
     def embed_edges(self, batch: Any, edge_mask: Tensor | None = None) -> Tensor | None:
-        """Edge embedding ``e`` used by gates and edge messages, or None.
-
-        ``edge_mask`` rows become :attr:`edge_mask_token`.
-
-        Shapes:
-            - edge_mask ``[E]`` bool -> ``[E, edge_dim]``.
-        """
+        """Edge embedding ``[E, edge_dim]`` (or None), with the rows of ``edge_mask`` set to :attr:`edge_mask_token`."""
         if self.edge_embed is None:
             return None
         e = self.edge_embed(getattr(batch, "edge_attr", None), getattr(batch, "edge_feat", None))
@@ -155,11 +134,7 @@ class HarmonyEncoder(nn.Module):
         return torch.where(edge_mask.unsqueeze(-1), self.edge_mask_token.to(e.dtype), e)
 
     def tokens(self, h0: Tensor, batch: Any, edge_mask: Tensor | None = None) -> Tensor:
-        """Pre-attention tokens ``[linear, wgcn_1..wgcn_K, mlp]`` from a (possibly masked) ``h0``.
-
-        Shapes:
-            - h0 ``[N, in_dim]`` -> ``[N, S, hidden_dim]``.
-        """
+        """Pre-attention tokens ``[linear, wgcn_1..wgcn_K, mlp]`` ``[N, S, hidden_dim]`` from a (masked) ``h0``."""
         edge_index = batch.edge_index
         if edge_index.dim() != 2 or edge_index.size(0) != 2:
             raise ValueError(f"edge_index must be [2, E], got {tuple(edge_index.shape)}")
@@ -175,11 +150,7 @@ class HarmonyEncoder(nn.Module):
 
     def encode(self, h0: Tensor, batch: Any, return_tokens: bool = False,
                edge_mask: Tensor | None = None) -> Tensor | tuple[Tensor, Tensor]:
-        """Tokens -> attention block -> read-out, from a given node input ``h0`` (e.g. already masked).
-
-        Shapes:
-            - h0 ``[N, in_dim]`` -> ``[N, hidden_dim]`` (+ tokens ``[N, S, hidden_dim]``).
-        """
+        """Tokens -> attention block -> read-out from a node input ``h0`` (e.g. masked); shapes: :meth:`forward`."""
         tokens = self.tokens(h0, batch, edge_mask)
         if self.cfg.readout == "cls" and not return_tokens:
             return self.block(tokens, first_only=True)  # exact cls fast path: only token 0's output
@@ -187,10 +158,8 @@ class HarmonyEncoder(nn.Module):
         z = self.fusion(y)
         return (z, y) if return_tokens else z
 
-    def forward(
-        self, batch: Any, node_mask: Tensor | None = None, return_tokens: bool = False,
-        edge_mask: Tensor | None = None,
-    ) -> Tensor | tuple[Tensor, Tensor]:
+    def forward(self, batch: Any, node_mask: Tensor | None = None, return_tokens: bool = False,
+                edge_mask: Tensor | None = None) -> Tensor | tuple[Tensor, Tensor]:
         """Encode every node of ``batch``.
 
         ``node_mask`` selects nodes whose input becomes the mask token (``edge_mask``: edges whose bond

@@ -1,11 +1,8 @@
 """Configuration of the HarmonyGNN encoder (:class:`HarmonyEncoderConfig`).
 
-Every place where the paper (H3GNNs, ICLR 2026) and the official code disagree is a switch here; the
-docstring of :class:`HarmonyEncoderConfig` says which value is paper-faithful, which is code-faithful and
-which is our graph-level adaptation of H3GNNs to batches of small graphs. Presets: the class defaults
-(molecules), :meth:`HarmonyEncoderConfig.crystal`, :meth:`HarmonyEncoderConfig.code_faithful` and
-:meth:`HarmonyEncoderConfig.paper_faithful` (single-graph node mode). ``arch`` tags it inside the encoder
-union of :mod:`harmony_mol.models.registry`.
+Every place where the paper (H3GNNs, ICLR 2026) and the official code disagree is a switch here, documented
+as paper-faithful, code-faithful or our graph-level adaptation to batches of small graphs. ``arch`` tags it
+inside the encoder union of :mod:`harmony_mol.models.registry`.
 """
 
 from __future__ import annotations
@@ -157,11 +154,7 @@ class HarmonyEncoderConfig:
 
     @classmethod
     def crystal(cls, **overrides: Any) -> HarmonyEncoderConfig:
-        """Crystal default: the molecular config with a long-range third WGCN branch.
-
-        Hops ``(1, 3, 6)`` (the graph-level adaptation's K-hop structure) and a wider edge embedding for the
-        Gaussian distance expansion.
-        """
+        """Crystal default: a long-range third WGCN branch (hops ``(1, 3, 6)``), a wider edge embedding (64)."""
         return dataclasses.replace(cls(hops=(1, 3, 6), edge_dim=64), **overrides)
 
     @classmethod
@@ -171,12 +164,11 @@ class HarmonyEncoderConfig:
         Raw input, free per-edge weights initialised at 1, unnormalised sum, BatchNorm, post-norm, CLS
         read-out, zero mask token, ``max(L, 2)`` hops, FFN x4.
         """
-        base = cls(
+        return dataclasses.replace(cls(
             input_mode="raw", hops=(1, 2), qk_dim=None, ffn_ratio=4.0, norm_style="post", branch_norm="batch",
             readout="cls", edge_gate="free", gate_endpoints=False, gate_init=1.0, adj_norm="none",
             edge_messages=False, mask_token_init="zeros", code_hop_quirk=True,
-        )
-        return dataclasses.replace(base, **overrides)
+        ), **overrides)
 
     @classmethod
     def paper_faithful(cls, **overrides: Any) -> HarmonyEncoderConfig:
@@ -185,9 +177,8 @@ class HarmonyEncoderConfig:
         Raw input, free sigmoid gates on a re-normalised adjacency with self-loops, exact 1-hop and K-hop,
         pre-norm, hierarchical fusion, N(0, 1) mask token, FFN x4.
         """
-        base = cls(
+        return dataclasses.replace(cls(
             input_mode="raw", hops=(1, 2), qk_dim=None, ffn_ratio=4.0, norm_style="pre", branch_norm="batch",
             readout="hier", edge_gate="free", gate_endpoints=False, gate_init=3.0, adj_norm="sym",
             edge_messages=False, mask_token_init="normal", code_hop_quirk=False,
-        )
-        return dataclasses.replace(base, **overrides)
+        ), **overrides)

@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import logging
-
 import torch
 from torch import Tensor, nn
-
-logger = logging.getLogger(__name__)
 
 _ACTS = {"gelu": nn.GELU, "relu": nn.ReLU, "tanh": nn.Tanh}
 

@@ -8,7 +8,6 @@ registry (:mod:`harmony_mol.models.registry`), which is how bundles rebuild it.
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -16,8 +15,6 @@ import torch
 from torch import Tensor, nn
 
 from harmony_mol.nn.inputs import CategoricalFloatEmbedding, InputDims
-
-logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -47,10 +44,6 @@ class GINEncoderConfig:
 
 class GINEncoder(nn.Module):
     """GINE layers over embedded atoms and bonds; batch norm and ReLU between layers.
-
-    Args:
-        cfg: :class:`GINEncoderConfig`.
-        dims: Input sizes of the graph records.
 
     Shapes:
         - batch: ``.x [N, Ca]`` int64, ``.x_feat [N, Fa]``, ``.edge_index [2, E]``, ``.edge_attr [E, Cb]``,
@@ -93,10 +86,7 @@ class GINEncoder(nn.Module):
         efeat = self._field(batch, "edge_feat", d.edge_float_dim)
         total: Tensor | None = None
         for i, (conv, norm) in enumerate(zip(self.convs, self.norms)):
-            if self.bonds is not None:
-                h = conv(h, ei, self.bonds[i](ecat, efeat))
-            else:
-                h = conv(h, ei)
+            h = conv(h, ei) if self.bonds is None else conv(h, ei, self.bonds[i](ecat, efeat))
             if self.training and h.size(0) < 2:  # a 1-atom batch (e.g. methane alone): use the running stats
                 h = nn.functional.batch_norm(h, norm.running_mean, norm.running_var, norm.weight, norm.bias,
                                              False, 0.0, norm.eps)

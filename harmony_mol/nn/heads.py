@@ -2,41 +2,18 @@
 
 from __future__ import annotations
 
-import logging
-
 from torch import Tensor, nn
-
-logger = logging.getLogger(__name__)
 
 
 class MLPHead(nn.Module):
-    """A small MLP mapping a graph embedding to ``T`` outputs (logits or standardised values).
+    """A small MLP mapping graph embeddings ``[B, in_dim]`` to ``[B, out_dim]`` (logits or standardised values).
 
     ``num_layers`` counts linear layers (2 = Dropout → Linear → act → Dropout → Linear); 1 is a
-    linear probe.
-
-    Args:
-        in_dim: Width of the pooled graph embedding.
-        out_dim: Number of tasks ``T``.
-        hidden_dim: Width of the hidden layers.
-        num_layers: Number of linear layers (≥ 1).
-        dropout: Dropout before every linear layer when ``num_layers`` > 1.
-        activation: ``relu``, ``gelu`` or ``silu``.
-
-    Shapes:
-        - input: ``[B, in_dim]``
-        - output: ``[B, out_dim]``
+    linear probe. ``activation``: ``relu``, ``gelu`` or ``silu``.
     """
 
-    def __init__(
-        self,
-        in_dim: int,
-        out_dim: int,
-        hidden_dim: int = 256,
-        num_layers: int = 2,
-        dropout: float = 0.1,
-        activation: str = "relu",
-    ) -> None:
+    def __init__(self, in_dim: int, out_dim: int, hidden_dim: int = 256, num_layers: int = 2, dropout: float = 0.1,
+                 activation: str = "relu") -> None:
         super().__init__()
         if num_layers < 1:
             raise ValueError(f"num_layers must be >= 1, got {num_layers}")

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
-
-logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -46,35 +43,23 @@ class InputDims:
     def from_spec_dict(cls, d: dict[str, Any]) -> InputDims:
         """Build from ``FeaturizerSpec.to_dict()`` (or :meth:`to_dict`); extra keys are ignored."""
         try:
-            return cls(
-                atom_cat_dims=tuple(d["atom_cat_dims"]),
-                atom_float_dim=int(d["atom_float_dim"]),
-                bond_cat_dims=tuple(d["bond_cat_dims"]),
-                edge_float_dim=int(d["edge_float_dim"]),
-            )
+            return cls(atom_cat_dims=tuple(d["atom_cat_dims"]), atom_float_dim=int(d["atom_float_dim"]),
+                       bond_cat_dims=tuple(d["bond_cat_dims"]), edge_float_dim=int(d["edge_float_dim"]))
         except KeyError as exc:
             raise ValueError(f"spec dict lacks key {exc.args[0]!r}") from exc
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able dict; inverse of :meth:`from_spec_dict`."""
-        return {
-            "atom_cat_dims": list(self.atom_cat_dims),
-            "atom_float_dim": self.atom_float_dim,
-            "bond_cat_dims": list(self.bond_cat_dims),
-            "edge_float_dim": self.edge_float_dim,
-        }
+        return {"atom_cat_dims": list(self.atom_cat_dims), "atom_float_dim": self.atom_float_dim,
+                "bond_cat_dims": list(self.bond_cat_dims), "edge_float_dim": self.edge_float_dim}
 
 
 class CategoricalFloatEmbedding(nn.Module):
     """Sum of per-column categorical embeddings plus a linear map of float features.
 
     One ``nn.Embedding`` holds every column's table (rows offset per column), so the lookup is a single
-    gather. Used for atoms (``x``, ``x_feat``) and bonds (``edge_attr``, ``edge_feat``).
-
-    Args:
-        cat_dims: Cardinality of each categorical column (may be empty).
-        float_dim: Number of float columns (may be 0).
-        out_dim: Embedding width.
+    gather. Used for atoms (``x``, ``x_feat``) and bonds (``edge_attr``, ``edge_feat``). ``cat_dims`` (the
+    cardinality of each categorical column) may be empty or ``float_dim`` 0, not both.
 
     Shapes:
         - cat: ``[M, len(cat_dims)]`` int64; feat: ``[M, float_dim]`` float32 -> ``[M, out_dim]``.
@@ -108,6 +93,4 @@ class CategoricalFloatEmbedding(nn.Module):
                 raise ValueError(f"expected float input [M, {self.lin.in_features}], got {got}")
             lin = self.lin(feat)
             out = lin if out is None else out + lin
-        if out is None:  # unreachable: the constructor requires at least one input kind
-            raise RuntimeError("empty embedding")
-        return out
+        return out  # never None: the constructor requires at least one input kind

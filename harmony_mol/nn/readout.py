@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import logging
-
 import torch
 from torch import Tensor, nn
 from torch_geometric.nn import global_add_pool, global_max_pool, global_mean_pool
 from torch_geometric.nn.aggr import AttentionalAggregation, Set2Set
 
-logger = logging.getLogger(__name__)
-
 READOUTS = ("mean", "sum", "max", "mean_max", "mean_sum", "attention", "set2set")
+#: The PyG pools each plain read-out concatenates.
+_POOLS = {"mean": (global_mean_pool,), "sum": (global_add_pool,), "max": (global_max_pool,),
+          "mean_max": (global_mean_pool, global_max_pool), "mean_sum": (global_mean_pool, global_add_pool)}
 
 
 class GraphReadout(nn.Module):
@@ -20,11 +19,7 @@ class GraphReadout(nn.Module):
     ``mean`` suits intensive targets (band gap, formation energy per atom), ``sum`` extensive ones;
     ``mean_max`` / ``mean_sum`` concatenate two pools (molecules); ``attention`` is gated attention
     pooling (a learned per-node score, softmax within each graph); ``set2set`` is Vinyals et al.'s
-    LSTM read-out (2 processing steps).
-
-    Args:
-        kind: One of :data:`READOUTS`.
-        dim: Node embedding width ``D``.
+    LSTM read-out (2 processing steps). ``kind`` is one of :data:`READOUTS`, ``dim`` the node width ``D``.
 
     Shapes:
         - input ``h``: ``[N, D]`` node embeddings, ``batch``: ``[N]`` graph index of each node
@@ -41,8 +36,7 @@ class GraphReadout(nn.Module):
         self.dim = dim
         self.pool: nn.Module | None = None
         if kind == "attention":
-            gate = nn.Sequential(nn.Linear(dim, dim), nn.ReLU(), nn.Linear(dim, 1))
-            self.pool = AttentionalAggregation(gate_nn=gate)
+            self.pool = AttentionalAggregation(gate_nn=nn.Sequential(nn.Linear(dim, dim), nn.ReLU(), nn.Linear(dim, 1)))
         elif kind == "set2set":
             self.pool = Set2Set(dim, processing_steps=2)
         self.out_dim = 2 * dim if kind in ("mean_max", "mean_sum", "set2set") else dim
@@ -50,20 +44,12 @@ class GraphReadout(nn.Module):
     def forward(self, h: Tensor, batch: Tensor, num_graphs: int | None = None) -> Tensor:
         """Pool ``h`` per graph (``num_graphs`` keeps trailing empty graphs; defaults to ``batch.max()+1``)."""
         size = int(num_graphs) if num_graphs is not None else (int(batch.max()) + 1 if batch.numel() else 0)
-        k = self.kind
-        if k == "mean":
-            return global_mean_pool(h, batch, size)
-        if k == "sum":
-            return global_add_pool(h, batch, size)
-        if k == "max":
-            return global_max_pool(h, batch, size)
-        if k == "mean_max":
-            return torch.cat([global_mean_pool(h, batch, size), global_max_pool(h, batch, size)], dim=-1)
-        if k == "mean_sum":
-            return torch.cat([global_mean_pool(h, batch, size), global_add_pool(h, batch, size)], dim=-1)
-        if self.pool is None:  # pragma: no cover - set in __init__ for the remaining kinds
-            raise RuntimeError(f"readout {k!r} has no pooling module")
-        return self.pool(h, index=batch, dim_size=size)
+        if self.pool is not None:
+            return self.pool(h, index=batch, dim_size=size)
+        pools = _POOLS[self.kind]
+        if len(pools) == 1:
+            return pools[0](h, batch, size)
+        return torch.cat([pool(h, batch, size) for pool in pools], dim=-1)
 
     def extra_repr(self) -> str:
         """Shown in the module's ``repr``."""

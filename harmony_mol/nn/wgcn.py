@@ -8,16 +8,12 @@ is not used: it would drop the edge embeddings the stack also propagates).
 
 from __future__ import annotations
 
-import logging
-
 import torch
 from torch import Tensor, nn
 from torch_geometric.nn.conv import MessagePassing
 from torch_geometric.utils import add_self_loops, scatter
 
 from harmony_mol.nn.edge_gate import EdgeGate
-
-logger = logging.getLogger(__name__)
 
 #: Normalisation after a hidden WGCN / MLP layer, by ``EncoderConfig.branch_norm``, built as ``cls(dim)``.
 #: PyG's ``normalization_resolver`` would give its ``BatchNorm`` (weights under ``.module``, so the state-dict
@@ -69,16 +65,13 @@ class WGCNStack(MessagePassing):
     Args:
         hops: Propagation hops (= layers).
         in_dim: Node input width (only for the gate's endpoint projection).
-        hidden: Hidden width.
-        out_dim: Token width.
+        hidden / out_dim: Hidden / token width.
         edge_dim: Edge embedding width (0 = none).
         edge_messages: Add the ``U e`` term.
         norm: A key of :data:`BRANCH_NORMS`.
         dropout: Dropout after hidden layers.
-        gate_mode: ``mode`` of :class:`~harmony_mol.nn.edge_gate.EdgeGate`.
-        gate_hidden: Hidden width of the feature gate.
-        gate_init: Initial gate logit (also of the self-loop gate).
-        gate_endpoints: Whether the feature gate reads the endpoint states.
+        gate_mode / gate_hidden / gate_init / gate_endpoints: ``mode``, ``hidden``, ``init`` (also of the
+            self-loop gate) and ``endpoints`` of the :class:`~harmony_mol.nn.edge_gate.EdgeGate`.
         adj_norm: ``"sym"`` or ``"none"`` (see :func:`gated_norm`).
         num_edges: Edge count of the fixed graph (``gate_mode="free"`` only).
 
@@ -128,9 +121,5 @@ class WGCNStack(MessagePassing):
         return y
 
     def message(self, x_j: Tensor, edge_weight: Tensor) -> Tensor:
-        """``c_ji x_j``, promoted to the coefficients' dtype (fp32 under autocast).
-
-        Shapes:
-            - x_j ``[E', C]``, edge_weight ``[E']`` -> ``[E', C]``.
-        """
+        """``c_ji x_j`` ``[E', C]``, promoted to the coefficients' dtype (fp32 under autocast)."""
         return x_j * edge_weight.unsqueeze(-1)

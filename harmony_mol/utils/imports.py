@@ -1,13 +1,10 @@
 """Start-up cost of the command line: defer heavy modules a command does not use.
 
-``import torch_geometric`` executes every sub-package (``datasets``, ``llm``, ``explain``, ...) and, through
-``torch_geometric.isinstance``, ``torch._dynamo``: about half of the CPU time of ``harmony predict`` on one
-SMILES, none of it used by inference. :func:`defer_imports` registers such modules as *deferred*: the module
-object exists (``import x`` binds it) but its code runs only when one of its attributes is first used, or
-when a submodule of it is imported. Code that does use them gets them, loaded then; only the moment moves.
-
-The standard :class:`importlib.util.LazyLoader` is not enough on Python 3.11: the import statement reads
-``module.__spec__``, which makes it load at once; here the module's metadata stays readable without loading.
+``import torch_geometric`` executes every sub-package and, through ``torch_geometric.isinstance``,
+``torch._dynamo``: about half of the CPU time of ``harmony predict`` on one SMILES. A *deferred* module exists
+(``import x`` binds it) but its code runs only when one of its attributes is first used or a submodule of it is
+imported. :class:`importlib.util.LazyLoader` is not enough on Python 3.11: the import statement reads
+``module.__spec__``, which loads it at once; here the module's metadata stays readable without loading.
 """
 
 from __future__ import annotations

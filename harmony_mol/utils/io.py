@@ -23,13 +23,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
-def current_umask() -> int:
-    """This process's umask (read by setting and restoring it)."""
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
 @contextlib.contextmanager
 def atomic_open(path: str | Path, mode: str = "w", **kwargs: Any) -> Iterator[IO[Any]]:
     """Open a temp file next to ``path``; on clean exit fsync it and rename it over ``path``."""
@@ -37,7 +30,9 @@ def atomic_open(path: str | Path, mode: str = "w", **kwargs: Any) -> Iterator[IO
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
-    os.chmod(tmp, 0o666 & ~current_umask())  # mkstemp makes 0600; give the file the mode open() would
+    umask = os.umask(0o022)  # read by setting and restoring it
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the file the mode open() would
     try:
         with open(tmp, mode, **kwargs) as fh:
             yield fh
@@ -51,6 +46,7 @@ def atomic_open(path: str | Path, mode: str = "w", **kwargs: Any) -> Iterator[IO
 
 
 def atomic_write_text(path: str | Path, text: str) -> None:
+    """Write ``text`` (UTF-8) to ``path`` atomically."""
     with atomic_open(path, "w", encoding="utf-8") as fh:
         fh.write(text)
 
@@ -59,15 +55,14 @@ def atomic_save_figure(fig: Any, path: str | Path, dpi: int = 110, **savefig_kwa
     """Save a matplotlib figure as PNG atomically (parents created) and close it; returns ``path``."""
     import matplotlib.pyplot as plt
 
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_open(path, "wb") as fh:
         fig.savefig(fh, format="png", dpi=dpi, **savefig_kwargs)
     plt.close(fig)
-    return path
+    return Path(path)
 
 
 def atomic_write_json(path: str | Path, obj: Any) -> None:
+    """Write ``obj`` as indented JSON (``str`` for what JSON cannot hold) atomically."""
     atomic_write_text(path, json.dumps(obj, indent=2, sort_keys=False, default=str) + "\n")
 
 
@@ -86,16 +81,15 @@ def pid_alive(pid: int) -> bool:
     except ProcessLookupError:
         return False
     except PermissionError:  # exists, owned by someone else
-        return True
+        pass
     return True
 
 
 def try_lock(path: str | Path) -> FileLock | None:
     """Take the OS lock (``filelock.FileLock``) on ``path`` without waiting; ``None`` while it is held.
 
-    The holder may be another process or another lock object of this one. The OS drops the lock when
-    its process dies, so the lock of a killed run is free at once. Release it with ``.release()``; the
-    (empty) lock file stays, as filelock keeps it so that waiters never split across two files.
+    The holder may be another process or another lock object of this one; the OS drops it when its process
+    dies. Release it with ``.release()``; the (empty) lock file stays, so waiters never split across two files.
     """
     from filelock import FileLock, Timeout  # imported here: 50 ms that `harmony predict` does not need
 
@@ -110,18 +104,15 @@ def try_lock(path: str | Path) -> FileLock | None:
 
 
 def remove_stale_partials(final: str | Path) -> list[Path]:
-    """Delete ``.<name>.<pid>.*.partial`` / ``.<name>.old-<pid>`` leftovers of killed writers of ``final``.
-
-    Only folders whose writer process is gone are removed (a concurrent writer's folder is left alone).
-    Returns the removed paths.
-    """
+    """Delete (and return) ``final``'s ``.<name>.<pid>.*.partial`` / ``.<name>.old-<pid>`` of dead writers."""
     final = Path(final)
     removed = []
-    if not final.parent.is_dir():
-        return removed
     for p in final.parent.glob(f".{final.name}.*"):
         rest = p.name[len(final.name) + 2:]
-        pid_text = rest[4:] if rest.startswith("old-") else (rest.split(".", 1)[0] if p.name.endswith(".partial") else "")
+        if rest.startswith("old-"):
+            pid_text = rest[4:]
+        else:
+            pid_text = rest.split(".", 1)[0] if p.name.endswith(".partial") else ""
         if not pid_text.isdigit() or pid_alive(int(pid_text)):
             continue
         shutil.rmtree(p, ignore_errors=True)
@@ -143,14 +134,10 @@ def check_replaceable(final: str | Path, marker: str | None = None) -> None:
     file, a symlink or a folder with other content is never replaced: it may be the user's data.
     """
     final = Path(final)
-    if not final.exists() and not final.is_symlink():
-        return
-    if final.is_symlink() or not final.is_dir():
+    if final.is_symlink() or (final.exists() and not final.is_dir()):
         raise RefusedPathError(f"{final}: exists and is not a folder; refusing to replace it (choose another "
                                "output path or remove it yourself)")
-    if marker is not None and (final / marker).is_file():
-        return
-    if next(final.iterdir(), None) is None:
+    if not final.exists() or (marker is not None and (final / marker).is_file()) or next(final.iterdir(), None) is None:
         return
     what = f"not one of ours (no {marker})" if marker else "not empty"
     raise RefusedPathError(f"{final}: folder exists, is not empty and is {what}; refusing to replace it "
@@ -161,10 +148,8 @@ def check_replaceable(final: str | Path, marker: str | None = None) -> None:
 def atomic_directory(final: str | Path, marker: str | None = None) -> Iterator[Path]:
     """Build a directory under a temp name; rename it to ``final`` only if the block succeeds.
 
-    An existing ``final`` is replaced (moved aside, then deleted) only after the new one is complete,
-    and only when it is an empty folder or holds ``marker`` (see :func:`check_replaceable`); anything
-    else raises :class:`RefusedPathError` before any work is done (and again before the rename, in case
-    the path appeared meanwhile).
+    An existing ``final`` is replaced (moved aside, then deleted) only after the new one is complete; that it
+    may be replaced (:func:`check_replaceable`) is checked before any work is done and again before the rename.
     """
     final = Path(final)
     check_replaceable(final, marker)
@@ -201,4 +186,5 @@ def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
 
 
 def sha256_text(text: str) -> str:
+    """Hex SHA-256 of ``text`` (UTF-8)."""
     return hashlib.sha256(text.encode()).hexdigest()

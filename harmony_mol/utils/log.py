@@ -9,7 +9,6 @@ from pathlib import Path
 
 def configure_logging(verbose: int = 0, quiet: bool = False, log_file: Path | None = None) -> None:
     """Install handlers on the root logger: stderr (and optionally a file)."""
-    level = logging.WARNING if quiet else (logging.DEBUG if verbose > 0 else logging.INFO)
     handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
     if log_file is not None:
         handlers.append(logging.FileHandler(log_file))
@@ -20,13 +19,11 @@ def configure_logging(verbose: int = 0, quiet: bool = False, log_file: Path | No
     for h in handlers:
         h.setFormatter(fmt)
         root.addHandler(h)
-    root.setLevel(level)
+    root.setLevel(logging.WARNING if quiet else (logging.DEBUG if verbose > 0 else logging.INFO))
     for noisy in ("deepchem", "matplotlib", "PIL", "httpx", "prefect.server"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 def progress_enabled(flag: bool | None = None) -> bool:
     """Progress bars on when asked, or by default when stderr is a terminal."""
-    if flag is not None:
-        return flag
-    return sys.stderr.isatty()
+    return sys.stderr.isatty() if flag is None else flag

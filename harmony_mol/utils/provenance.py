@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
 import subprocess
@@ -12,24 +13,20 @@ import torch
 
 
 def hardware() -> dict[str, Any]:
+    """CPU, core and thread counts, platform, Python / torch versions, GPU name and memory (GiB)."""
     info: dict[str, Any] = {
-        "cpu": platform.processor() or platform.machine(),
-        "cpu_count": os.cpu_count(),
-        "torch_threads": torch.get_num_threads(),
-        "platform": platform.platform(),
-        "python": platform.python_version(),
-        "torch": torch.__version__,
+        "cpu": platform.processor() or platform.machine(), "cpu_count": os.cpu_count(),
+        "torch_threads": torch.get_num_threads(), "platform": platform.platform(),
+        "python": platform.python_version(), "torch": torch.__version__,
         "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
     }
-    try:
-        with open("/proc/meminfo") as fh:
-            info["mem_gib"] = round(int(fh.readline().split()[1]) / 2**20, 1)
-    except OSError:
-        pass
+    with contextlib.suppress(OSError), open("/proc/meminfo") as fh:
+        info["mem_gib"] = round(int(fh.readline().split()[1]) / 2**20, 1)
     return info
 
 
 def git_commit(repo: Path | None = None) -> str | None:
+    """Short commit of ``repo`` (this checkout by default), ``-dirty`` if tracked files changed; ``None`` if unknown."""
     repo = repo or Path(__file__).resolve().parents[2]
     try:
         out = subprocess.run(["git", "-C", str(repo), "rev-parse", "--short", "HEAD"],
@@ -46,12 +43,11 @@ def git_commit(repo: Path | None = None) -> str | None:
 
 
 def versions() -> dict[str, str]:
+    """Installed versions of the packages that decide the numbers."""
     from importlib.metadata import PackageNotFoundError, version
 
     out = {}
     for pkg in ("harmony-mol", "torch", "torch-geometric", "rdkit", "pymatgen", "numpy"):
-        try:
+        with contextlib.suppress(PackageNotFoundError):
             out[pkg] = version(pkg)
-        except PackageNotFoundError:
-            pass
     return out

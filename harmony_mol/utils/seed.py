@@ -8,11 +8,8 @@ import numpy as np
 import torch
 
 
-def seed_everything(seed: int, deterministic: bool = False) -> torch.Generator:
-    """Seed ``random``, NumPy and torch (CPU and CUDA); return a seeded CPU generator for loaders.
-
-    With ``deterministic=True`` torch is asked to use deterministic kernels only.
-    """
+def seed_everything(seed: int, deterministic: bool = False) -> None:
+    """Seed ``random``, NumPy and torch (CPU and CUDA); ``deterministic``: deterministic kernels only."""
     random.seed(seed)
     np.random.seed(seed % (2**32))
     torch.manual_seed(seed)
@@ -20,16 +17,15 @@ def seed_everything(seed: int, deterministic: bool = False) -> torch.Generator:
         torch.cuda.manual_seed_all(seed)
     if deterministic:
         torch.use_deterministic_algorithms(True, warn_only=True)
-    g = torch.Generator()
-    g.manual_seed(seed)
-    return g
 
 
 def rng_state() -> dict[str, object]:
     """Snapshot of every RNG (for exact resume). Plain tensors/lists only (weights_only-safe)."""
+    py, np_state = random.getstate(), np.random.get_state()
     state: dict[str, object] = {
-        "python": _py_state_to_plain(random.getstate()),
-        "numpy": _np_state_to_plain(np.random.get_state()),
+        "python": [py[0], list(py[1]), py[2]],
+        "numpy": [np_state[0], torch.from_numpy(np.asarray(np_state[1]).astype(np.int64)), int(np_state[2]),
+                  int(np_state[3]), float(np_state[4])],
         "torch": torch.get_rng_state(),
     }
     if torch.cuda.is_available():
@@ -38,24 +34,10 @@ def rng_state() -> dict[str, object]:
 
 
 def set_rng_state(state: dict[str, object]) -> None:
-    random.setstate(_py_state_from_plain(state["python"]))  # type: ignore[arg-type]
-    np.random.set_state(_np_state_from_plain(state["numpy"]))  # type: ignore[arg-type]
+    """Restore a :func:`rng_state` snapshot."""
+    py, np_state = state["python"], state["numpy"]
+    random.setstate((py[0], tuple(py[1]), py[2]))  # type: ignore[index]
+    np.random.set_state((np_state[0], np_state[1].numpy().astype(np.uint32), *np_state[2:5]))  # type: ignore[index]
     torch.set_rng_state(state["torch"])  # type: ignore[arg-type]
     if "cuda" in state and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(state["cuda"])  # type: ignore[arg-type]
-
-
-def _py_state_to_plain(s: tuple) -> list:
-    return [s[0], list(s[1]), s[2]]
-
-
-def _py_state_from_plain(s: list) -> tuple:
-    return (s[0], tuple(s[1]), s[2])
-
-
-def _np_state_to_plain(s: tuple) -> list:
-    return [s[0], torch.from_numpy(np.asarray(s[1]).astype(np.int64)), int(s[2]), int(s[3]), float(s[4])]
-
-
-def _np_state_from_plain(s: list) -> tuple:
-    return (s[0], s[1].numpy().astype(np.uint32), s[2], s[3], s[4])

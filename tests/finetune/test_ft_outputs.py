@@ -1,5 +1,7 @@
-"""Issue 14 item 12: a fine-tuning run says what it started from and which split it used, and saves the
-split (``splits.json``) and the test-set predictions (``test_predictions.csv``) beside ``model.pt``."""
+"""A fine-tuning run says what it started from and which split it used.
+
+It saves the split (``splits.json``) and the test-set predictions (``test_predictions.csv``) beside ``model.pt``.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,8 @@
-"""Issue 14 item 17: what chemprop users expect to see: progress bars with a total and an ETA, per-epoch
-progress with the validation metric, every default in --help, readable learning-curve and parity plots."""
+"""What chemprop users expect to see.
+
+Progress bars with a total and an ETA, per-epoch progress with the validation metric, every default in
+--help, readable learning-curve and parity plots.
+"""
 
 from __future__ import annotations
 

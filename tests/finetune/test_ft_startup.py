@@ -1,5 +1,8 @@
-"""Issue 14 item 15: `harmony predict` imports only what inference needs: torch._dynamo,
-torch_geometric.datasets and torch_geometric.llm stay unloaded (they still load, transparently, if used)."""
+"""`harmony predict` imports only what inference needs.
+
+torch._dynamo, torch_geometric.datasets and torch_geometric.llm stay unloaded (they still load,
+transparently, if used).
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,8 @@
-"""Behavioural properties of the encoder: gate gradients, masking, no cross-graph leakage, batch/single
-equality, permutation equivariance and exact hop counts."""
+"""Behavioural properties of the encoder.
+
+Gate gradients, masking, no cross-graph leakage, batch/single equality, permutation equivariance and exact
+hop counts.
+"""
 
 from __future__ import annotations
 
@@ -138,7 +141,8 @@ def test_exact_hop_count(k: int, variant: str) -> None:
     """Token ``wgcn_k`` of node 0 on a path depends on nodes <= k hops away and not on node k+1.
 
     (With ``adj_norm='sym'`` AND endpoint-dependent gates, the degree of a node k hops away includes the
-    gate of its edge to node k+1, so that combination is excluded by construction.)"""
+    gate of its edge to node k+1, so that combination is excluded by construction.)
+    """
     torch.manual_seed(0)
     kw = {
         "sym_edge_gate": dict(adj_norm="sym", gate_endpoints=False),

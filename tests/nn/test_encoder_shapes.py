@@ -89,7 +89,8 @@ def test_config_round_trips(tmp_path) -> None:
     path = tmp_path / "enc.yaml"
     path.write_text("hidden_dim: 64\nhops: [1, 4]\nqk_dim: null\nreadout: mean\n")
     loaded = load_config(HarmonyEncoderConfig, path)
-    assert loaded == dataclasses.replace(HarmonyEncoderConfig(), hidden_dim=64, hops=(1, 4), qk_dim=None, readout="mean")
+    want = dataclasses.replace(HarmonyEncoderConfig(), hidden_dim=64, hops=(1, 4), qk_dim=None, readout="mean")
+    assert loaded == want
     assert encoder_config_from_dict(config_to_dict(loaded)) == loaded
     dims = InputDims.from_spec_dict({**MOL_DIMS.to_dict(), "kind": "molecule", "preset": "hu"})
     assert dims == MOL_DIMS
