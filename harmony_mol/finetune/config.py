@@ -6,8 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from harmony_mol.models.registry import EncoderConfig
-from harmony_mol.nn.encoder_config import HarmonyEncoderConfig
+from harmony_mol.nn.encoder_config import EncoderConfig, HarmonyEncoderConfig
 
 
 @dataclass(frozen=True)

@@ -16,11 +16,10 @@ from torch import nn
 
 from harmony_mol.config import config_from_dict
 from harmony_mol.nn.encoder import HarmonyEncoder
-from harmony_mol.nn.encoder_config import HarmonyEncoderConfig
-from harmony_mol.nn.gin import GINEncoder, GINEncoderConfig
+from harmony_mol.nn.encoder_config import EncoderConfig, GINEncoderConfig, HarmonyEncoderConfig
+from harmony_mol.nn.gin import GINEncoder
 from harmony_mol.nn.inputs import InputDims
 
-EncoderConfig = HarmonyEncoderConfig | GINEncoderConfig
 DEFAULT_ARCH = "harmony"
 
 #: ``{arch: (config dataclass, module class)}``; the module is built as ``module(cfg, dims)``.

@@ -8,38 +8,13 @@ registry (:mod:`harmony_mol.models.registry`), which is how bundles rebuild it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import torch
 from torch import Tensor, nn
 
+from harmony_mol.nn.encoder_config import GINEncoderConfig
 from harmony_mol.nn.inputs import CategoricalFloatEmbedding, InputDims
-
-
-@dataclass(frozen=True)
-class GINEncoderConfig:
-    """Hyper-parameters of :class:`GINEncoder`.
-
-    Args:
-        arch: Registry tag (``gin``).
-        hidden_dim: Node embedding width (every layer).
-        num_layers: GINE message-passing layers (Hu et al. use 5).
-        dropout: Dropout after each layer.
-        jk: Jumping knowledge: ``last`` (Hu et al.) or ``sum`` over layers.
-    """
-
-    arch: Literal["gin"] = "gin"
-    hidden_dim: int = 300
-    num_layers: int = 5
-    dropout: float = 0.0
-    jk: Literal["last", "sum"] = "last"
-
-    def __post_init__(self) -> None:
-        if self.hidden_dim < 1 or self.num_layers < 1:
-            raise ValueError("hidden_dim and num_layers must be >= 1")
-        if self.jk not in ("last", "sum"):
-            raise ValueError(f"jk must be 'last' or 'sum', got {self.jk!r}")
 
 
 class GINEncoder(nn.Module):

@@ -154,7 +154,8 @@ def test_result_store_two_worker_processes_run_each_cell_once(tmp_path: Path) ->
 def test_gin_encoder_shapes_and_rebuild() -> None:
     from harmony_mol.config import config_to_dict
     from harmony_mol.models.registry import build_encoder, encoder_config_from_dict
-    from harmony_mol.nn.gin import GINEncoder, GINEncoderConfig
+    from harmony_mol.nn.encoder_config import GINEncoderConfig
+    from harmony_mol.nn.gin import GINEncoder
     from harmony_mol.nn.inputs import InputDims
 
     dims = InputDims((10, 4), 3, (5,), 2)

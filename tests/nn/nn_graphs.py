@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch_geometric.data import Data
 
-from harmony_mol.nn import InputDims
+from harmony_mol.nn.inputs import InputDims
 
 MOL_DIMS = InputDims(atom_cat_dims=(120, 4, 7), atom_float_dim=0, bond_cat_dims=(5, 3), edge_float_dim=0)
 CRYSTAL_DIMS = InputDims(atom_cat_dims=(100,), atom_float_dim=6, bond_cat_dims=(), edge_float_dim=10)

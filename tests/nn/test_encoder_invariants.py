@@ -10,7 +10,8 @@ import pytest
 import torch
 from torch_geometric.data import Batch, Data
 
-from harmony_mol.nn import HarmonyEncoder, HarmonyEncoderConfig
+from harmony_mol.nn.encoder import HarmonyEncoder
+from harmony_mol.nn.encoder_config import HarmonyEncoderConfig
 
 from .nn_graphs import CRYSTAL_DIMS, MOL_DIMS, NODE_DIMS, make_graph
 

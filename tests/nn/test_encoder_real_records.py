@@ -8,7 +8,9 @@ from torch_geometric.data import Batch
 
 from featurizers.crystal import crystal_spec, featurize_structure
 from featurizers.molecule import featurize_smiles, molecule_spec
-from harmony_mol.nn import HarmonyEncoder, HarmonyEncoderConfig, InputDims
+from harmony_mol.nn.encoder import HarmonyEncoder
+from harmony_mol.nn.encoder_config import HarmonyEncoderConfig
+from harmony_mol.nn.inputs import InputDims
 
 SMALL = dict(hidden_dim=32, wgcn_hidden=24, mlp_hidden=16, heads=4, qk_dim=8, edge_dim=8, gate_hidden=4)
 

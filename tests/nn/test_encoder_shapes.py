@@ -10,7 +10,9 @@ from torch_geometric.data import Batch
 
 from harmony_mol.config import config_to_dict, load_config
 from harmony_mol.models.registry import encoder_config_from_dict
-from harmony_mol.nn import HarmonyEncoder, HarmonyEncoderConfig, InputDims
+from harmony_mol.nn.encoder import HarmonyEncoder
+from harmony_mol.nn.encoder_config import HarmonyEncoderConfig
+from harmony_mol.nn.inputs import InputDims
 
 from .nn_graphs import CRYSTAL_DIMS, MOL_DIMS, NODE_DIMS, make_graph
 
