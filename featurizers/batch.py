@@ -105,23 +105,17 @@ def pack_arrays(arrays: Sequence[dict[str, np.ndarray]], items: Sequence[RawItem
         G = len(arrays); x ``[N, Cx]``, x_feat ``[N, Fx]``, edge_index ``[2, E]``, edge_attr ``[E, Ce]``,
         edge_feat ``[E, Fe]``, y ``[G, T]``; n_nodes, n_edges, row_id ``[G]``.
     """
-    out: dict[str, np.ndarray] = {}
     if not arrays:
-        return out
-    g = len(arrays)
-    n_nodes = np.fromiter((a["x"].shape[0] for a in arrays), dtype=np.int64, count=g)
-    n_edges = np.fromiter((a["edge_index"].shape[1] for a in arrays), dtype=np.int64, count=g)
-    for name in ("x", "x_feat", "edge_attr", "edge_feat"):
-        out[name] = np.concatenate([a[name] for a in arrays], axis=0)
+        return {}
+    out = {name: np.concatenate([a[name] for a in arrays], axis=0) for name in ("x", "x_feat", "edge_attr", "edge_feat")}
     out["edge_index"] = np.concatenate([a["edge_index"] for a in arrays], axis=1)
-    y = np.full((g, n_targets), np.nan, dtype=np.float32)
-    for i, item in enumerate(items):
-        if n_targets:
-            y[i] = [np.nan if v is None else float(v) for v in item.targets]
-    out["y"] = y
+    out["y"] = np.full((len(arrays), n_targets), np.nan, dtype=np.float32)
+    if n_targets:
+        for i, item in enumerate(items):
+            out["y"][i] = [np.nan if v is None else float(v) for v in item.targets]
     out["row_id"] = np.asarray([item.row_id for item in items], dtype=np.int64)
-    out["n_nodes"] = n_nodes
-    out["n_edges"] = n_edges
+    out["n_nodes"] = n_nodes = np.array([a["x"].shape[0] for a in arrays], dtype=np.int64)
+    out["n_edges"] = n_edges = np.array([a["edge_index"].shape[1] for a in arrays], dtype=np.int64)
     for name, value in arrays[0].items():
         if name in _CORE or not all(name in a for a in arrays):
             continue
@@ -131,13 +125,6 @@ def pack_arrays(arrays: Sequence[dict[str, np.ndarray]], items: Sequence[RawItem
             continue
         out[f"{level}:{name}"] = np.concatenate([a[name] for a in arrays], axis=0)
     return out
-
-
-def _featurize(item: RawItem, spec: FeaturizerSpec) -> dict[str, np.ndarray]:
-    payload = item.payload
-    if payload is None or (isinstance(payload, float) and math.isnan(payload)):
-        raise FeaturizationError("empty input", item.row_id)
-    return featurize_item_np(item, spec)
 
 
 def featurize_chunk(items: Sequence[RawItem], spec: FeaturizerSpec, n_targets: int = 0) -> GraphChunk:
@@ -151,7 +138,9 @@ def featurize_chunk(items: Sequence[RawItem], spec: FeaturizerSpec, n_targets: i
     errors: dict[int, str] = {}
     for i, item in enumerate(items):
         try:
-            arr = _featurize(item, spec)
+            if item.payload is None or (isinstance(item.payload, float) and math.isnan(item.payload)):
+                raise FeaturizationError("empty input", item.row_id)
+            arr = featurize_item_np(item, spec)
         except FeaturizationError as exc:
             errors[i] = exc.reason
             continue
@@ -173,17 +162,14 @@ def _merge(parts: list[GraphChunk]) -> GraphChunk:
         return parts[0]
     kept: list[int] = []
     errors: dict[int, str] = {}
-    blocks, base = [], 0
+    base = 0
     for p in parts:
         kept += [base + i for i in p.kept]
         errors.update({base + i: r for i, r in p.errors.items()})
-        if p.arrays:
-            blocks.append(p.arrays)
         base += p.n
-    arrays: dict[str, np.ndarray] = {}
-    if blocks:
-        for k in [k for k in blocks[0] if all(k in b for b in blocks)]:
-            arrays[k] = np.concatenate([b[k] for b in blocks], axis=1 if k == "edge_index" else 0)
+    blocks = [p.arrays for p in parts if p.arrays]
+    keys = [k for k in blocks[0] if all(k in b for b in blocks)] if blocks else []
+    arrays = {k: np.concatenate([b[k] for b in blocks], axis=1 if k == "edge_index" else 0) for k in keys}
     return GraphChunk(base, kept, errors, arrays)
 
 
@@ -217,25 +203,16 @@ def featurize_many(chunks: Iterable[Sequence[RawItem]], spec: FeaturizerSpec, wo
         return
     ctx = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
     with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_quiet_worker) as pool:
-        pending: deque[tuple[int, Future[GraphChunk]]] = deque()  # (chunk id, sub-chunk future), in order
-        parts: dict[int, list[GraphChunk]] = {}
-        n_sub: dict[int, int] = {}
-        it = iter(chunks)
-        exhausted, cid = False, 0
-        while True:
-            while not exhausted and len(parts) < 2:
-                ch = next(it, None)
-                if ch is None:
-                    exhausted = True
-                    break
-                size = max(1, min(sub_chunk, -(-len(ch) // workers)))
-                subs = [ch[i:i + size] for i in range(0, len(ch), size)] or [ch]
-                n_sub[cid], parts[cid] = len(subs), []
-                pending.extend((cid, pool.submit(featurize_chunk, s, spec, n_targets)) for s in subs)
-                cid += 1
-            if not pending:
-                return
-            c, fut = pending.popleft()
-            parts[c].append(fut.result())
-            if len(parts[c]) == n_sub[c]:
-                yield _merge(parts.pop(c))
+
+        def submit(ch: Sequence[RawItem]) -> list[Future[GraphChunk]]:
+            size = max(1, min(sub_chunk, -(-len(ch) // workers)))
+            subs = [ch[i:i + size] for i in range(0, len(ch), size)] or [ch]
+            return [pool.submit(featurize_chunk, s, spec, n_targets) for s in subs]
+
+        in_flight: deque[list[Future[GraphChunk]]] = deque()  # sub-chunk futures of each chunk, in order
+        for ch in chunks:
+            in_flight.append(submit(ch))
+            if len(in_flight) == 2:
+                yield _merge([f.result() for f in in_flight.popleft()])
+        while in_flight:
+            yield _merge([f.result() for f in in_flight.popleft()])

@@ -27,14 +27,7 @@ MAX_Z = 103
 
 #: Continuous properties (pymatgen ``Element`` attribute names).
 PROPERTIES: tuple[str, ...] = (
-    "X",
-    "atomic_radius",
-    "row",
-    "group",
-    "atomic_mass",
-    "ionization_energy",
-    "electron_affinity",
-    "mendeleev_no",
+    "X", "atomic_radius", "row", "group", "atomic_mass", "ionization_energy", "electron_affinity", "mendeleev_no",
     "molar_volume",
 )
 BLOCKS: tuple[str, ...] = ("s", "p", "d", "f")

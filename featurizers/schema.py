@@ -64,6 +64,7 @@ class FeaturizerSpec:
     version: str = FEATURIZER_VERSION
 
     def to_dict(self) -> dict[str, Any]:
+        """The spec as JSON-able data (as stored in ``manifest.json``)."""
         d = asdict(self)
         d["atom_cat_dims"] = list(self.atom_cat_dims)
         d["bond_cat_dims"] = list(self.bond_cat_dims)
@@ -71,16 +72,11 @@ class FeaturizerSpec:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> FeaturizerSpec:
-        return cls(
-            kind=d["kind"],
-            preset=d["preset"],
-            atom_cat_dims=tuple(int(v) for v in d["atom_cat_dims"]),
-            atom_float_dim=int(d["atom_float_dim"]),
-            bond_cat_dims=tuple(int(v) for v in d["bond_cat_dims"]),
-            edge_float_dim=int(d["edge_float_dim"]),
-            options=dict(d.get("options", {})),
-            version=str(d.get("version", FEATURIZER_VERSION)),
-        )
+        """Inverse of :meth:`to_dict`."""
+        return cls(kind=d["kind"], preset=d["preset"], atom_cat_dims=tuple(int(v) for v in d["atom_cat_dims"]),
+                   atom_float_dim=int(d["atom_float_dim"]), bond_cat_dims=tuple(int(v) for v in d["bond_cat_dims"]),
+                   edge_float_dim=int(d["edge_float_dim"]), options=dict(d.get("options", {})),
+                   version=str(d.get("version", FEATURIZER_VERSION)))
 
     def key(self) -> str:
         """Stable hash of the spec (part of every cache key)."""

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from featurizers.errors import FeaturizationError
-from featurizers.text import char_name
+from featurizers.text import NOT_PRINTABLE_ASCII, char_name
 
 #: CIF parse warnings that mean the parsed structure is not the one in the file.
 _FATAL_CIF_WARNINGS = ("no structure", "occupancies", "sum to more than", "could not", "error")
@@ -52,9 +52,10 @@ def structure_from_text(fmt: str, text: str, row_id: int | None = None, source: 
 
     if not text or not text.strip():
         raise FeaturizationError(f"empty {fmt} input", row_id, source)
-    if max_sites is not None and len(text) > max_text_chars(max_sites):
-        raise FeaturizationError(f"{fmt} text of {len(text):,} characters > limit {max_text_chars(max_sites):,} "
-                                 f"(max_atoms {max_sites})", row_id, source)
+    limit = None if max_sites is None else 4000 * max_sites + 2_000_000  # a few hundred bytes per site + headers
+    if limit is not None and len(text) > limit:
+        raise FeaturizationError(f"{fmt} text of {len(text):,} characters > limit {limit:,} (max_atoms {max_sites})",
+                                 row_id, source)
     n_rows = 0
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -86,11 +87,6 @@ def structure_from_text(fmt: str, text: str, row_id: int | None = None, source: 
         raise FeaturizationError(f"pymatgen kept {len(structure)} of the {n_rows} sites listed in the CIF",
                                  row_id, source)
     return structure
-
-
-def max_text_chars(max_sites: int) -> int:
-    """Longest CIF / POSCAR text read for a ``max_sites`` limit (a few hundred bytes per site, plus headers)."""
-    return 4000 * int(max_sites) + 2_000_000
 
 
 _UNCERTAINTY = re.compile(r"\(\d+\)$")
@@ -244,7 +240,7 @@ def _check_sites(block: Any, cols: list[list[str] | None], fractional: bool, n: 
         sym = symbols[i] if symbols is not None and i < len(symbols) else None
         if sym is None or sym in _UNKNOWN:
             sym = labels[i] if labels is not None and i < len(labels) else ""
-        bad = _NOT_ASCII.search(sym)
+        bad = NOT_PRINTABLE_ASCII.search(sym)
         if bad is not None:
             raise FeaturizationError(f"site {label}: element symbol {sym!r} holds {char_name(bad.group())}",
                                      row_id, source)
@@ -261,9 +257,6 @@ def _check_sites(block: Any, cols: list[list[str] | None], fractional: bool, n: 
             v = _number(occ[i], f"occupancy of site {label}", row_id, source)
             if not 0 < v <= 1 + 1e-3:
                 raise FeaturizationError(f"site {label}: occupancy {occ[i]} is not in (0, 1]", row_id, source)
-
-
-_NOT_ASCII = re.compile(r"[^\x21-\x7e]")
 
 
 def check_poscar(text: str, max_sites: int | None, row_id: int | None = None, source: str = "") -> None:
@@ -295,9 +288,7 @@ def structure_from_dict(d: Any, row_id: int | None = None, source: str = "") -> 
     from pymatgen.core import Structure
 
     try:
-        if isinstance(d, Structure):
-            return d
-        return Structure.from_dict(d)
+        return d if isinstance(d, Structure) else Structure.from_dict(d)
     except Exception as exc:  # noqa: BLE001
         raise FeaturizationError(f"invalid structure dict: {type(exc).__name__}: {exc}", row_id, source) from None
 

@@ -14,7 +14,7 @@ import unicodedata
 
 #: a CXSMILES extension block after one space (``"C1CC1 |$R;;$|"``), the one place a SMILES has a space
 _CXSMILES_TAIL = re.compile(r" \|[\x21-\x7e]*\|$")
-_NOT_PRINTABLE_ASCII = re.compile(r"[^\x21-\x7e]")
+NOT_PRINTABLE_ASCII = re.compile(r"[^\x21-\x7e]")
 _SURROGATE = re.compile("[\udc80-\udcff]")
 _NAMES = {" ": "space", "\t": "tab", "\n": "line feed", "\r": "carriage return", "\x0b": "vertical tab",
           "\x0c": "form feed"}
@@ -57,7 +57,7 @@ def smiles_text_reason(smiles: str) -> str | None:
     ``|...|`` block at the end.
     """
     core = _CXSMILES_TAIL.sub("", smiles)
-    m = _NOT_PRINTABLE_ASCII.search(core)
+    m = NOT_PRINTABLE_ASCII.search(core)
     if m is None:
         return None
     bad = undecodable_reason(core)
