@@ -107,7 +107,7 @@ def pack_arrays(arrays: Sequence[dict[str, np.ndarray]], items: Sequence[RawItem
     """
     if not arrays:
         return {}
-    out = {name: np.concatenate([a[name] for a in arrays], axis=0) for name in ("x", "x_feat", "edge_attr", "edge_feat")}
+    out = {k: np.concatenate([a[k] for a in arrays], axis=0) for k in ("x", "x_feat", "edge_attr", "edge_feat")}
     out["edge_index"] = np.concatenate([a["edge_index"] for a in arrays], axis=1)
     out["y"] = np.full((len(arrays), n_targets), np.nan, dtype=np.float32)
     if n_targets:
@@ -144,7 +144,7 @@ def featurize_chunk(items: Sequence[RawItem], spec: FeaturizerSpec, n_targets: i
         except FeaturizationError as exc:
             errors[i] = exc.reason
             continue
-        except Exception as exc:  # noqa: BLE001 - a bad row must never stop the run
+        except Exception as exc:  # a bad row must never stop the run
             logger.debug("unexpected error on row %d", item.row_id, exc_info=True)
             errors[i] = f"{type(exc).__name__}: {exc}"
             continue
@@ -181,11 +181,11 @@ def _quiet_worker() -> None:
 
 
 def featurize_many(chunks: Iterable[Sequence[RawItem]], spec: FeaturizerSpec, workers: int = 1,
-                   n_targets: int = 0, sub_chunk: int = 512) -> Iterator[GraphChunk]:
+                   n_targets: int = 0) -> Iterator[GraphChunk]:
     """Featurize chunks of items; one :class:`GraphChunk` per input chunk, in input order.
 
     With ``workers`` > 1 a pool pipelines them: each chunk is cut into sub-chunks (at most
-    ``sub_chunk`` items, and small enough that every worker gets one) and at most two chunks are in
+    512 items, and small enough that every worker gets one) and at most two chunks are in
     flight (the one the caller consumes and the next, queued so the workers keep featurizing while
     the caller works), so memory stays bounded whatever the input size. The result does not depend
     on ``workers``.
@@ -195,7 +195,6 @@ def featurize_many(chunks: Iterable[Sequence[RawItem]], spec: FeaturizerSpec, wo
         spec: The featurizer to run.
         workers: Featurizing processes (1 = in this process).
         n_targets: Number of target values every item must carry.
-        sub_chunk: Most items sent to a worker at once.
     """
     if workers <= 1:
         for ch in chunks:
@@ -205,7 +204,7 @@ def featurize_many(chunks: Iterable[Sequence[RawItem]], spec: FeaturizerSpec, wo
     with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_quiet_worker) as pool:
 
         def submit(ch: Sequence[RawItem]) -> list[Future[GraphChunk]]:
-            size = max(1, min(sub_chunk, -(-len(ch) // workers)))
+            size = max(1, min(512, -(-len(ch) // workers)))
             subs = [ch[i:i + size] for i in range(0, len(ch), size)] or [ch]
             return [pool.submit(featurize_chunk, s, spec, n_targets) for s in subs]
 

@@ -59,8 +59,9 @@ def crystal_spec(cutoff: float = 8.0, max_neighbors: int = 12, n_gaussians: int 
         "edge_float_columns": [f"gauss_{i}" for i in range(int(n_gaussians))] + ["dx", "dy", "dz"],
         "edge_direction": "neighbour -> centre",
     }
-    return FeaturizerSpec(kind="crystal", preset=CRYSTAL_PRESET, atom_cat_dims=(120,), atom_float_dim=len(FEATURE_NAMES),
-                          bond_cat_dims=(), edge_float_dim=int(n_gaussians) + 3, options=options)
+    return FeaturizerSpec(kind="crystal", preset=CRYSTAL_PRESET, atom_cat_dims=(120,),
+                          atom_float_dim=len(FEATURE_NAMES), bond_cat_dims=(), edge_float_dim=int(n_gaussians) + 3,
+                          options=options)
 
 
 def featurize_structure(structure: Any, spec: FeaturizerSpec, y: Sequence[float | None] | None = None,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import itertools
 import json
 import math
 from collections import Counter
@@ -34,9 +35,8 @@ def text_format(path: Path) -> str | None:
 
 
 def _read_text(path: Path) -> str:
-    if path.name.endswith(".gz"):
-        return gzip.open(path, "rt", encoding="utf-8", errors="replace").read()
-    return path.read_text(encoding="utf-8", errors="replace")
+    with (gzip.open if path.name.endswith(".gz") else open)(path, "rt", encoding="utf-8", errors="replace") as fh:
+        return fh.read()
 
 
 def _file_payload(path: Path, row_id: int) -> object:
@@ -58,9 +58,8 @@ def extxyz_items(path: Path, targets: Sequence[str]) -> Iterator[RawItem]:
     """Every frame of an extxyz file; targets from ``atoms.info``. A corrupt frame ends the file."""
     from ase.io import iread
 
-    row_id = 0
     frames = iread(str(path), index=":", format="extxyz")
-    while True:
+    for row_id in itertools.count():
         try:
             atoms = next(frames)
         except StopIteration:
@@ -77,7 +76,6 @@ def extxyz_items(path: Path, targets: Sequence[str]) -> Iterator[RawItem]:
             yield RawItem(row_id, item_id, exc, tuple(math.nan for _ in targets))
         else:
             yield RawItem(row_id, item_id, payload, ys)
-        row_id += 1
 
 
 def _frame_value(atoms: Any, key: str) -> Any:
@@ -196,10 +194,7 @@ def json_items(path: Path, target_columns: Sequence[str] | None) -> tuple[list[s
         names = [k for k, v in rec.items() if k != "structure" and isinstance(v, (int, float))]
 
     def gen() -> Iterator[RawItem]:
-        row_id = 0
-        for line in lines():
-            if not line.strip():
-                continue
+        for row_id, line in enumerate(ln for ln in lines() if ln.strip()):
             item_id = str(row_id + 1)
             try:
                 if has_undecodable(line):
@@ -216,6 +211,5 @@ def json_items(path: Path, target_columns: Sequence[str] | None) -> tuple[list[s
                 yield RawItem(row_id, item_id, exc, tuple(math.nan for _ in names))
             else:
                 yield RawItem(row_id, item_id, rec["structure"], ys)
-            row_id += 1
 
     return names, gen()

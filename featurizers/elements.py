@@ -33,9 +33,8 @@ PROPERTIES: tuple[str, ...] = (
 BLOCKS: tuple[str, ...] = ("s", "p", "d", "f")
 
 #: Names of the ``x_feat`` columns of a crystal record, in order.
-FEATURE_NAMES: tuple[str, ...] = (
-    tuple(f"{p}_std" for p in PROPERTIES) + tuple(f"block_{b}" for b in BLOCKS) + tuple(f"{p}_missing" for p in PROPERTIES)
-)
+FEATURE_NAMES: tuple[str, ...] = (*(f"{p}_std" for p in PROPERTIES), *(f"block_{b}" for b in BLOCKS),
+                                  *(f"{p}_missing" for p in PROPERTIES))
 
 
 def build_raw_table() -> dict[str, object]:

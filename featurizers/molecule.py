@@ -6,7 +6,7 @@ type + direction).
 
 Speed (see :mod:`featurizers.molecule_fast`): SMILES without stereo markers are parsed with
 ``sanitize=False`` and then ``SanitizeMol`` (the same checks and messages as ``MolFromSmiles``, minus its
-stereo perception pass, ~20 us of ~75 us per drug-like molecule); SMILES with ``@``, ``/``, ``\\`` or a
+stereo perception pass, ~20 us of ~75 us per drug-like molecule); SMILES with ``@``, ``/``, a backslash or a
 CXSMILES block take ``MolFromSmiles``. Anything unusual (explicit ``[H]`` atoms, dative or zero-order
 bonds, token mismatch) takes the per-atom reference path :func:`_features_reference`.
 ``tests/featurizers`` checks that all paths agree.
@@ -40,12 +40,8 @@ _BRACKET_SYMBOL = re.compile(r"\[\d*([A-Za-z][a-z]?|\*)")
 _LOG_PREFIX = re.compile(r"^\[\d\d:\d\d:\d\d\]\s*")
 _POSITION = re.compile(r"check for mistakes around position (\d+)")
 
-_HARMONY_BOND_TYPE = {
-    Chem.BondType.SINGLE: 0,
-    Chem.BondType.DOUBLE: 1,
-    Chem.BondType.TRIPLE: 2,
-    Chem.BondType.AROMATIC: 3,
-}
+_HARMONY_BOND_TYPE = {Chem.BondType.SINGLE: 0, Chem.BondType.DOUBLE: 1, Chem.BondType.TRIPLE: 2,
+                      Chem.BondType.AROMATIC: 3}
 
 
 def molecule_spec(preset: str = "harmony", max_atoms: int = 200) -> FeaturizerSpec:
@@ -62,9 +58,10 @@ def molecule_spec(preset: str = "harmony", max_atoms: int = 200) -> FeaturizerSp
         raise ValueError(f"unknown molecule preset {preset!r}; choose one of {PRESETS}")
     if int(max_atoms) < 1:
         raise ValueError(f"max_atoms must be >= 1, got {max_atoms}")
-    atom_cols = V.HARMONY_ATOM_COLUMNS if preset == "harmony" else V.HU_ATOM_COLUMNS
-    bond_cols = V.HARMONY_BOND_COLUMNS if preset == "harmony" else V.HU_BOND_COLUMNS
-    float_cols = V.HARMONY_ATOM_FLOAT_COLUMNS if preset == "harmony" else ()
+    atom_cols, bond_cols, float_cols = (
+        (V.HARMONY_ATOM_COLUMNS, V.HARMONY_BOND_COLUMNS, V.HARMONY_ATOM_FLOAT_COLUMNS) if preset == "harmony"
+        else (V.HU_ATOM_COLUMNS, V.HU_BOND_COLUMNS, ())
+    )
     options: dict[str, Any] = {
         "max_atoms": int(max_atoms),
         "hydrogens": "implicit",
@@ -83,8 +80,7 @@ def featurize_smiles(smiles: str, spec: FeaturizerSpec, y: Sequence[float | None
     """Featurize one SMILES into a graph record (see :mod:`featurizers.schema`).
 
     Raises:
-        FeaturizationError: Empty input, RDKit parse or sanitization failure (RDKit's own message),
-            no heavy atoms, or more heavy atoms than ``spec.options["max_atoms"]``.
+        FeaturizationError: see :func:`featurize_smiles_np`.
 
     Shapes:
         x ``[N, 8]`` (harmony) or ``[N, 2]`` (hu); edge_index ``[2, 2B]``; y ``[1, T]``.
@@ -100,7 +96,8 @@ def featurize_smiles_np(smiles: str, spec: FeaturizerSpec, row_id: int | None = 
         ``edge_attr`` int8 ``[E, C_b]``, ``edge_feat`` float32 ``[E, 0]``.
 
     Raises:
-        FeaturizationError: see :func:`featurize_smiles`.
+        FeaturizationError: Empty or non-ASCII input, RDKit parse or sanitization failure (RDKit's own
+            message), no heavy atoms, or more heavy atoms than ``spec.options["max_atoms"]``.
     """
     if spec.kind != "molecule" or spec.preset not in PRESETS:
         raise ValueError(f"not a molecule spec: kind={spec.kind!r} preset={spec.preset!r}")
@@ -130,8 +127,7 @@ def _check_size(smi: str, max_atoms: int, row_id: int | None) -> None:
     if len(smi) > limit:
         raise FeaturizationError(f"SMILES of {len(smi):,} characters > limit {limit:,} (max_atoms {max_atoms})",
                                  row_id, smi)
-    core = smi.split(" ", 1)[0]  # not the CXSMILES block
-    tokens = _TOKEN.findall(core)
+    tokens = _TOKEN.findall(smi.split(" ", 1)[0])  # not the CXSMILES block
     if len(tokens) <= max_atoms:
         return
     heavy = sum(1 for t in tokens if t != "*" and _ZMAP[t] not in (0, 1))
@@ -173,8 +169,10 @@ def _parse(smi: str, max_atoms: int, row_id: int | None) -> tuple[Chem.Mol, list
 
 @lru_cache(maxsize=1)
 def _quiet_rdkit() -> None:
-    """Silence RDKit's C++ log once per process, on first use (``rdBase.BlockLogs`` around every parse
-    would cost ~35 us, a third of the parse); :func:`_diagnose` captures the reasons explicitly.
+    """Silence RDKit's C++ log once per process, on first use.
+
+    ``rdBase.BlockLogs`` around every parse would cost ~35 us, a third of the parse; :func:`_diagnose`
+    captures the reasons explicitly.
     """
     RDLogger.DisableLog("rdApp.*")
     logger.debug("RDKit C++ logging disabled for this process (featurizer reasons are captured instead)")
@@ -230,9 +228,7 @@ _ZMAP = _ZMap()
 
 def _token_elements(smi: str) -> list[int] | None:
     z = list(map(_ZMAP.__getitem__, _TOKEN.findall(smi)))
-    if not z or -1 in z or 1 in z:
-        return None
-    return z
+    return None if not z or -1 in z or 1 in z else z
 
 
 def _features_reference(mol: Chem.Mol, hu: bool) -> dict[str, np.ndarray]:

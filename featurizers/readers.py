@@ -16,7 +16,6 @@ from __future__ import annotations
 import csv
 import gzip
 import io
-import logging
 import math
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -27,8 +26,6 @@ from featurizers.errors import FeaturizationError
 from featurizers.items import RawItem, parse_target
 from featurizers.structures import CrystalText
 from featurizers.text import has_undecodable, printable, undecodable_reason
-
-logger = logging.getLogger(__name__)
 
 SMILES_COLUMN_NAMES = ("smiles", "canonical_smiles", "smiles_string", "smi", "mol", "molecule")
 CIF_COLUMN_NAMES = ("cif", "structure_cif")
@@ -134,7 +131,8 @@ def read_items(path: str | Path, kind: str | None = None, smiles_column: str | N
     if p.is_dir():
         return cr.folder_items(p, target_columns)
     if suf in (".csv", ".tsv", ".txt"):
-        return _csv_items(p, cif_column, targets, id_column, CIF_COLUMN_NAMES, "CIF", lambda v, s: CrystalText("cif", v, s))
+        return _csv_items(p, cif_column, targets, id_column, CIF_COLUMN_NAMES, "CIF",
+                          lambda v, s: CrystalText("cif", v, s))
     if suf in (".json", ".jsonl"):
         return cr.json_items(p, target_columns)
     if suf in (".xyz", ".extxyz"):

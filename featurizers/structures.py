@@ -113,11 +113,8 @@ def _element_of(symbol: str) -> str | None:
     m = _SYMBOL.match(symbol.strip())
     if m is None:
         return None
-    one, two = m.group(1).upper(), m.group(1).upper() + m.group(2)
-    for cand in (two, one):
-        if Element.is_valid_symbol(cand):
-            return cand
-    return None
+    one = m.group(1).upper()
+    return next((c for c in (one + m.group(2), one) if Element.is_valid_symbol(c)), None)
 
 
 def _column(block: Any, name: str) -> list[str] | None:
@@ -125,6 +122,10 @@ def _column(block: Any, name: str) -> list[str] | None:
     if value is None:
         return None
     return [str(v) for v in value] if isinstance(value, list) else [str(value)]
+
+
+def _at(column: list[str] | None, i: int, default: str | None = None) -> str | None:
+    return column[i] if column is not None and i < len(column) else default
 
 
 def check_cif(text: str, max_sites: int | None, row_id: int | None = None, source: str = "") -> int:
@@ -236,10 +237,10 @@ def _check_sites(block: Any, cols: list[list[str] | None], fractional: bool, n: 
     occ = _column(block, "_atom_site_occupancy")
     limit = 1e3 if fractional else 1e6
     for i in range(n):
-        label = labels[i] if labels is not None and i < len(labels) else f"#{i + 1}"
-        sym = symbols[i] if symbols is not None and i < len(symbols) else None
+        label = _at(labels, i, f"#{i + 1}")
+        sym = _at(symbols, i)
         if sym is None or sym in _UNKNOWN:
-            sym = labels[i] if labels is not None and i < len(labels) else ""
+            sym = _at(labels, i, "")
         bad = NOT_PRINTABLE_ASCII.search(sym)
         if bad is not None:
             raise FeaturizationError(f"site {label}: element symbol {sym!r} holds {char_name(bad.group())}",
@@ -247,16 +248,16 @@ def _check_sites(block: Any, cols: list[list[str] | None], fractional: bool, n: 
         if _element_of(sym) is None:
             raise FeaturizationError(f"site {label}: {sym!r} names no element", row_id, source)
         for axis, col in zip("xyz", cols):
-            if col is None or i >= len(col):
+            text = _at(col, i)
+            if text is None:
                 raise FeaturizationError(f"site {label}: missing coordinate {axis}", row_id, source)
-            v = _number(col[i], f"coordinate {axis} of site {label}", row_id, source)
-            if abs(v) > limit:
-                raise FeaturizationError(f"site {label}: coordinate {axis} = {col[i]} is out of range "
+            if abs(_number(text, f"coordinate {axis} of site {label}", row_id, source)) > limit:
+                raise FeaturizationError(f"site {label}: coordinate {axis} = {text} is out of range "
                                          f"(|value| > {limit:g})", row_id, source)
-        if occ is not None and i < len(occ) and occ[i] not in _UNKNOWN:
-            v = _number(occ[i], f"occupancy of site {label}", row_id, source)
-            if not 0 < v <= 1 + 1e-3:
-                raise FeaturizationError(f"site {label}: occupancy {occ[i]} is not in (0, 1]", row_id, source)
+        text = _at(occ, i)
+        if text is not None and text not in _UNKNOWN:
+            if not 0 < _number(text, f"occupancy of site {label}", row_id, source) <= 1 + 1e-3:
+                raise FeaturizationError(f"site {label}: occupancy {text} is not in (0, 1]", row_id, source)
 
 
 def check_poscar(text: str, max_sites: int | None, row_id: int | None = None, source: str = "") -> None:
@@ -284,11 +285,11 @@ def check_poscar(text: str, max_sites: int | None, row_id: int | None = None, so
 
 
 def structure_from_dict(d: Any, row_id: int | None = None, source: str = "") -> Any:
-    """pymatgen ``Structure.from_dict`` with errors turned into :class:`FeaturizationError`."""
+    """Pymatgen ``Structure.from_dict`` with errors turned into :class:`FeaturizationError`."""
     from pymatgen.core import Structure
 
     try:
-        return d if isinstance(d, Structure) else Structure.from_dict(d)
+        return Structure.from_dict(d)
     except Exception as exc:  # noqa: BLE001
         raise FeaturizationError(f"invalid structure dict: {type(exc).__name__}: {exc}", row_id, source) from None
 

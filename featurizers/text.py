@@ -1,7 +1,7 @@
 """Checks on raw input text that must run before a parser sees it.
 
 Parsers read some bad text as a *different* valid input instead of failing: RDKit stops a SMILES at
-the first whitespace and skips characters it does not know, so ``"CC\\tO"`` parses as ``CC`` and
+the first whitespace and skips characters it does not know, so ``"CC<tab>O"`` parses as ``CC`` and
 ``"ОССO"`` (Cyrillic letters) as ``O``. Files are decoded with ``errors="surrogateescape"`` so that
 one undecodable byte flags its row instead of failing the whole file; such bytes show up here as lone
 surrogates (U+DC80..U+DCFF).
