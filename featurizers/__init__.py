@@ -22,11 +22,5 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'featurizers' has no attribute {name!r}")
 
 
-__all__ = [
-    "FEATURIZER_VERSION",
-    "FeaturizationError",
-    "FeaturizerSpec",
-    "featurize_item",
-    "featurize_item_np",
-    "validate_record",
-]
+__all__ = ["FEATURIZER_VERSION", "FeaturizationError", "FeaturizerSpec", "featurize_item", "featurize_item_np",
+           "validate_record"]

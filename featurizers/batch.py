@@ -69,21 +69,20 @@ class GraphChunk(NamedTuple):
             elif t.is_floating_point():
                 t = t.float()
             out[k.split(":", 1)[-1]] = t
-        zero = torch.zeros(1, dtype=torch.long)
-        out["node_ptr"] = torch.cat([zero, torch.from_numpy(self.arrays["n_nodes"]).long().cumsum(0)])
-        out["edge_ptr"] = torch.cat([zero, torch.from_numpy(self.arrays["n_edges"]).long().cumsum(0)])
+        for level in ("node", "edge"):
+            counts = torch.from_numpy(self.arrays[f"n_{level}s"]).long()
+            out[f"{level}_ptr"] = torch.cat([torch.zeros(1, dtype=torch.long), counts.cumsum(0)])
         return out
 
 
 def _extra_level(name: str, value: np.ndarray, n_nodes: int, n_edges: int) -> str | None:
     """Where an extra field lives: ``edge`` (``edge_*``), ``node`` (``pos`` / ``node_*``) or ``graph``."""
-    if name.startswith("edge_") and value.ndim >= 1 and value.shape[0] == n_edges:
+    rows = value.shape[0] if value.ndim else None
+    if name.startswith("edge_") and rows == n_edges:
         return "edge"
-    if (name == "pos" or name.startswith("node_")) and value.ndim >= 1 and value.shape[0] == n_nodes:
+    if (name == "pos" or name.startswith("node_")) and rows == n_nodes:
         return "node"
-    if value.ndim >= 1 and value.shape[0] == 1:
-        return "graph"
-    return None
+    return "graph" if rows == 1 else None
 
 
 def pack_arrays(arrays: Sequence[dict[str, np.ndarray]], items: Sequence[RawItem],

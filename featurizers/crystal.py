@@ -66,14 +66,10 @@ def crystal_spec(cutoff: float = 8.0, max_neighbors: int = 12, n_gaussians: int 
 
 def featurize_structure(structure: Any, spec: FeaturizerSpec, y: Sequence[float | None] | None = None,
                         row_id: int = 0, source: str = "") -> Data:
-    """Featurize one pymatgen ``Structure`` into a graph record.
+    """Featurize one pymatgen ``Structure`` into a graph record (the arrays of :func:`featurize_structure_np`).
 
     Raises:
-        FeaturizationError: disordered sites, empty or absurd cell, overlapping or isolated atoms.
-
-    Shapes:
-        x ``[N, 1]``, x_feat ``[N, 22]``, edge_index ``[2, E]`` with ``E <= N * max_neighbors``,
-        edge_feat ``[E, n_gaussians + 3]``, edge_dist ``[E]``, edge_vec ``[E, 3]``.
+        FeaturizationError: see :func:`featurize_structure_np`.
     """
     return arrays_to_data(featurize_structure_np(structure, spec, row_id=row_id, source=source), y, row_id)
 
@@ -132,8 +128,9 @@ def _check_geometry(structure: Any, row_id: int | None, source: str) -> None:
     if not np.isfinite(lat.matrix).all() or not all(math.isfinite(v) and v > 0 for v in lat.abc):
         raise FeaturizationError(f"invalid cell: lengths {lat.abc}", row_id, source)
     frac = np.asarray(structure.frac_coords, dtype=np.float64)
-    if not np.isfinite(frac).all() or np.abs(frac).max(initial=0.0) > 1e3:
-        k = int(np.argmax(~np.isfinite(frac).all(axis=1) | (np.abs(np.nan_to_num(frac, nan=np.inf)) > 1e3).any(axis=1)))
+    sane = (np.abs(frac) <= 1e3).all(axis=1)  # False for NaN and inf too
+    if not sane.all():
+        k = int(np.argmin(sane))
         raise FeaturizationError(f"site {k}: fractional coordinates {frac[k].tolist()} are not finite or out of "
                                  "range (|value| > 1000)", row_id, source)
 
@@ -143,12 +140,12 @@ def featurize_structure_np(structure: Any, spec: FeaturizerSpec, row_id: int | N
     """Featurize one pymatgen ``Structure`` into compact numpy arrays.
 
     Returns:
-        ``x`` int16 ``[N, 1]``, ``x_feat`` float32 ``[N, 22]``, ``edge_index`` int32 ``[2, E]``,
-        ``edge_attr`` int8 ``[E, 0]``, ``edge_feat`` float32 ``[E, G + 3]``, ``edge_dist`` float32 ``[E]``,
-        ``edge_vec`` float32 ``[E, 3]``.
+        ``x`` int16 ``[N, 1]``, ``x_feat`` float32 ``[N, 22]``, ``edge_index`` int32 ``[2, E]`` with
+        ``E <= N * max_neighbors``, ``edge_attr`` int8 ``[E, 0]``, ``edge_feat`` float32
+        ``[E, n_gaussians + 3]``, ``edge_dist`` float32 ``[E]``, ``edge_vec`` float32 ``[E, 3]``.
 
     Raises:
-        FeaturizationError: see :func:`featurize_structure`.
+        FeaturizationError: disordered sites, empty or absurd cell, overlapping or isolated atoms.
     """
     if spec.kind != "crystal":
         raise ValueError(f"not a crystal spec: kind={spec.kind!r}")

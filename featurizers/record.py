@@ -15,17 +15,12 @@ _DTYPES = {"x": np.int64, "x_feat": np.float32, "edge_index": np.int64, "edge_at
 
 
 def arrays_to_data(arrays: Mapping[str, np.ndarray], y: Sequence[float | None] | None, row_id: int) -> Data:
-    """Build the graph record from featurizer arrays, casting to the contract dtypes.
+    """Build the graph record of :mod:`featurizers.schema` from featurizer arrays, casting to its dtypes.
 
     Args:
         arrays: Output of a ``featurize_*_np`` function.
-        y: Targets (``None`` = no targets, NaN/None = missing).
+        y: Targets (``None`` = no targets, ``T = 0``; NaN/None = missing).
         row_id: 0-based input index.
-
-    Shapes:
-        x ``[N, C_atom]`` int64, x_feat ``[N, F_atom]`` float32, edge_index ``[2, E]`` int64,
-        edge_attr ``[E, C_bond]`` int64, edge_feat ``[E, F_edge]`` float32, y ``[1, T]`` (``T = 0`` when
-        ``y`` is ``None``), row_id ``[1]``; crystals add edge_dist ``[E]`` and edge_vec ``[E, 3]`` float32.
     """
     def cast(key: str) -> torch.Tensor:
         return torch.from_numpy(np.ascontiguousarray(arrays[key], dtype=_DTYPES[key]))

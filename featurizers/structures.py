@@ -197,7 +197,7 @@ def _check_cif_ascii(text: str, row_id: int | None, source: str) -> None:
                 loop_keys, reading_keys, key = [], True, ""
                 continue
             if body.startswith("_"):
-                if reading_keys and loop_keys is not None:
+                if reading_keys:  # loop_keys is a list while its keys are read
                     loop_keys.append(low.split()[0])
                     continue
                 loop_keys, reading_keys, key = None, False, low.split()[0]

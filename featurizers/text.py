@@ -67,6 +67,6 @@ def smiles_text_reason(smiles: str) -> str | None:
     if ch.isspace():
         return (f"{char_name(ch)} at position {pos} inside the SMILES (RDKit would read only the part "
                 "before it)")
-    if ord(ch) < 0x80 or 0x80 <= ord(ch) < 0xA0:
+    if ord(ch) < 0xA0:
         return f"{char_name(ch)} at position {pos} (SMILES are printable ASCII)"
     return f"non-ASCII character {char_name(ch)} at position {pos} (SMILES are ASCII; RDKit would skip it)"
