@@ -84,11 +84,8 @@ def _check_structure(structure: Any, o: dict[str, Any], row_id: int | None, sour
     _check_species(structure, row_id, source)
     _check_geometry(structure, row_id, source)
     if not structure.is_ordered:
-        bad = [
-            f"{i}:{site.species.formula}"
-            for i, site in enumerate(structure)
-            if len(site.species) != 1 or abs(sum(site.species.values()) - 1.0) > 1e-6
-        ]
+        bad = [f"{i}:{site.species.formula}" for i, site in enumerate(structure)
+               if len(site.species) != 1 or abs(sum(site.species.values()) - 1.0) > 1e-6]
         shown = ", ".join(bad[:3]) + (" ..." if len(bad) > 3 else "")
         raise FeaturizationError(f"disordered site(s): {len(bad)} of {n} sites have partial occupancy or mixed "
                                  f"species ({shown})", row_id, source)

@@ -156,11 +156,9 @@ def folder_items(path: Path, target_columns: Sequence[str] | None) -> tuple[list
                     yield RawItem(row_id, item_id, exc, tuple(math.nan for _ in cols))
                     continue
                 f = resolve_structure_file(path, item_id)
-                if f is None:
-                    err = FeaturizationError(f"no structure file for id {item_id!r} in {path.name}", row_id, item_id)
-                    yield RawItem(row_id, item_id, err, ys)
-                    continue
-                yield RawItem(row_id, item_id, _file_payload(f, row_id), ys)
+                payload = (_file_payload(f, row_id) if f is not None else
+                           FeaturizationError(f"no structure file for id {item_id!r} in {path.name}", row_id, item_id))
+                yield RawItem(row_id, item_id, payload, ys)
 
     return wanted, gen()
 

@@ -155,11 +155,8 @@ def harmony_features(mol: Chem.Mol, smi: str, z: list[int]) -> dict[str, np.ndar
     # conjugation: aromatic bonds always; otherwise only possible between two non-sp3 atoms
     conj = aromatic_bond.view(np.int8)
     has_dir = "/" in smi or "\\" in smi
-    cand = [
-        (i, j)
-        for i, j, o in zip(src.tolist(), dst.tolist(), bo2.tolist())
-        if i < j and o != 3 and hyb[i] != V.HYB_SP3 and hyb[j] != V.HYB_SP3
-    ]
+    cand = [(i, j) for i, j, o in zip(src.tolist(), dst.tolist(), bo2.tolist())
+            if i < j and o != 3 and hyb[i] != V.HYB_SP3 and hyb[j] != V.HYB_SP3]
     stereo = 0
     if cand or has_dir:
         pair = np.zeros((n, n), dtype=np.int8)

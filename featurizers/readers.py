@@ -157,8 +157,7 @@ def _csv_items(path: Path, column: str | None, targets: list[str], id_column: st
         with _open_text(path) as fh:
             reader = csv.DictReader(fh, delimiter=delim)
             for row_id, row in enumerate(reader):
-                item_id = (row.get(id_col) or "").strip() if id_col else ""
-                item_id = printable(item_id) or str(row_id + 1)
+                item_id = printable((row.get(id_col) or "").strip() if id_col else "") or str(row_id + 1)
                 value = row.get(col)
                 bad = _undecodable_row(row)
                 if bad is not None:
@@ -171,11 +170,9 @@ def _csv_items(path: Path, column: str | None, targets: list[str], id_column: st
                     exc.source = (value or "")[:200]
                     yield RawItem(row_id, item_id, exc, tuple(math.nan for _ in targets))
                     continue
-                if value is None:
-                    err = FeaturizationError(f"row has no {what} cell (ragged row)", row_id, "")
-                    yield RawItem(row_id, item_id, err, ys)
-                    continue
-                yield RawItem(row_id, item_id, wrap(value, item_id), ys)
+                payload = (wrap(value, item_id) if value is not None
+                           else FeaturizationError(f"row has no {what} cell (ragged row)", row_id, ""))
+                yield RawItem(row_id, item_id, payload, ys)
 
     return targets, gen()
 
