@@ -180,9 +180,8 @@ def _check_cif_ascii(text: str, row_id: int | None, source: str) -> None:
     """
     if text.isascii():
         return
-    loop_keys: list[str] | None = None
+    owners: list[str] = []  # the data names the current line's values belong to
     reading_keys = in_field = False
-    key = ""
     for k, line in enumerate(text.splitlines(), start=1):
         if line.startswith(";"):
             in_field = not in_field
@@ -190,22 +189,18 @@ def _check_cif_ascii(text: str, row_id: int | None, source: str) -> None:
         body = line if in_field else line.split("#", 1)[0].strip()
         if not in_field and body:
             low = body.lower()
-            if low.startswith("data_"):
-                loop_keys, reading_keys, key = None, False, ""
-                continue
-            if low.startswith("loop_"):
-                loop_keys, reading_keys, key = [], True, ""
+            if low.startswith(("data_", "loop_")):
+                owners, reading_keys = [], low.startswith("loop_")
                 continue
             if body.startswith("_"):
-                if reading_keys:  # loop_keys is a list while its keys are read
-                    loop_keys.append(low.split()[0])
+                if reading_keys:
+                    owners.append(low.split()[0])
                     continue
-                loop_keys, reading_keys, key = None, False, low.split()[0]
+                owners = [low.split()[0]]
             else:
                 reading_keys = False
         if body.isascii():
             continue
-        owners = loop_keys if loop_keys else [key]
         if any(o.startswith(_STRUCTURE_KEYS) for o in owners):
             ch = next(c for c in body if not c.isascii())
             raise FeaturizationError(f"cif line {k} holds {char_name(ch)} in a structure item "
