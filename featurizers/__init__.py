@@ -9,25 +9,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from featurizers.errors import FeaturizationError, Rejected
+from featurizers.errors import FeaturizationError
 from featurizers.schema import FEATURIZER_VERSION, FeaturizerSpec, validate_record
 
 
 def __getattr__(name: str) -> Any:
-    # The dispatchers pull in RDKit, pymatgen and PyG: imported on first use only, so that light
-    # callers (manifest / cache checks) do not pay for them.
+    # the dispatchers pull in RDKit, pymatgen and PyG: imported on first use only
     if name in ("featurize_item", "featurize_item_np"):
         from featurizers import dispatch
 
         return getattr(dispatch, name)
     raise AttributeError(f"module 'featurizers' has no attribute {name!r}")
 
-__all__ = [
-    "FEATURIZER_VERSION",
-    "FeaturizationError",
-    "FeaturizerSpec",
-    "Rejected",
-    "featurize_item",
-    "featurize_item_np",
-    "validate_record",
-]
+
+__all__ = ["FEATURIZER_VERSION", "FeaturizationError", "FeaturizerSpec", "featurize_item", "featurize_item_np",
+           "validate_record"]

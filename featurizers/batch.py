@@ -69,21 +69,20 @@ class GraphChunk(NamedTuple):
             elif t.is_floating_point():
                 t = t.float()
             out[k.split(":", 1)[-1]] = t
-        zero = torch.zeros(1, dtype=torch.long)
-        out["node_ptr"] = torch.cat([zero, torch.from_numpy(self.arrays["n_nodes"]).long().cumsum(0)])
-        out["edge_ptr"] = torch.cat([zero, torch.from_numpy(self.arrays["n_edges"]).long().cumsum(0)])
+        for level in ("node", "edge"):
+            counts = torch.from_numpy(self.arrays[f"n_{level}s"]).long()
+            out[f"{level}_ptr"] = torch.cat([torch.zeros(1, dtype=torch.long), counts.cumsum(0)])
         return out
 
 
 def _extra_level(name: str, value: np.ndarray, n_nodes: int, n_edges: int) -> str | None:
     """Where an extra field lives: ``edge`` (``edge_*``), ``node`` (``pos`` / ``node_*``) or ``graph``."""
-    if name.startswith("edge_") and value.ndim >= 1 and value.shape[0] == n_edges:
+    rows = value.shape[0] if value.ndim else None
+    if name.startswith("edge_") and rows == n_edges:
         return "edge"
-    if (name == "pos" or name.startswith("node_")) and value.ndim >= 1 and value.shape[0] == n_nodes:
+    if (name == "pos" or name.startswith("node_")) and rows == n_nodes:
         return "node"
-    if value.ndim >= 1 and value.shape[0] == 1:
-        return "graph"
-    return None
+    return "graph" if rows == 1 else None
 
 
 def pack_arrays(arrays: Sequence[dict[str, np.ndarray]], items: Sequence[RawItem],
@@ -105,23 +104,17 @@ def pack_arrays(arrays: Sequence[dict[str, np.ndarray]], items: Sequence[RawItem
         G = len(arrays); x ``[N, Cx]``, x_feat ``[N, Fx]``, edge_index ``[2, E]``, edge_attr ``[E, Ce]``,
         edge_feat ``[E, Fe]``, y ``[G, T]``; n_nodes, n_edges, row_id ``[G]``.
     """
-    out: dict[str, np.ndarray] = {}
     if not arrays:
-        return out
-    g = len(arrays)
-    n_nodes = np.fromiter((a["x"].shape[0] for a in arrays), dtype=np.int64, count=g)
-    n_edges = np.fromiter((a["edge_index"].shape[1] for a in arrays), dtype=np.int64, count=g)
-    for name in ("x", "x_feat", "edge_attr", "edge_feat"):
-        out[name] = np.concatenate([a[name] for a in arrays], axis=0)
+        return {}
+    out = {k: np.concatenate([a[k] for a in arrays], axis=0) for k in ("x", "x_feat", "edge_attr", "edge_feat")}
     out["edge_index"] = np.concatenate([a["edge_index"] for a in arrays], axis=1)
-    y = np.full((g, n_targets), np.nan, dtype=np.float32)
-    for i, item in enumerate(items):
-        if n_targets:
-            y[i] = [np.nan if v is None else float(v) for v in item.targets]
-    out["y"] = y
+    out["y"] = np.full((len(arrays), n_targets), np.nan, dtype=np.float32)
+    if n_targets:
+        for i, item in enumerate(items):
+            out["y"][i] = [np.nan if v is None else float(v) for v in item.targets]
     out["row_id"] = np.asarray([item.row_id for item in items], dtype=np.int64)
-    out["n_nodes"] = n_nodes
-    out["n_edges"] = n_edges
+    out["n_nodes"] = n_nodes = np.array([a["x"].shape[0] for a in arrays], dtype=np.int64)
+    out["n_edges"] = n_edges = np.array([a["edge_index"].shape[1] for a in arrays], dtype=np.int64)
     for name, value in arrays[0].items():
         if name in _CORE or not all(name in a for a in arrays):
             continue
@@ -131,13 +124,6 @@ def pack_arrays(arrays: Sequence[dict[str, np.ndarray]], items: Sequence[RawItem
             continue
         out[f"{level}:{name}"] = np.concatenate([a[name] for a in arrays], axis=0)
     return out
-
-
-def _featurize(item: RawItem, spec: FeaturizerSpec) -> dict[str, np.ndarray]:
-    payload = item.payload
-    if payload is None or (isinstance(payload, float) and math.isnan(payload)):
-        raise FeaturizationError("empty input", item.row_id)
-    return featurize_item_np(item, spec)
 
 
 def featurize_chunk(items: Sequence[RawItem], spec: FeaturizerSpec, n_targets: int = 0) -> GraphChunk:
@@ -151,11 +137,13 @@ def featurize_chunk(items: Sequence[RawItem], spec: FeaturizerSpec, n_targets: i
     errors: dict[int, str] = {}
     for i, item in enumerate(items):
         try:
-            arr = _featurize(item, spec)
+            if item.payload is None or (isinstance(item.payload, float) and math.isnan(item.payload)):
+                raise FeaturizationError("empty input", item.row_id)
+            arr = featurize_item_np(item, spec)
         except FeaturizationError as exc:
             errors[i] = exc.reason
             continue
-        except Exception as exc:  # noqa: BLE001 - a bad row must never stop the run
+        except Exception as exc:  # a bad row must never stop the run
             logger.debug("unexpected error on row %d", item.row_id, exc_info=True)
             errors[i] = f"{type(exc).__name__}: {exc}"
             continue
@@ -173,17 +161,14 @@ def _merge(parts: list[GraphChunk]) -> GraphChunk:
         return parts[0]
     kept: list[int] = []
     errors: dict[int, str] = {}
-    blocks, base = [], 0
+    base = 0
     for p in parts:
         kept += [base + i for i in p.kept]
         errors.update({base + i: r for i, r in p.errors.items()})
-        if p.arrays:
-            blocks.append(p.arrays)
         base += p.n
-    arrays: dict[str, np.ndarray] = {}
-    if blocks:
-        for k in [k for k in blocks[0] if all(k in b for b in blocks)]:
-            arrays[k] = np.concatenate([b[k] for b in blocks], axis=1 if k == "edge_index" else 0)
+    blocks = [p.arrays for p in parts if p.arrays]
+    keys = [k for k in blocks[0] if all(k in b for b in blocks)] if blocks else []
+    arrays = {k: np.concatenate([b[k] for b in blocks], axis=1 if k == "edge_index" else 0) for k in keys}
     return GraphChunk(base, kept, errors, arrays)
 
 
@@ -195,11 +180,11 @@ def _quiet_worker() -> None:
 
 
 def featurize_many(chunks: Iterable[Sequence[RawItem]], spec: FeaturizerSpec, workers: int = 1,
-                   n_targets: int = 0, sub_chunk: int = 512) -> Iterator[GraphChunk]:
+                   n_targets: int = 0) -> Iterator[GraphChunk]:
     """Featurize chunks of items; one :class:`GraphChunk` per input chunk, in input order.
 
     With ``workers`` > 1 a pool pipelines them: each chunk is cut into sub-chunks (at most
-    ``sub_chunk`` items, and small enough that every worker gets one) and at most two chunks are in
+    512 items, and small enough that every worker gets one) and at most two chunks are in
     flight (the one the caller consumes and the next, queued so the workers keep featurizing while
     the caller works), so memory stays bounded whatever the input size. The result does not depend
     on ``workers``.
@@ -209,7 +194,6 @@ def featurize_many(chunks: Iterable[Sequence[RawItem]], spec: FeaturizerSpec, wo
         spec: The featurizer to run.
         workers: Featurizing processes (1 = in this process).
         n_targets: Number of target values every item must carry.
-        sub_chunk: Most items sent to a worker at once.
     """
     if workers <= 1:
         for ch in chunks:
@@ -217,25 +201,16 @@ def featurize_many(chunks: Iterable[Sequence[RawItem]], spec: FeaturizerSpec, wo
         return
     ctx = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
     with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_quiet_worker) as pool:
-        pending: deque[tuple[int, Future[GraphChunk]]] = deque()  # (chunk id, sub-chunk future), in order
-        parts: dict[int, list[GraphChunk]] = {}
-        n_sub: dict[int, int] = {}
-        it = iter(chunks)
-        exhausted, cid = False, 0
-        while True:
-            while not exhausted and len(parts) < 2:
-                ch = next(it, None)
-                if ch is None:
-                    exhausted = True
-                    break
-                size = max(1, min(sub_chunk, -(-len(ch) // workers)))
-                subs = [ch[i:i + size] for i in range(0, len(ch), size)] or [ch]
-                n_sub[cid], parts[cid] = len(subs), []
-                pending.extend((cid, pool.submit(featurize_chunk, s, spec, n_targets)) for s in subs)
-                cid += 1
-            if not pending:
-                return
-            c, fut = pending.popleft()
-            parts[c].append(fut.result())
-            if len(parts[c]) == n_sub[c]:
-                yield _merge(parts.pop(c))
+
+        def submit(ch: Sequence[RawItem]) -> list[Future[GraphChunk]]:
+            size = max(1, min(512, -(-len(ch) // workers)))
+            subs = [ch[i:i + size] for i in range(0, len(ch), size)] or [ch]
+            return [pool.submit(featurize_chunk, s, spec, n_targets) for s in subs]
+
+        in_flight: deque[list[Future[GraphChunk]]] = deque()  # sub-chunk futures of each chunk, in order
+        for ch in chunks:
+            in_flight.append(submit(ch))
+            if len(in_flight) == 2:
+                yield _merge([f.result() for f in in_flight.popleft()])
+        while in_flight:
+            yield _merge([f.result() for f in in_flight.popleft()])

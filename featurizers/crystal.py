@@ -28,14 +28,8 @@ CRYSTAL_PRESET = "crystal"
 _DIST_DECIMALS = 6  # distances are rounded to 1e-6 Å before ordering, so float noise cannot reorder ties
 
 
-def crystal_spec(
-    cutoff: float = 8.0,
-    max_neighbors: int = 12,
-    n_gaussians: int = 40,
-    max_atoms: int = 500,
-    max_volume_per_atom: float = 500.0,
-    min_distance: float = 0.5,
-) -> FeaturizerSpec:
+def crystal_spec(cutoff: float = 8.0, max_neighbors: int = 12, n_gaussians: int = 40, max_atoms: int = 500,
+                 max_volume_per_atom: float = 500.0, min_distance: float = 0.5) -> FeaturizerSpec:
     """The :class:`FeaturizerSpec` of the crystal featurizer.
 
     Args:
@@ -65,35 +59,19 @@ def crystal_spec(
         "edge_float_columns": [f"gauss_{i}" for i in range(int(n_gaussians))] + ["dx", "dy", "dz"],
         "edge_direction": "neighbour -> centre",
     }
-    return FeaturizerSpec(
-        kind="crystal",
-        preset=CRYSTAL_PRESET,
-        atom_cat_dims=(120,),
-        atom_float_dim=len(FEATURE_NAMES),
-        bond_cat_dims=(),
-        edge_float_dim=int(n_gaussians) + 3,
-        options=options,
-    )
+    return FeaturizerSpec(kind="crystal", preset=CRYSTAL_PRESET, atom_cat_dims=(120,),
+                          atom_float_dim=len(FEATURE_NAMES), bond_cat_dims=(), edge_float_dim=int(n_gaussians) + 3,
+                          options=options)
 
 
-def featurize_structure(
-    structure: Any,
-    spec: FeaturizerSpec,
-    y: Sequence[float | None] | None = None,
-    row_id: int = 0,
-    source: str = "",
-) -> Data:
-    """Featurize one pymatgen ``Structure`` into a graph record.
+def featurize_structure(structure: Any, spec: FeaturizerSpec, y: Sequence[float | None] | None = None,
+                        row_id: int = 0, source: str = "") -> Data:
+    """Featurize one pymatgen ``Structure`` into a graph record (the arrays of :func:`featurize_structure_np`).
 
     Raises:
-        FeaturizationError: disordered sites, empty or absurd cell, overlapping or isolated atoms.
-
-    Shapes:
-        x ``[N, 1]``, x_feat ``[N, 22]``, edge_index ``[2, E]`` with ``E <= N * max_neighbors``,
-        edge_feat ``[E, n_gaussians + 3]``, edge_dist ``[E]``, edge_vec ``[E, 3]``.
+        FeaturizationError: see :func:`featurize_structure_np`.
     """
-    arrays = featurize_structure_np(structure, spec, row_id=row_id, source=source)
-    return arrays_to_data(arrays, y, row_id)
+    return arrays_to_data(featurize_structure_np(structure, spec, row_id=row_id, source=source), y, row_id)
 
 
 def _check_structure(structure: Any, o: dict[str, Any], row_id: int | None, source: str) -> np.ndarray:
@@ -106,17 +84,11 @@ def _check_structure(structure: Any, o: dict[str, Any], row_id: int | None, sour
     _check_species(structure, row_id, source)
     _check_geometry(structure, row_id, source)
     if not structure.is_ordered:
-        bad = [
-            f"{i}:{site.species.formula}"
-            for i, site in enumerate(structure)
-            if len(site.species) != 1 or abs(sum(site.species.values()) - 1.0) > 1e-6
-        ]
+        bad = [f"{i}:{site.species.formula}" for i, site in enumerate(structure)
+               if len(site.species) != 1 or abs(sum(site.species.values()) - 1.0) > 1e-6]
         shown = ", ".join(bad[:3]) + (" ..." if len(bad) > 3 else "")
-        raise FeaturizationError(
-            f"disordered site(s): {len(bad)} of {n} sites have partial occupancy or mixed species ({shown})",
-            row_id,
-            source,
-        )
+        raise FeaturizationError(f"disordered site(s): {len(bad)} of {n} sites have partial occupancy or mixed "
+                                 f"species ({shown})", row_id, source)
     try:
         z = np.array([site.specie.Z for site in structure], dtype=np.int64)
     except (AttributeError, ValueError) as exc:
@@ -125,26 +97,23 @@ def _check_structure(structure: Any, o: dict[str, Any], row_id: int | None, sour
     if not math.isfinite(volume) or volume < 1e-6:
         raise FeaturizationError(f"degenerate cell (volume {volume:.3g} Å^3)", row_id, source)
     if volume / n > o["max_volume_per_atom"]:
-        raise FeaturizationError(
-            f"absurd cell: volume per atom {volume / n:.1f} Å^3 > limit {o['max_volume_per_atom']:g}",
-            row_id,
-            source,
-        )
+        raise FeaturizationError(f"absurd cell: volume per atom {volume / n:.1f} Å^3 > limit "
+                                 f"{o['max_volume_per_atom']:g}", row_id, source)
     return z
 
 
 def _check_species(structure: Any, row_id: int | None, source: str) -> None:
-    """Every species must be a real element: pymatgen turns unknown symbols (``Xx``, ``Q``) into dummy
-    species whose atomic number comes from a string hash, so keeping them would make a row's fate
-    depend on ``PYTHONHASHSEED``."""
+    """Every species must be a real element.
+
+    pymatgen turns unknown symbols (``Xx``, ``Q``) into dummy species whose atomic number comes from a
+    string hash, so keeping them would make a row's fate depend on ``PYTHONHASHSEED``.
+    """
     from pymatgen.core import DummySpecies, Element, Species
 
     for i, site in enumerate(structure):
         for sp in site.species:
-            el = None
-            if isinstance(sp, Element):
-                el = sp
-            elif isinstance(sp, Species) and not isinstance(sp, DummySpecies):
+            el = sp if isinstance(sp, Element) else None
+            if isinstance(sp, Species) and not isinstance(sp, DummySpecies):
                 el = sp.element
             if el is None or not 1 <= int(el.Z) <= 118:
                 raise FeaturizationError(f"site {i}: {str(sp)!r} is not a chemical element", row_id, source)
@@ -156,24 +125,24 @@ def _check_geometry(structure: Any, row_id: int | None, source: str) -> None:
     if not np.isfinite(lat.matrix).all() or not all(math.isfinite(v) and v > 0 for v in lat.abc):
         raise FeaturizationError(f"invalid cell: lengths {lat.abc}", row_id, source)
     frac = np.asarray(structure.frac_coords, dtype=np.float64)
-    if not np.isfinite(frac).all() or np.abs(frac).max(initial=0.0) > 1e3:
-        k = int(np.argmax(~np.isfinite(frac).all(axis=1) | (np.abs(np.nan_to_num(frac, nan=np.inf)) > 1e3).any(axis=1)))
+    sane = (np.abs(frac) <= 1e3).all(axis=1)  # False for NaN and inf too
+    if not sane.all():
+        k = int(np.argmin(sane))
         raise FeaturizationError(f"site {k}: fractional coordinates {frac[k].tolist()} are not finite or out of "
                                  "range (|value| > 1000)", row_id, source)
 
 
-def featurize_structure_np(
-    structure: Any, spec: FeaturizerSpec, row_id: int | None = None, source: str = ""
-) -> dict[str, np.ndarray]:
+def featurize_structure_np(structure: Any, spec: FeaturizerSpec, row_id: int | None = None,
+                           source: str = "") -> dict[str, np.ndarray]:
     """Featurize one pymatgen ``Structure`` into compact numpy arrays.
 
     Returns:
-        ``x`` int16 ``[N, 1]``, ``x_feat`` float32 ``[N, 22]``, ``edge_index`` int32 ``[2, E]``,
-        ``edge_attr`` int8 ``[E, 0]``, ``edge_feat`` float32 ``[E, G + 3]``, ``edge_dist`` float32 ``[E]``,
-        ``edge_vec`` float32 ``[E, 3]``.
+        ``x`` int16 ``[N, 1]``, ``x_feat`` float32 ``[N, 22]``, ``edge_index`` int32 ``[2, E]`` with
+        ``E <= N * max_neighbors``, ``edge_attr`` int8 ``[E, 0]``, ``edge_feat`` float32
+        ``[E, n_gaussians + 3]``, ``edge_dist`` float32 ``[E]``, ``edge_vec`` float32 ``[E, 3]``.
 
     Raises:
-        FeaturizationError: see :func:`featurize_structure`.
+        FeaturizationError: disordered sites, empty or absurd cell, overlapping or isolated atoms.
     """
     if spec.kind != "crystal":
         raise ValueError(f"not a crystal spec: kind={spec.kind!r}")
@@ -182,31 +151,21 @@ def featurize_structure_np(
     n = z.size
     cutoff = float(o["cutoff"])
     center, neigh, images, dist = structure.get_neighbor_list(r=cutoff, exclude_self=False)
-    center = np.asarray(center, dtype=np.int64)
-    neigh = np.asarray(neigh, dtype=np.int64)
-    images = np.asarray(images, dtype=np.int64).reshape(-1, 3)
-    dist = np.asarray(dist, dtype=np.float64)
+    center, neigh = np.asarray(center, dtype=np.int64), np.asarray(neigh, dtype=np.int64)
+    images, dist = np.asarray(images, dtype=np.int64).reshape(-1, 3), np.asarray(dist, dtype=np.float64)
     not_self = ~((center == neigh) & ~images.any(axis=1))
     center, neigh, images, dist = center[not_self], neigh[not_self], images[not_self], dist[not_self]
 
     min_d = float(o["min_distance"])
     if dist.size and float(dist.min()) < min_d:
         k = int(np.argmin(dist))
-        raise FeaturizationError(
-            f"overlapping atoms: sites {int(center[k])} and {int(neigh[k])} are {float(dist[k]):.3f} Å apart "
-            f"(< min_distance {min_d:g})",
-            row_id,
-            source,
-        )
+        raise FeaturizationError(f"overlapping atoms: sites {int(center[k])} and {int(neigh[k])} are "
+                                 f"{float(dist[k]):.3f} Å apart (< min_distance {min_d:g})", row_id, source)
     counts = np.bincount(center, minlength=n)
     if (counts == 0).any():
         lonely = np.nonzero(counts == 0)[0]
-        raise FeaturizationError(
-            f"isolated atom(s): {lonely.size} site(s) (first: {int(lonely[0])}) have no neighbour within "
-            f"{cutoff:g} Å",
-            row_id,
-            source,
-        )
+        raise FeaturizationError(f"isolated atom(s): {lonely.size} site(s) (first: {int(lonely[0])}) have no "
+                                 f"neighbour within {cutoff:g} Å", row_id, source)
 
     # k nearest per centre, deterministic: centre, rounded distance, neighbour, image
     order = np.lexsort((images[:, 2], images[:, 1], images[:, 0], neigh, np.round(dist, _DIST_DECIMALS), center))
@@ -216,14 +175,11 @@ def featurize_structure_np(
     keep = rank < int(o["max_neighbors"])
     center, neigh, images, dist = center[keep], neigh[keep], images[keep], dist[keep]
 
-    lattice = structure.lattice.matrix
     cart = structure.cart_coords
-    vec = cart[neigh] + images @ lattice - cart[center]
+    vec = cart[neigh] + images @ structure.lattice.matrix - cart[center]
 
-    n_g = int(o["n_gaussians"])
-    mu = np.linspace(0.0, cutoff, n_g)
-    width = mu[1] - mu[0]
-    gauss = np.exp(-(((dist[:, None] - mu[None, :]) / width) ** 2))
+    mu = np.linspace(0.0, cutoff, int(o["n_gaussians"]))
+    gauss = np.exp(-(((dist[:, None] - mu[None, :]) / (mu[1] - mu[0])) ** 2))
     edge_feat = np.concatenate([gauss, vec / cutoff], axis=1).astype(np.float32)
 
     zc = np.minimum(z, 119)

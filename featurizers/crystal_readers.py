@@ -5,12 +5,13 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import itertools
 import json
 import math
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from featurizers.errors import FeaturizationError
 from featurizers.items import RawItem, parse_target
@@ -23,9 +24,7 @@ STRUCTURE_SUFFIXES = (".cif", ".vasp", ".poscar", ".extxyz", ".xyz")
 
 def text_format(path: Path) -> str | None:
     """``cif`` / ``poscar`` / ``extxyz`` from a file name, ``None`` if unknown."""
-    name = path.name.lower()
-    if name.endswith(".gz"):
-        name = name[:-3]
+    name = path.name.lower().removesuffix(".gz")
     if name.endswith((".cif", ".mcif")):
         return "cif"
     if name.endswith((".vasp", ".poscar")) or path.name.upper().startswith(_POSCAR_NAMES):
@@ -36,9 +35,8 @@ def text_format(path: Path) -> str | None:
 
 
 def _read_text(path: Path) -> str:
-    if path.name.endswith(".gz"):
-        return gzip.open(path, "rt", encoding="utf-8", errors="replace").read()
-    return path.read_text(encoding="utf-8", errors="replace")
+    with (gzip.open if path.name.endswith(".gz") else open)(path, "rt", encoding="utf-8", errors="replace") as fh:
+        return fh.read()
 
 
 def _file_payload(path: Path, row_id: int) -> object:
@@ -60,9 +58,8 @@ def extxyz_items(path: Path, targets: Sequence[str]) -> Iterator[RawItem]:
     """Every frame of an extxyz file; targets from ``atoms.info``. A corrupt frame ends the file."""
     from ase.io import iread
 
-    row_id = 0
     frames = iread(str(path), index=":", format="extxyz")
-    while True:
+    for row_id in itertools.count():
         try:
             atoms = next(frames)
         except StopIteration:
@@ -79,7 +76,6 @@ def extxyz_items(path: Path, targets: Sequence[str]) -> Iterator[RawItem]:
             yield RawItem(row_id, item_id, exc, tuple(math.nan for _ in targets))
         else:
             yield RawItem(row_id, item_id, payload, ys)
-        row_id += 1
 
 
 def _frame_value(atoms: Any, key: str) -> Any:
@@ -91,26 +87,49 @@ def _frame_value(atoms: Any, key: str) -> Any:
     return None if value is None or getattr(value, "ndim", 0) else value
 
 
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
+def _structure_files(path: Path) -> list[Path]:
+    return sorted(f for f in path.iterdir() if f.is_file() and text_format(f) in ("cif", "poscar"))
+
+
+def _open_id_prop(id_prop: Path) -> IO[str]:
+    return open(id_prop, encoding="utf-8", errors="surrogateescape", newline="")
+
+
+def _has_header(first: list[str]) -> bool:
+    """Whether the first row of ``id_prop.csv`` is a header (its second cell is not a number)."""
+    if len(first) < 2:
         return False
-    return True
+    try:
+        float(first[1].strip())
+    except ValueError:
+        return True
+    return False
+
+
+def count_folder_items(path: Path) -> int:
+    """How many items :func:`folder_items` yields (rows of ``id_prop.csv``, else structure files)."""
+    id_prop = path / "id_prop.csv"
+    if not id_prop.is_file():
+        return len(_structure_files(path))
+    with _open_id_prop(id_prop) as fh:
+        reader = csv.reader(fh)
+        first = next(reader, [])
+        n = sum(1 for _ in reader) + (1 if first else 0)
+    return n - _has_header(first)
 
 
 def folder_items(path: Path, target_columns: Sequence[str] | None) -> tuple[list[str], Iterator[RawItem]]:
     """A folder with ``id_prop.csv`` (no header: ``id,target...``) or, without it, all structure files."""
     id_prop = path / "id_prop.csv"
     if not id_prop.is_file():
-        files = sorted(f for f in path.iterdir() if f.is_file() and text_format(f) in ("cif", "poscar"))
+        files = _structure_files(path)
         stems = Counter(f.stem for f in files)
         # ids are the stems, unless two files share one (a.cif, a.vasp): then the file names
         return [], (RawItem(i, f.stem if stems[f.stem] == 1 else f.name, _file_payload(f, i), ())
                     for i, f in enumerate(files))
-    with open(id_prop, encoding="utf-8", errors="surrogateescape", newline="") as fh:
+    with _open_id_prop(id_prop) as fh:
         first = next(csv.reader(fh), [])
-    has_header = len(first) > 1 and not _is_number(first[1].strip())
+    has_header = _has_header(first)
     n_t = max(len(first) - 1, 0)
     names = [c.strip() for c in first[1:]] if has_header else ["target"] + [f"target_{i}" for i in range(1, n_t)]
     wanted = list(target_columns) if target_columns else names
@@ -120,7 +139,7 @@ def folder_items(path: Path, target_columns: Sequence[str] | None) -> tuple[list
     cols = [names.index(t) + 1 for t in wanted]
 
     def gen() -> Iterator[RawItem]:
-        with open(id_prop, encoding="utf-8", errors="surrogateescape", newline="") as fh:
+        with _open_id_prop(id_prop) as fh:
             reader = csv.reader(fh)
             if has_header:
                 next(reader, None)
@@ -136,22 +155,16 @@ def folder_items(path: Path, target_columns: Sequence[str] | None) -> tuple[list
                 except FeaturizationError as exc:
                     yield RawItem(row_id, item_id, exc, tuple(math.nan for _ in cols))
                     continue
-                f = _resolve(path, item_id)
-                if f is None:
-                    err = FeaturizationError(f"no structure file for id {item_id!r} in {path.name}", row_id, item_id)
-                    yield RawItem(row_id, item_id, err, ys)
-                    continue
-                yield RawItem(row_id, item_id, _file_payload(f, row_id), ys)
+                f = resolve_structure_file(path, item_id)
+                payload = (_file_payload(f, row_id) if f is not None else
+                           FeaturizationError(f"no structure file for id {item_id!r} in {path.name}", row_id, item_id))
+                yield RawItem(row_id, item_id, payload, ys)
 
     return wanted, gen()
 
 
 def resolve_structure_file(folder: Path, item_id: str) -> Path | None:
     """The structure file of ``item_id`` in an ``id_prop.csv`` folder (as the reader finds it), or ``None``."""
-    return _resolve(folder, item_id)
-
-
-def _resolve(folder: Path, item_id: str) -> Path | None:
     if not item_id:
         return None
     for cand in [item_id] + [item_id + s for s in STRUCTURE_SUFFIXES] + [f"POSCAR-{item_id}.vasp"]:
@@ -179,10 +192,7 @@ def json_items(path: Path, target_columns: Sequence[str] | None) -> tuple[list[s
         names = [k for k, v in rec.items() if k != "structure" and isinstance(v, (int, float))]
 
     def gen() -> Iterator[RawItem]:
-        row_id = 0
-        for line in lines():
-            if not line.strip():
-                continue
+        for row_id, line in enumerate(ln for ln in lines() if ln.strip()):
             item_id = str(row_id + 1)
             try:
                 if has_undecodable(line):
@@ -199,6 +209,5 @@ def json_items(path: Path, target_columns: Sequence[str] | None) -> tuple[list[s
                 yield RawItem(row_id, item_id, exc, tuple(math.nan for _ in names))
             else:
                 yield RawItem(row_id, item_id, rec["structure"], ys)
-            row_id += 1
 
     return names, gen()

@@ -49,9 +49,5 @@ def featurize_item_np(item: Any, spec: FeaturizerSpec) -> dict[str, np.ndarray]:
 
 
 def featurize_item(item: Any, spec: FeaturizerSpec) -> Data:
-    """Featurize one ``RawItem`` into a graph record with its targets and row id.
-
-    Raises:
-        FeaturizationError: see :func:`featurize_item_np`.
-    """
+    """Featurize one ``RawItem`` into a graph record with its targets and row id (raises as ``featurize_item_np``)."""
     return arrays_to_data(featurize_item_np(item, spec), item.targets, item.row_id)

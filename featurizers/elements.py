@@ -27,22 +27,14 @@ MAX_Z = 103
 
 #: Continuous properties (pymatgen ``Element`` attribute names).
 PROPERTIES: tuple[str, ...] = (
-    "X",
-    "atomic_radius",
-    "row",
-    "group",
-    "atomic_mass",
-    "ionization_energy",
-    "electron_affinity",
-    "mendeleev_no",
+    "X", "atomic_radius", "row", "group", "atomic_mass", "ionization_energy", "electron_affinity", "mendeleev_no",
     "molar_volume",
 )
 BLOCKS: tuple[str, ...] = ("s", "p", "d", "f")
 
 #: Names of the ``x_feat`` columns of a crystal record, in order.
-FEATURE_NAMES: tuple[str, ...] = (
-    tuple(f"{p}_std" for p in PROPERTIES) + tuple(f"block_{b}" for b in BLOCKS) + tuple(f"{p}_missing" for p in PROPERTIES)
-)
+FEATURE_NAMES: tuple[str, ...] = (*(f"{p}_std" for p in PROPERTIES), *(f"block_{b}" for b in BLOCKS),
+                                  *(f"{p}_missing" for p in PROPERTIES))
 
 
 def build_raw_table() -> dict[str, object]:
@@ -57,11 +49,10 @@ def build_raw_table() -> dict[str, object]:
             row: dict[str, object] = {"symbol": el.symbol, "block": el.block}
             for prop in PROPERTIES:
                 try:
-                    val = getattr(el, prop)
-                    val = None if val is None else float(val)
-                except Exception:  # noqa: BLE001 - pymatgen raises for unknown data
-                    val = None
-                row[prop] = None if val is None or not math.isfinite(val) else val
+                    val = float(getattr(el, prop))
+                except Exception:  # noqa: BLE001 - pymatgen raises for unknown data (float(None) too)
+                    val = math.nan
+                row[prop] = val if math.isfinite(val) else None
             rows[str(z)] = row
     import pymatgen.core
 
@@ -76,8 +67,7 @@ def element_feature_table() -> np.ndarray:
         output: ``[120, len(FEATURE_NAMES)]`` float32.
     """
     raw = json.loads(RESOURCE.read_text())["elements"]
-    n_p = len(PROPERTIES)
-    vals = np.full((120, n_p), np.nan, dtype=np.float64)
+    vals = np.full((120, len(PROPERTIES)), np.nan, dtype=np.float64)
     block = np.zeros((120, len(BLOCKS)), dtype=np.float64)
     for key, row in raw.items():
         z = int(key)
@@ -95,9 +85,8 @@ def element_feature_table() -> np.ndarray:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    table = build_raw_table()
     tmp = RESOURCE.with_suffix(".tmp")
-    tmp.write_text(json.dumps(table, indent=1, sort_keys=True))
+    tmp.write_text(json.dumps(build_raw_table(), indent=1, sort_keys=True))
     tmp.replace(RESOURCE)
     logging.basicConfig(level=logging.INFO)
     logger.info("wrote %s", RESOURCE)

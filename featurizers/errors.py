@@ -1,8 +1,10 @@
-"""Per-row featurization errors and the rejected-row record written to ``rejected.csv``."""
+"""Per-row featurization errors and the columns of ``rejected.csv``."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+#: Columns of ``rejected.csv``: ``row`` is the 1-based data row (header excluded, as a spreadsheet shows
+#: it), ``row_id`` the 0-based index used everywhere in code.
+REJECTED_COLUMNS = ["row", "row_id", "id", "input", "reason"]
 
 
 class FeaturizationError(ValueError):
@@ -22,32 +24,6 @@ class FeaturizationError(ValueError):
         where = f"row {row_id + 1}" if row_id is not None else "input"
         what = f" ({_short(source)})" if source else ""
         super().__init__(f"{where}{what}: {reason}")
-
-
-@dataclass(frozen=True)
-class Rejected:
-    """One line of ``rejected.csv``.
-
-    ``row`` is the 1-based data row (header excluded) so it matches what a person sees in a
-    spreadsheet; ``row_id`` is the 0-based index used everywhere in code.
-    """
-
-    row_id: int
-    item_id: str
-    source: str
-    reason: str
-
-    @property
-    def row(self) -> int:
-        return self.row_id + 1
-
-    def to_dict(self) -> dict[str, object]:
-        d = asdict(self)
-        d["row"] = self.row
-        return {"row": d["row"], "row_id": d["row_id"], "id": d["item_id"], "input": d["source"], "reason": d["reason"]}
-
-
-REJECTED_COLUMNS = ["row", "row_id", "id", "input", "reason"]
 
 
 def _short(text: str, limit: int = 80) -> str:

@@ -5,12 +5,11 @@ plus atomic mass) and ``hu`` (the Hu et al. / pretrain-gnns convention: atom typ
 type + direction).
 
 Speed (see :mod:`featurizers.molecule_fast`): SMILES without stereo markers are parsed with
-``sanitize=False`` and then sanitized with every ``SanitizeMol`` step (the same steps, checks and error
-messages as ``MolFromSmiles``), which skips the stereo perception pass that ``MolFromSmiles`` runs
-afterwards and that has nothing to assign there (~20 us of ~75 us per drug-like molecule); SMILES with ``@``, ``/``, ``\\`` or a CXSMILES block
-take ``MolFromSmiles``. Features come from bulk RDKit calls; anything unusual (explicit ``[H]`` atoms,
-dative or zero-order bonds, token mismatch) takes the plain per-atom reference path
-:func:`_features_reference`. ``tests/featurizers`` checks that all paths agree.
+``sanitize=False`` and then ``SanitizeMol`` (the same checks and messages as ``MolFromSmiles``, minus its
+stereo perception pass, ~20 us of ~75 us per drug-like molecule); SMILES with ``@``, ``/``, a backslash or a
+CXSMILES block take ``MolFromSmiles``. Anything unusual (explicit ``[H]`` atoms, dative or zero-order
+bonds, token mismatch) takes the per-atom reference path :func:`_features_reference`.
+``tests/featurizers`` checks that all paths agree.
 """
 
 from __future__ import annotations
@@ -41,12 +40,8 @@ _BRACKET_SYMBOL = re.compile(r"\[\d*([A-Za-z][a-z]?|\*)")
 _LOG_PREFIX = re.compile(r"^\[\d\d:\d\d:\d\d\]\s*")
 _POSITION = re.compile(r"check for mistakes around position (\d+)")
 
-_HARMONY_BOND_TYPE = {
-    Chem.BondType.SINGLE: 0,
-    Chem.BondType.DOUBLE: 1,
-    Chem.BondType.TRIPLE: 2,
-    Chem.BondType.AROMATIC: 3,
-}
+_HARMONY_BOND_TYPE = {Chem.BondType.SINGLE: 0, Chem.BondType.DOUBLE: 1, Chem.BondType.TRIPLE: 2,
+                      Chem.BondType.AROMATIC: 3}
 
 
 def molecule_spec(preset: str = "harmony", max_atoms: int = 200) -> FeaturizerSpec:
@@ -63,9 +58,10 @@ def molecule_spec(preset: str = "harmony", max_atoms: int = 200) -> FeaturizerSp
         raise ValueError(f"unknown molecule preset {preset!r}; choose one of {PRESETS}")
     if int(max_atoms) < 1:
         raise ValueError(f"max_atoms must be >= 1, got {max_atoms}")
-    atom_cols = V.HARMONY_ATOM_COLUMNS if preset == "harmony" else V.HU_ATOM_COLUMNS
-    bond_cols = V.HARMONY_BOND_COLUMNS if preset == "harmony" else V.HU_BOND_COLUMNS
-    float_cols = V.HARMONY_ATOM_FLOAT_COLUMNS if preset == "harmony" else ()
+    atom_cols, bond_cols, float_cols = (
+        (V.HARMONY_ATOM_COLUMNS, V.HARMONY_BOND_COLUMNS, V.HARMONY_ATOM_FLOAT_COLUMNS) if preset == "harmony"
+        else (V.HU_ATOM_COLUMNS, V.HU_BOND_COLUMNS, ())
+    )
     options: dict[str, Any] = {
         "max_atoms": int(max_atoms),
         "hydrogens": "implicit",
@@ -74,31 +70,22 @@ def molecule_spec(preset: str = "harmony", max_atoms: int = 200) -> FeaturizerSp
         "bond_columns": [c for c, _ in bond_cols],
         "edge_order": "row-major (source, target), both directions",
     }
-    return FeaturizerSpec(
-        kind="molecule",
-        preset=preset,
-        atom_cat_dims=tuple(d for _, d in atom_cols),
-        atom_float_dim=len(float_cols),
-        bond_cat_dims=tuple(d for _, d in bond_cols),
-        edge_float_dim=0,
-        options=options,
-    )
+    return FeaturizerSpec(kind="molecule", preset=preset, atom_cat_dims=tuple(d for _, d in atom_cols),
+                          atom_float_dim=len(float_cols), bond_cat_dims=tuple(d for _, d in bond_cols),
+                          edge_float_dim=0, options=options)
 
 
-def featurize_smiles(
-    smiles: str, spec: FeaturizerSpec, y: Sequence[float | None] | None = None, row_id: int = 0
-) -> Data:
+def featurize_smiles(smiles: str, spec: FeaturizerSpec, y: Sequence[float | None] | None = None,
+                     row_id: int = 0) -> Data:
     """Featurize one SMILES into a graph record (see :mod:`featurizers.schema`).
 
     Raises:
-        FeaturizationError: Empty input, RDKit parse or sanitization failure (RDKit's own message),
-            no heavy atoms, or more heavy atoms than ``spec.options["max_atoms"]``.
+        FeaturizationError: see :func:`featurize_smiles_np`.
 
     Shapes:
         x ``[N, 8]`` (harmony) or ``[N, 2]`` (hu); edge_index ``[2, 2B]``; y ``[1, T]``.
     """
-    arrays = featurize_smiles_np(smiles, spec, row_id=row_id)
-    return arrays_to_data(arrays, y, row_id)
+    return arrays_to_data(featurize_smiles_np(smiles, spec, row_id=row_id), y, row_id)
 
 
 def featurize_smiles_np(smiles: str, spec: FeaturizerSpec, row_id: int | None = None) -> dict[str, np.ndarray]:
@@ -109,7 +96,8 @@ def featurize_smiles_np(smiles: str, spec: FeaturizerSpec, row_id: int | None = 
         ``edge_attr`` int8 ``[E, C_b]``, ``edge_feat`` float32 ``[E, 0]``.
 
     Raises:
-        FeaturizationError: see :func:`featurize_smiles`.
+        FeaturizationError: Empty or non-ASCII input, RDKit parse or sanitization failure (RDKit's own
+            message), no heavy atoms, or more heavy atoms than ``spec.options["max_atoms"]``.
     """
     if spec.kind != "molecule" or spec.preset not in PRESETS:
         raise ValueError(f"not a molecule spec: kind={spec.kind!r} preset={spec.preset!r}")
@@ -125,17 +113,8 @@ def featurize_smiles_np(smiles: str, spec: FeaturizerSpec, row_id: int | None = 
     _check_size(smi, max_atoms, row_id)
     mol, z = _parse(smi, max_atoms, row_id)
     hu = spec.preset == "hu"
-    out = None
-    if z is not None:
-        out = hu_features(mol, smi, z) if hu else harmony_features(mol, smi, z)
-    if out is None:
-        out = _features_reference(mol, hu)
-    return out
-
-
-def max_smiles_length(max_atoms: int) -> int:
-    """Longest SMILES string read for a ``max_atoms`` limit (generous: bracket atoms, explicit H, stereo)."""
-    return 40 * int(max_atoms) + 1000
+    out = None if z is None else (hu_features if hu else harmony_features)(mol, smi, z)
+    return _features_reference(mol, hu) if out is None else out
 
 
 def _check_size(smi: str, max_atoms: int, row_id: int | None) -> None:
@@ -144,12 +123,11 @@ def _check_size(smi: str, max_atoms: int, row_id: int | None) -> None:
     The heavy-atom tokens of a SMILES (every atom token except ``[H]``-like and ``*`` atoms) are
     exactly its heavy atoms, so a count above ``max_atoms`` is rejected without parsing.
     """
-    limit = max_smiles_length(max_atoms)
+    limit = 40 * max_atoms + 1000  # generous: bracket atoms, explicit H, stereo
     if len(smi) > limit:
         raise FeaturizationError(f"SMILES of {len(smi):,} characters > limit {limit:,} (max_atoms {max_atoms})",
                                  row_id, smi)
-    core = smi.split(" ", 1)[0]  # not the CXSMILES block
-    tokens = _TOKEN.findall(core)
+    tokens = _TOKEN.findall(smi.split(" ", 1)[0])  # not the CXSMILES block
     if len(tokens) <= max_atoms:
         return
     heavy = sum(1 for t in tokens if t != "*" and _ZMAP[t] not in (0, 1))
@@ -158,13 +136,17 @@ def _check_size(smi: str, max_atoms: int, row_id: int | None) -> None:
 
 
 def _parse(smi: str, max_atoms: int, row_id: int | None) -> tuple[Chem.Mol, list[int] | None]:
-    """Parse and sanitize; returns the molecule and, when the fast feature path may be used, the
-    atomic numbers of its atoms (``None``: use the reference path)."""
+    """Parse and sanitize.
+
+    Returns:
+        The molecule and, when the fast feature path may be used, the atomic numbers of its atoms
+        (``None``: use the reference path).
+    """
     _quiet_rdkit()
     # dative bonds make adjacency bond orders ambiguous: reference path
     z = _token_elements(smi) if ">" not in smi and "<" not in smi else None
     mol = None
-    if z is not None and not _needs_full_parse(smi):
+    if z is not None and not any(c in smi for c in "@/\\|"):  # stereo markers or CXSMILES: full parse
         mol = Chem.MolFromSmiles(smi, sanitize=False)
         if mol is not None:
             try:
@@ -185,17 +167,12 @@ def _parse(smi: str, max_atoms: int, row_id: int | None) -> tuple[Chem.Mol, list
     return mol, z
 
 
-def _needs_full_parse(smi: str) -> bool:
-    """Stereo markers (perceived by ``MolFromSmiles`` after sanitization) or CXSMILES extensions."""
-    return "@" in smi or "/" in smi or "\\" in smi or "|" in smi
-
-
 @lru_cache(maxsize=1)
 def _quiet_rdkit() -> None:
-    """Silence RDKit's C++ log once per process (on first use, not at import).
+    """Silence RDKit's C++ log once per process, on first use.
 
-    ``rdBase.BlockLogs`` around every parse costs ~35 us, a third of the parse itself, so the featurizer
-    turns the RDKit log off process-wide instead and captures reasons explicitly in :func:`_diagnose`.
+    ``rdBase.BlockLogs`` around every parse would cost ~35 us, a third of the parse; :func:`_diagnose`
+    captures the reasons explicitly.
     """
     RDLogger.DisableLog("rdApp.*")
     logger.debug("RDKit C++ logging disabled for this process (featurizer reasons are captured instead)")
@@ -222,13 +199,11 @@ def _parse_reason(messages: str) -> str:
     lines = [_LOG_PREFIX.sub("", ln).strip() for ln in messages.splitlines() if ln.strip()]
     if not lines:
         return "SMILES Parse Error: unparseable SMILES"
-    reason = lines[0]
     for ln in lines[1:]:
         m = _POSITION.search(ln)
         if m:
-            reason += f" (around position {m.group(1)})"
-            break
-    return reason
+            return f"{lines[0]} (around position {m.group(1)})"
+    return lines[0]
 
 
 class _ZMap(dict):  # token -> atomic number, filled on first sight (-1 = unknown)
@@ -253,9 +228,7 @@ _ZMAP = _ZMap()
 
 def _token_elements(smi: str) -> list[int] | None:
     z = list(map(_ZMAP.__getitem__, _TOKEN.findall(smi)))
-    if not z or -1 in z or 1 in z:
-        return None
-    return z
+    return None if not z or -1 in z or 1 in z else z
 
 
 def _features_reference(mol: Chem.Mol, hu: bool) -> dict[str, np.ndarray]:
@@ -264,53 +237,29 @@ def _features_reference(mol: Chem.Mol, hu: bool) -> dict[str, np.ndarray]:
     ri = mol.GetRingInfo()
     rows = []
     for a in mol.GetAtoms():
-        zz = a.GetAtomicNum()
-        chir = min(int(a.GetChiralTag()), 3)
+        zz, chir = a.GetAtomicNum(), min(int(a.GetChiralTag()), 3)
         if hu:
             rows.append((zz - 1 if 1 <= zz <= 118 else V.HU_UNKNOWN_ATOM, chir))
             continue
         size = ri.MinAtomRingSize(a.GetIdx()) if a.IsInRing() else 0
         bucket = 0 if size == 0 else min(max(size, V.RING_SIZE_MIN), V.RING_SIZE_MAX + 1) - 2
-        rows.append(
-            (
-                min(zz, 119),
-                min(a.GetDegree(), 6),
-                min(max(a.GetFormalCharge(), -3), 3) + 3,
-                chir,
-                min(a.GetTotalNumHs(), 4),
-                min(int(a.GetHybridization()), 8),
-                int(a.GetIsAromatic()),
-                bucket,
-            )
-        )
+        rows.append((min(zz, 119), min(a.GetDegree(), 6), min(max(a.GetFormalCharge(), -3), 3) + 3, chir,
+                     min(a.GetTotalNumHs(), 4), min(int(a.GetHybridization()), 8), int(a.GetIsAromatic()), bucket))
     edges: list[tuple[int, int, tuple[int, ...]]] = []
     for b in mol.GetBonds():
         i, j = b.GetBeginAtomIdx(), b.GetEndAtomIdx()
         if hu:
-            feat: tuple[int, ...] = (
-                _HARMONY_BOND_TYPE.get(b.GetBondType(), 0),
-                _HU_BOND_DIR.get(b.GetBondDir(), 0),
-            )
+            feat: tuple[int, ...] = (_HARMONY_BOND_TYPE.get(b.GetBondType(), 0), _HU_BOND_DIR.get(b.GetBondDir(), 0))
         else:
-            feat = (
-                _HARMONY_BOND_TYPE.get(b.GetBondType(), V.BOND_OTHER),
-                int(b.GetIsConjugated()),
-                int(b.IsInRing()),
-                min(int(b.GetStereo()), 7),
-            )
-        edges.append((i, j, feat))
-        edges.append((j, i, feat))
+            feat = (_HARMONY_BOND_TYPE.get(b.GetBondType(), V.BOND_OTHER), int(b.GetIsConjugated()),
+                    int(b.IsInRing()), min(int(b.GetStereo()), 7))
+        edges += [(i, j, feat), (j, i, feat)]
     edges.sort(key=lambda e: (e[0], e[1]))
-    n_bond_cols = 2 if hu else 4
     x = np.array(rows, dtype=np.int16).reshape(n, 2 if hu else 8)
-    if hu:
-        x_feat = np.zeros((n, 0), dtype=np.float32)
-    else:
-        x_feat = mass_table()[x[:, 0]].reshape(n, 1)
     return {
         "x": x,
-        "x_feat": x_feat,
+        "x_feat": np.zeros((n, 0), dtype=np.float32) if hu else mass_table()[x[:, 0]].reshape(n, 1),
         "edge_index": np.array([[e[0] for e in edges], [e[1] for e in edges]], dtype=np.int32).reshape(2, -1),
-        "edge_attr": np.array([e[2] for e in edges], dtype=np.int8).reshape(-1, n_bond_cols),
+        "edge_attr": np.array([e[2] for e in edges], dtype=np.int8).reshape(-1, 2 if hu else 4),
         "edge_feat": np.zeros((len(edges), 0), dtype=np.float32),
     }

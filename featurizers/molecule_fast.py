@@ -4,12 +4,10 @@ Creating an RDKit ``Atom``/``Bond`` Python wrapper costs ~1 us, more than the fe
 common case never iterates atoms. Elements come from the SMILES tokens (RDKit keeps SMILES atom order;
 the caller passes them as ``z``), bonds and degrees from ``GetAdjacencyMatrix(useBO=True)``, ring
 membership from ``RingInfo.AtomRings()``, H counts and hybridization from single-atom SMARTS matches
-(which return indices, no wrappers), and the rare values (charges, chirality, stereo, conjugation of
-non-aromatic bonds between two non-sp3 atoms, H counts above 3, hybridization other than sp2/sp3) are
-read per atom or bond only where they can occur. Per-atom bookkeeping is done on Python lists written
-column-wise into a copy of a cached default atom block: for ~20 atoms a numpy call costs more than the
-loop it replaces. Per molecule (MOSES, ~22 atoms) the parse + sanitization is ~55 us and this path ~45 us;
-``AtomRings()`` alone is ~5 us (RDKit turns each ring into a tuple through a Python-level iterator).
+(which return indices, no wrappers); the rare values (charges, chirality, stereo, conjugation of
+non-aromatic bonds between two non-sp3 atoms, H counts above 3, other hybridizations) are read per atom
+or bond only where they can occur. Per-atom bookkeeping uses Python lists written column-wise into a
+copy of a cached default atom block: for ~20 atoms a numpy call costs more than the loop it replaces.
 
 Both functions return ``None`` when the molecule needs the reference path (zero-order bonds, which
 vanish from the adjacency matrix). ``tests/featurizers/test_molecule_fast.py`` checks both presets
@@ -38,16 +36,12 @@ _RING_BUCKET = [0, 0, 0] + [min(max(k, V.RING_SIZE_MIN), _CAP) - 2 for k in rang
 
 
 @lru_cache(maxsize=1)
-def _queries() -> tuple[Chem.Mol, Chem.Mol, Chem.Mol, Chem.Mol]:
-    """Single-atom SMARTS: H-count bit 0, H-count bit 1, sp3, and "anything else" (read per atom)."""
-    smarts = (
-        "[H1,H3]",  # total H count, bit 0
-        "[H2,H3]",  # total H count, bit 1
-        "[^3]",  # sp3
-        "[!H0&!H1&!H2&!H3,!^2&!^3,!+0]",  # not covered above or by the defaults (neutral, sp2)
-    )
-    q = tuple(Chem.MolFromSmarts(s) for s in smarts)
-    return q[0], q[1], q[2], q[3]
+def _queries() -> tuple[Chem.Mol, ...]:
+    """Single-atom SMARTS: H-count bit 0, H-count bit 1, sp3, and "anything else" (read per atom).
+
+    The last one matches what neither the others nor the default row (neutral, sp2) cover.
+    """
+    return tuple(Chem.MolFromSmarts(s) for s in ("[H1,H3]", "[H2,H3]", "[^3]", "[!H0&!H1&!H2&!H3,!^2&!^3,!+0]"))
 
 
 @lru_cache(maxsize=1)
@@ -72,11 +66,19 @@ _templates: list[np.ndarray] = []  # grown on demand: [0] holds rows for up to 2
 def _template(n: int) -> np.ndarray:
     """A fresh ``[n, 8]`` int16 harmony atom matrix filled with the default row (copy of a cached block)."""
     if not _templates or _templates[0].shape[0] < n:
-        rows = 256
-        while rows < n:
-            rows *= 2
-        _templates[:] = [np.tile(_TEMPLATE_ROW, (rows, 1))]
+        _templates[:] = [np.tile(_TEMPLATE_ROW, (max(256, 1 << (n - 1).bit_length()), 1))]
     return _templates[0][:n].copy()
+
+
+def _arrays(x: np.ndarray, x_feat: np.ndarray, src: np.ndarray, dst: np.ndarray,
+            edge_attr: np.ndarray) -> dict[str, np.ndarray]:
+    return {
+        "x": x,
+        "x_feat": x_feat,
+        "edge_index": np.array((src, dst), dtype=np.int32).reshape(2, -1),
+        "edge_attr": edge_attr,
+        "edge_feat": np.zeros((src.size, 0), dtype=np.float32),
+    }
 
 
 def _adjacency(mol: Chem.Mol) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
@@ -111,8 +113,7 @@ def harmony_features(mol: Chem.Mol, smi: str, z: list[int]) -> dict[str, np.ndar
 
     x = _template(n)
     x[:, 0] = z
-    degree = np.bincount(src, minlength=n)
-    x[:, 1] = np.minimum(degree, 6, out=degree)
+    x[:, 1] = np.minimum(np.bincount(src, minlength=n), 6)
     num_hs = [0] * n
     for (i,) in mol.GetSubstructMatches(q_h0, params):
         num_hs[i] = 1
@@ -154,11 +155,8 @@ def harmony_features(mol: Chem.Mol, smi: str, z: list[int]) -> dict[str, np.ndar
     # conjugation: aromatic bonds always; otherwise only possible between two non-sp3 atoms
     conj = aromatic_bond.view(np.int8)
     has_dir = "/" in smi or "\\" in smi
-    cand = [
-        (i, j)
-        for i, j, o in zip(src.tolist(), dst.tolist(), bo2.tolist())
-        if i < j and o != 3 and hyb[i] != V.HYB_SP3 and hyb[j] != V.HYB_SP3
-    ]
+    cand = [(i, j) for i, j, o in zip(src.tolist(), dst.tolist(), bo2.tolist())
+            if i < j and o != 3 and hyb[i] != V.HYB_SP3 and hyb[j] != V.HYB_SP3]
     stereo = 0
     if cand or has_dir:
         pair = np.zeros((n, n), dtype=np.int8)
@@ -177,13 +175,7 @@ def harmony_features(mol: Chem.Mol, smi: str, z: list[int]) -> dict[str, np.ndar
     edge_attr[:, 1] = conj
     edge_attr[:, 2] = in_ring
     edge_attr[:, 3] = stereo
-    return {
-        "x": x,
-        "x_feat": mass_table()[z].reshape(n, 1),
-        "edge_index": np.array((src, dst), dtype=np.int32).reshape(2, -1),
-        "edge_attr": edge_attr,
-        "edge_feat": np.zeros((src.size, 0), dtype=np.float32),
-    }
+    return _arrays(x, mass_table()[z].reshape(n, 1), src, dst, edge_attr)
 
 
 def hu_features(mol: Chem.Mol, smi: str, z: list[int]) -> dict[str, np.ndarray] | None:
@@ -208,10 +200,5 @@ def hu_features(mol: Chem.Mol, smi: str, z: list[int]) -> dict[str, np.ndarray] 
             i, j = b.GetBeginAtomIdx(), b.GetEndAtomIdx()
             pair[i, j] = pair[j, i] = _HU_BOND_DIR.get(b.GetBondDir(), 0)
         edge_attr[:, 1] = pair[src, dst]
-    return {
-        "x": np.array([atom_type, chiral], dtype=np.int16).T.copy(),
-        "x_feat": np.zeros((n, 0), dtype=np.float32),
-        "edge_index": np.array((src, dst), dtype=np.int32).reshape(2, -1),
-        "edge_attr": edge_attr,
-        "edge_feat": np.zeros((src.size, 0), dtype=np.float32),
-    }
+    x = np.array([atom_type, chiral], dtype=np.int16).T.copy()
+    return _arrays(x, np.zeros((n, 0), dtype=np.float32), src, dst, edge_attr)

@@ -16,7 +16,6 @@ from __future__ import annotations
 import csv
 import gzip
 import io
-import logging
 import math
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -27,8 +26,6 @@ from featurizers.errors import FeaturizationError
 from featurizers.items import RawItem, parse_target
 from featurizers.structures import CrystalText
 from featurizers.text import has_undecodable, printable, undecodable_reason
-
-logger = logging.getLogger(__name__)
 
 SMILES_COLUMN_NAMES = ("smiles", "canonical_smiles", "smiles_string", "smi", "mol", "molecule")
 CIF_COLUMN_NAMES = ("cif", "structure_cif")
@@ -43,10 +40,11 @@ def _open_text(path: Path) -> IO[str]:
 
 
 def _base_suffix(path: Path) -> str:
-    name = path.name.lower()
-    if name.endswith(".gz"):
-        name = name[:-3]
-    return Path(name).suffix
+    return Path(path.name.lower().removesuffix(".gz")).suffix
+
+
+def _delimiter(path: Path) -> str:
+    return "\t" if _base_suffix(path) == ".tsv" else ","
 
 
 def detect_kind(path: str | Path) -> str:
@@ -59,8 +57,8 @@ def detect_kind(path: str | Path) -> str:
         return "molecule"
     if suf in (".csv", ".tsv", ".txt"):
         with _open_text(p) as fh:
-            header = [h.strip().lower() for h in next(csv.reader(fh, delimiter="\t" if suf == ".tsv" else ","), [])]
-        return "crystal" if any(h in CIF_COLUMN_NAMES for h in header) else "molecule"
+            header = next(csv.reader(fh, delimiter=_delimiter(p)), [])
+        return "crystal" if any(h.strip().lower() in CIF_COLUMN_NAMES for h in header) else "molecule"
     return "crystal"
 
 
@@ -78,8 +76,10 @@ def _pick(header: Sequence[str], wanted: str | None, candidates: Sequence[str], 
 
 def find_column(header: Sequence[str], wanted: str | None, candidates: Sequence[str], what: str,
                 path: str | Path) -> str:
-    """The input column to read: ``wanted`` (must exist), else the first header named like one of
-    ``candidates`` (case-insensitive). The one column finder of featurize, fine-tuning and predict.
+    """The input column to read (the one column finder of featurize, fine-tuning and predict).
+
+    ``wanted`` must exist; when it is ``None``, the first header named like one of ``candidates``
+    (case-insensitive).
 
     Raises:
         ValueError: ``wanted`` is not a column, or no column is named like a candidate (message names
@@ -93,14 +93,9 @@ def find_column(header: Sequence[str], wanted: str | None, candidates: Sequence[
     return col
 
 
-def read_items(
-    path: str | Path,
-    kind: str | None = None,
-    smiles_column: str | None = None,
-    target_columns: Sequence[str] | None = None,
-    id_column: str | None = None,
-    cif_column: str | None = None,
-) -> tuple[list[str], Iterator[RawItem]]:
+def read_items(path: str | Path, kind: str | None = None, smiles_column: str | None = None,
+               target_columns: Sequence[str] | None = None, id_column: str | None = None,
+               cif_column: str | None = None) -> tuple[list[str], Iterator[RawItem]]:
     """Open an input and return ``(target_names, lazy iterator of RawItem)``.
 
     Args:
@@ -136,7 +131,8 @@ def read_items(
     if p.is_dir():
         return cr.folder_items(p, target_columns)
     if suf in (".csv", ".tsv", ".txt"):
-        return _csv_items(p, cif_column, targets, id_column, CIF_COLUMN_NAMES, "CIF", lambda v, s: CrystalText("cif", v, s))
+        return _csv_items(p, cif_column, targets, id_column, CIF_COLUMN_NAMES, "CIF",
+                          lambda v, s: CrystalText("cif", v, s))
     if suf in (".json", ".jsonl"):
         return cr.json_items(p, target_columns)
     if suf in (".xyz", ".extxyz"):
@@ -144,16 +140,9 @@ def read_items(
     return [], cr.file_items(p)
 
 
-def _csv_items(
-    path: Path,
-    column: str | None,
-    targets: list[str],
-    id_column: str | None,
-    candidates: Sequence[str],
-    what: str,
-    wrap: Any,
-) -> tuple[list[str], Iterator[RawItem]]:
-    delim = "\t" if _base_suffix(path) == ".tsv" else ","
+def _csv_items(path: Path, column: str | None, targets: list[str], id_column: str | None, candidates: Sequence[str],
+               what: str, wrap: Any) -> tuple[list[str], Iterator[RawItem]]:
+    delim = _delimiter(path)
     csv.field_size_limit(1 << 28)  # CIF strings can exceed the 128 KiB default
     with _open_text(path) as fh:
         header = next(csv.reader(fh, delimiter=delim), None)
@@ -168,8 +157,7 @@ def _csv_items(
         with _open_text(path) as fh:
             reader = csv.DictReader(fh, delimiter=delim)
             for row_id, row in enumerate(reader):
-                item_id = (row.get(id_col) or "").strip() if id_col else ""
-                item_id = printable(item_id) or str(row_id + 1)
+                item_id = printable((row.get(id_col) or "").strip() if id_col else "") or str(row_id + 1)
                 value = row.get(col)
                 bad = _undecodable_row(row)
                 if bad is not None:
@@ -182,11 +170,9 @@ def _csv_items(
                     exc.source = (value or "")[:200]
                     yield RawItem(row_id, item_id, exc, tuple(math.nan for _ in targets))
                     continue
-                if value is None:
-                    err = FeaturizationError(f"row has no {what} cell (ragged row)", row_id, "")
-                    yield RawItem(row_id, item_id, err, ys)
-                    continue
-                yield RawItem(row_id, item_id, wrap(value, item_id), ys)
+                payload = (wrap(value, item_id) if value is not None
+                           else FeaturizationError(f"row has no {what} cell (ragged row)", row_id, ""))
+                yield RawItem(row_id, item_id, payload, ys)
 
     return targets, gen()
 
@@ -252,30 +238,23 @@ def _sdf_items(path: Path, targets: list[str], id_column: str | None) -> Iterato
 
 
 def count_items(path: str | Path, kind: str | None = None) -> int | None:
-    """How many items :func:`read_items` will yield for ``path`` (for a progress bar's total and ETA),
-    or ``None`` when that cannot be told without parsing (extxyz, single structure files).
+    """How many items :func:`read_items` will yield for ``path``, for a progress bar's total and ETA.
 
     One cheap pass: CSV records (a quoted multi-line CIF cell counts once), lines of ``.smi`` / JSON
     lines, ``$$$$`` records of an SDF, rows of ``id_prop.csv`` or the structure files of a folder.
+    ``None`` when that cannot be told without parsing (extxyz, single structure files). ``kind`` is
+    accepted for symmetry with :func:`read_items`; the count does not depend on it.
     """
     p = Path(path)
     try:
         kind = kind or detect_kind(p)
         if p.is_dir():
-            id_prop = p / "id_prop.csv"
-            if not id_prop.is_file():
-                return sum(1 for f in p.iterdir() if f.is_file() and cr.text_format(f) in ("cif", "poscar"))
-            with open(id_prop, encoding="utf-8", errors="surrogateescape", newline="") as fh:
-                reader = csv.reader(fh)
-                first = next(reader, [])
-                n = sum(1 for _ in reader) + (1 if first else 0)
-            header = len(first) > 1 and not _is_float(first[1].strip())
-            return n - (1 if header else 0)
+            return cr.count_folder_items(p)
         suf = _base_suffix(p)
         if suf in (".csv", ".tsv", ".txt"):
             csv.field_size_limit(1 << 28)
             with _open_text(p) as fh:
-                n = sum(1 for row in csv.reader(fh, delimiter="\t" if suf == ".tsv" else ",") if row)
+                n = sum(1 for row in csv.reader(fh, delimiter=_delimiter(p)) if row)
             return max(n - 1, 0)
         if suf in (".smi", ".smiles"):  # every line is a row (a blank one is rejected), but a header
             with _open_text(p) as fh:
@@ -287,17 +266,8 @@ def count_items(path: str | Path, kind: str | None = None) -> int | None:
             with _open_text(p) as fh:
                 return sum(1 for ln in fh if ln.strip())
         if suf in (".sdf", ".sd"):
-            opener = gzip.open if p.name.endswith(".gz") else open
-            with opener(p, "rb") as fh:
+            with (gzip.open if p.name.endswith(".gz") else open)(p, "rb") as fh:
                 return sum(1 for ln in fh if ln.rstrip(b"\r\n") == b"$$$$")
     except (OSError, ValueError, EOFError):
         return None
     return None
-
-
-def _is_float(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True

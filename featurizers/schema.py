@@ -64,6 +64,7 @@ class FeaturizerSpec:
     version: str = FEATURIZER_VERSION
 
     def to_dict(self) -> dict[str, Any]:
+        """The spec as JSON-able data (as stored in ``manifest.json``)."""
         d = asdict(self)
         d["atom_cat_dims"] = list(self.atom_cat_dims)
         d["bond_cat_dims"] = list(self.bond_cat_dims)
@@ -71,16 +72,11 @@ class FeaturizerSpec:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> FeaturizerSpec:
-        return cls(
-            kind=d["kind"],
-            preset=d["preset"],
-            atom_cat_dims=tuple(int(v) for v in d["atom_cat_dims"]),
-            atom_float_dim=int(d["atom_float_dim"]),
-            bond_cat_dims=tuple(int(v) for v in d["bond_cat_dims"]),
-            edge_float_dim=int(d["edge_float_dim"]),
-            options=dict(d.get("options", {})),
-            version=str(d.get("version", FEATURIZER_VERSION)),
-        )
+        """Inverse of :meth:`to_dict`."""
+        return cls(kind=d["kind"], preset=d["preset"], atom_cat_dims=tuple(int(v) for v in d["atom_cat_dims"]),
+                   atom_float_dim=int(d["atom_float_dim"]), bond_cat_dims=tuple(int(v) for v in d["bond_cat_dims"]),
+                   edge_float_dim=int(d["edge_float_dim"]), options=dict(d.get("options", {})),
+                   version=str(d.get("version", FEATURIZER_VERSION)))
 
     def key(self) -> str:
         """Stable hash of the spec (part of every cache key)."""
@@ -95,8 +91,7 @@ def validate_record(data: Data, spec: FeaturizerSpec) -> None:
     for name in REQUIRED_FIELDS:
         if getattr(data, name, None) is None:
             raise ValueError(f"graph record is missing field {name!r}")
-    n = data.x.size(0)
-    e = data.edge_index.size(1)
+    n, e = data.x.size(0), data.edge_index.size(1)
     checks: list[tuple[str, torch.Tensor, torch.dtype, tuple[int, int]]] = [
         ("x", data.x, torch.long, (n, len(spec.atom_cat_dims))),
         ("x_feat", data.x_feat, torch.float32, (n, spec.atom_float_dim)),
@@ -113,11 +108,9 @@ def validate_record(data: Data, spec: FeaturizerSpec) -> None:
         raise ValueError("graph record has no nodes")
     if e and (int(data.edge_index.min()) < 0 or int(data.edge_index.max()) >= n):
         raise ValueError("edge_index refers to a node that does not exist")
-    for c, card in enumerate(spec.atom_cat_dims):
-        if n and (int(data.x[:, c].min()) < 0 or int(data.x[:, c].max()) >= card):
-            raise ValueError(f"x column {c} outside [0, {card})")
-    for c, card in enumerate(spec.bond_cat_dims):
-        if e and (int(data.edge_attr[:, c].min()) < 0 or int(data.edge_attr[:, c].max()) >= card):
-            raise ValueError(f"edge_attr column {c} outside [0, {card})")
+    for name, t, dims in (("x", data.x, spec.atom_cat_dims), ("edge_attr", data.edge_attr, spec.bond_cat_dims)):
+        for c, card in enumerate(dims):
+            if t.size(0) and (int(t[:, c].min()) < 0 or int(t[:, c].max()) >= card):
+                raise ValueError(f"{name} column {c} outside [0, {card})")
     if data.y.dim() != 2 or data.y.size(0) != 1 or data.y.dtype != torch.float32:
         raise ValueError(f"y must be float32 [1, T], got {data.y.dtype} {tuple(data.y.shape)}")

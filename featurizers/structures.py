@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from featurizers.errors import FeaturizationError
-from featurizers.text import char_name
+from featurizers.text import NOT_PRINTABLE_ASCII, char_name
 
 #: CIF parse warnings that mean the parsed structure is not the one in the file.
 _FATAL_CIF_WARNINGS = ("no structure", "occupancies", "sum to more than", "could not", "error")
@@ -52,9 +52,10 @@ def structure_from_text(fmt: str, text: str, row_id: int | None = None, source: 
 
     if not text or not text.strip():
         raise FeaturizationError(f"empty {fmt} input", row_id, source)
-    if max_sites is not None and len(text) > max_text_chars(max_sites):
-        raise FeaturizationError(f"{fmt} text of {len(text):,} characters > limit {max_text_chars(max_sites):,} "
-                                 f"(max_atoms {max_sites})", row_id, source)
+    limit = None if max_sites is None else 4000 * max_sites + 2_000_000  # a few hundred bytes per site + headers
+    if limit is not None and len(text) > limit:
+        raise FeaturizationError(f"{fmt} text of {len(text):,} characters > limit {limit:,} (max_atoms {max_sites})",
+                                 row_id, source)
     n_rows = 0
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -88,11 +89,6 @@ def structure_from_text(fmt: str, text: str, row_id: int | None = None, source: 
     return structure
 
 
-def max_text_chars(max_sites: int) -> int:
-    """Longest CIF / POSCAR text read for a ``max_sites`` limit (a few hundred bytes per site, plus headers)."""
-    return 4000 * int(max_sites) + 2_000_000
-
-
 _UNCERTAINTY = re.compile(r"\(\d+\)$")
 _SYMBOL = re.compile(r"^\d*([A-Za-z])([a-z]?)")
 _UNKNOWN = ("?", ".")
@@ -117,11 +113,8 @@ def _element_of(symbol: str) -> str | None:
     m = _SYMBOL.match(symbol.strip())
     if m is None:
         return None
-    one, two = m.group(1).upper(), m.group(1).upper() + m.group(2)
-    for cand in (two, one):
-        if Element.is_valid_symbol(cand):
-            return cand
-    return None
+    one = m.group(1).upper()
+    return next((c for c in (one + m.group(2), one) if Element.is_valid_symbol(c)), None)
 
 
 def _column(block: Any, name: str) -> list[str] | None:
@@ -129,6 +122,10 @@ def _column(block: Any, name: str) -> list[str] | None:
     if value is None:
         return None
     return [str(v) for v in value] if isinstance(value, list) else [str(value)]
+
+
+def _at(column: list[str] | None, i: int, default: str | None = None) -> str | None:
+    return column[i] if column is not None and i < len(column) else default
 
 
 def check_cif(text: str, max_sites: int | None, row_id: int | None = None, source: str = "") -> int:
@@ -183,9 +180,8 @@ def _check_cif_ascii(text: str, row_id: int | None, source: str) -> None:
     """
     if text.isascii():
         return
-    loop_keys: list[str] | None = None
+    owners: list[str] = []  # the data names the current line's values belong to
     reading_keys = in_field = False
-    key = ""
     for k, line in enumerate(text.splitlines(), start=1):
         if line.startswith(";"):
             in_field = not in_field
@@ -193,22 +189,18 @@ def _check_cif_ascii(text: str, row_id: int | None, source: str) -> None:
         body = line if in_field else line.split("#", 1)[0].strip()
         if not in_field and body:
             low = body.lower()
-            if low.startswith("data_"):
-                loop_keys, reading_keys, key = None, False, ""
-                continue
-            if low.startswith("loop_"):
-                loop_keys, reading_keys, key = [], True, ""
+            if low.startswith(("data_", "loop_")):
+                owners, reading_keys = [], low.startswith("loop_")
                 continue
             if body.startswith("_"):
-                if reading_keys and loop_keys is not None:
-                    loop_keys.append(low.split()[0])
+                if reading_keys:
+                    owners.append(low.split()[0])
                     continue
-                loop_keys, reading_keys, key = None, False, low.split()[0]
+                owners = [low.split()[0]]
             else:
                 reading_keys = False
         if body.isascii():
             continue
-        owners = loop_keys if loop_keys else [key]
         if any(o.startswith(_STRUCTURE_KEYS) for o in owners):
             ch = next(c for c in body if not c.isascii())
             raise FeaturizationError(f"cif line {k} holds {char_name(ch)} in a structure item "
@@ -240,30 +232,27 @@ def _check_sites(block: Any, cols: list[list[str] | None], fractional: bool, n: 
     occ = _column(block, "_atom_site_occupancy")
     limit = 1e3 if fractional else 1e6
     for i in range(n):
-        label = labels[i] if labels is not None and i < len(labels) else f"#{i + 1}"
-        sym = symbols[i] if symbols is not None and i < len(symbols) else None
+        label = _at(labels, i, f"#{i + 1}")
+        sym = _at(symbols, i)
         if sym is None or sym in _UNKNOWN:
-            sym = labels[i] if labels is not None and i < len(labels) else ""
-        bad = _NOT_ASCII.search(sym)
+            sym = _at(labels, i, "")
+        bad = NOT_PRINTABLE_ASCII.search(sym)
         if bad is not None:
             raise FeaturizationError(f"site {label}: element symbol {sym!r} holds {char_name(bad.group())}",
                                      row_id, source)
         if _element_of(sym) is None:
             raise FeaturizationError(f"site {label}: {sym!r} names no element", row_id, source)
         for axis, col in zip("xyz", cols):
-            if col is None or i >= len(col):
+            text = _at(col, i)
+            if text is None:
                 raise FeaturizationError(f"site {label}: missing coordinate {axis}", row_id, source)
-            v = _number(col[i], f"coordinate {axis} of site {label}", row_id, source)
-            if abs(v) > limit:
-                raise FeaturizationError(f"site {label}: coordinate {axis} = {col[i]} is out of range "
+            if abs(_number(text, f"coordinate {axis} of site {label}", row_id, source)) > limit:
+                raise FeaturizationError(f"site {label}: coordinate {axis} = {text} is out of range "
                                          f"(|value| > {limit:g})", row_id, source)
-        if occ is not None and i < len(occ) and occ[i] not in _UNKNOWN:
-            v = _number(occ[i], f"occupancy of site {label}", row_id, source)
-            if not 0 < v <= 1 + 1e-3:
-                raise FeaturizationError(f"site {label}: occupancy {occ[i]} is not in (0, 1]", row_id, source)
-
-
-_NOT_ASCII = re.compile(r"[^\x21-\x7e]")
+        text = _at(occ, i)
+        if text is not None and text not in _UNKNOWN:
+            if not 0 < _number(text, f"occupancy of site {label}", row_id, source) <= 1 + 1e-3:
+                raise FeaturizationError(f"site {label}: occupancy {text} is not in (0, 1]", row_id, source)
 
 
 def check_poscar(text: str, max_sites: int | None, row_id: int | None = None, source: str = "") -> None:
@@ -291,12 +280,10 @@ def check_poscar(text: str, max_sites: int | None, row_id: int | None = None, so
 
 
 def structure_from_dict(d: Any, row_id: int | None = None, source: str = "") -> Any:
-    """pymatgen ``Structure.from_dict`` with errors turned into :class:`FeaturizationError`."""
+    """Pymatgen ``Structure.from_dict`` with errors turned into :class:`FeaturizationError`."""
     from pymatgen.core import Structure
 
     try:
-        if isinstance(d, Structure):
-            return d
         return Structure.from_dict(d)
     except Exception as exc:  # noqa: BLE001
         raise FeaturizationError(f"invalid structure dict: {type(exc).__name__}: {exc}", row_id, source) from None

@@ -1,7 +1,7 @@
 """Checks on raw input text that must run before a parser sees it.
 
 Parsers read some bad text as a *different* valid input instead of failing: RDKit stops a SMILES at
-the first whitespace and skips characters it does not know, so ``"CC\\tO"`` parses as ``CC`` and
+the first whitespace and skips characters it does not know, so ``"CC<tab>O"`` parses as ``CC`` and
 ``"ОССO"`` (Cyrillic letters) as ``O``. Files are decoded with ``errors="surrogateescape"`` so that
 one undecodable byte flags its row instead of failing the whole file; such bytes show up here as lone
 surrogates (U+DC80..U+DCFF).
@@ -14,7 +14,7 @@ import unicodedata
 
 #: a CXSMILES extension block after one space (``"C1CC1 |$R;;$|"``), the one place a SMILES has a space
 _CXSMILES_TAIL = re.compile(r" \|[\x21-\x7e]*\|$")
-_NOT_PRINTABLE_ASCII = re.compile(r"[^\x21-\x7e]")
+NOT_PRINTABLE_ASCII = re.compile(r"[^\x21-\x7e]")
 _SURROGATE = re.compile("[\udc80-\udcff]")
 _NAMES = {" ": "space", "\t": "tab", "\n": "line feed", "\r": "carriage return", "\x0b": "vertical tab",
           "\x0c": "form feed"}
@@ -57,7 +57,7 @@ def smiles_text_reason(smiles: str) -> str | None:
     ``|...|`` block at the end.
     """
     core = _CXSMILES_TAIL.sub("", smiles)
-    m = _NOT_PRINTABLE_ASCII.search(core)
+    m = NOT_PRINTABLE_ASCII.search(core)
     if m is None:
         return None
     bad = undecodable_reason(core)
@@ -67,6 +67,6 @@ def smiles_text_reason(smiles: str) -> str | None:
     if ch.isspace():
         return (f"{char_name(ch)} at position {pos} inside the SMILES (RDKit would read only the part "
                 "before it)")
-    if ord(ch) < 0x80 or 0x80 <= ord(ch) < 0xA0:
+    if ord(ch) < 0xA0:
         return f"{char_name(ch)} at position {pos} (SMILES are printable ASCII)"
     return f"non-ASCII character {char_name(ch)} at position {pos} (SMILES are ASCII; RDKit would skip it)"

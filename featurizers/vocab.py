@@ -35,22 +35,11 @@ ENDUPRIGHT, ENDDOWNRIGHT; other directions map to NONE). No continuous features.
 from __future__ import annotations
 
 HARMONY_ATOM_COLUMNS: tuple[tuple[str, int], ...] = (
-    ("element", 120),
-    ("degree", 7),
-    ("formal_charge", 7),
-    ("chirality", 4),
-    ("num_hs", 5),
-    ("hybridization", 9),
-    ("aromatic", 2),
-    ("ring_size", 8),
+    ("element", 120), ("degree", 7), ("formal_charge", 7), ("chirality", 4), ("num_hs", 5), ("hybridization", 9),
+    ("aromatic", 2), ("ring_size", 8),
 )
 HARMONY_ATOM_FLOAT_COLUMNS: tuple[str, ...] = ("mass_div_100",)
-HARMONY_BOND_COLUMNS: tuple[tuple[str, int], ...] = (
-    ("bond_type", 5),
-    ("conjugated", 2),
-    ("in_ring", 2),
-    ("stereo", 8),
-)
+HARMONY_BOND_COLUMNS: tuple[tuple[str, int], ...] = (("bond_type", 5), ("conjugated", 2), ("in_ring", 2), ("stereo", 8))
 
 HU_ATOM_COLUMNS: tuple[tuple[str, int], ...] = (("atom_type", 120), ("chirality_tag", 4))
 HU_BOND_COLUMNS: tuple[tuple[str, int], ...] = (("bond_type", 6), ("bond_dir", 3))
@@ -59,11 +48,11 @@ HU_BOND_COLUMNS: tuple[tuple[str, int], ...] = (("bond_type", 6), ("bond_dir", 3
 RING_SIZE_MIN = 3
 RING_SIZE_MAX = 8
 
-#: Harmony ``bond_type`` codes.
-BOND_SINGLE, BOND_DOUBLE, BOND_TRIPLE, BOND_AROMATIC, BOND_OTHER = 0, 1, 2, 3, 4
+#: Harmony ``bond_type`` code of a bond that is not single, double, triple or aromatic.
+BOND_OTHER = 4
 
 #: Hu et al. atom type for a dummy or unknown element.
 HU_UNKNOWN_ATOM = 118
 
 #: RDKit HybridizationType integer values used by the fast path.
-HYB_SP, HYB_SP2, HYB_SP3 = 2, 3, 4
+HYB_SP2, HYB_SP3 = 3, 4

@@ -11,8 +11,8 @@ import pytest
 from featurizers import FeaturizationError
 from featurizers.crystal import crystal_spec
 from featurizers.dispatch import featurize_item_np
-from featurizers.molecule import featurize_smiles_np, molecule_spec
 from featurizers.items import RawItem, parse_target
+from featurizers.molecule import featurize_smiles_np, molecule_spec
 from featurizers.readers import read_items
 from featurizers.structures import CrystalText
 

@@ -68,7 +68,8 @@ def test_bcc_iron_eight_nearest() -> None:
         ),
         (Structure(Lattice.cubic(40.0), ["Fe"], [[0, 0, 0]]), crystal_spec(), "absurd cell"),
         (Structure(Lattice.cubic(7.0), ["Fe"], [[0, 0, 0]]), crystal_spec(cutoff=5.0), "isolated atom"),
-        (Structure(Lattice.cubic(30.0), ["Fe"] * 3, [[0, 0, 0], [0.1, 0, 0], [0.2, 0, 0]]), crystal_spec(max_atoms=2), "3 sites > limit 2"),
+        (Structure(Lattice.cubic(30.0), ["Fe"] * 3, [[0, 0, 0], [0.1, 0, 0], [0.2, 0, 0]]), crystal_spec(max_atoms=2),
+         "3 sites > limit 2"),
     ],
 )
 def test_bad_structures_have_reasons(structure: Structure, spec, reason: str) -> None:

@@ -72,7 +72,8 @@ def test_sdf_with_bad_record(tmp_path: Path) -> None:
     good.SetProp("_Name", "ethanol")
     good.SetProp("logS", "0.5")
     block = Chem.MolToMolBlock(good)
-    bad = Chem.MolToMolBlock(Chem.MolFromSmiles("CC")).replace("  0  0  0  0  0  0  0  0  0  0  0  0", "  0  0  0  0  0 15  0  0  0  0  0  0", 1)
+    bad = Chem.MolToMolBlock(Chem.MolFromSmiles("CC")).replace(
+        "  0  0  0  0  0  0  0  0  0  0  0  0", "  0  0  0  0  0 15  0  0  0  0  0  0", 1)
     bad_block = bad.replace("C   0", "Xx  0", 1)
     path = tmp_path / "m.sdf"
     path.write_text(
@@ -109,7 +110,8 @@ def test_extxyz_frames_with_targets(tmp_path: Path) -> None:
 
     frames = []
     for a, e in [(5.64, -1.0), (5.7, -0.9)]:
-        atoms = AseAtomsAdaptor.get_atoms(Structure.from_spacegroup("Fm-3m", Lattice.cubic(a), ["Na", "Cl"], [[0, 0, 0], [0.5, 0.5, 0.5]]))
+        nacl = Structure.from_spacegroup("Fm-3m", Lattice.cubic(a), ["Na", "Cl"], [[0, 0, 0], [0.5, 0.5, 0.5]])
+        atoms = AseAtomsAdaptor.get_atoms(nacl)
         atoms.info["energy"] = e
         frames.append(atoms)
     write(tmp_path / "t.extxyz", frames, format="extxyz")
