@@ -26,7 +26,7 @@ from torch_geometric.data import Data
 
 from featurizers import vocab as V
 from featurizers.errors import FeaturizationError
-from featurizers.molecule_fast import _HU_BOND_DIR, harmony_features, hu_features, mass_table
+from featurizers.molecule_fast import _HU_BOND_DIR, fast_features, mass_table
 from featurizers.record import arrays_to_data
 from featurizers.schema import FeaturizerSpec
 from featurizers.text import printable, smiles_text_reason
@@ -113,7 +113,7 @@ def featurize_smiles_np(smiles: str, spec: FeaturizerSpec, row_id: int | None = 
     _check_size(smi, max_atoms, row_id)
     mol, z = _parse(smi, max_atoms, row_id)
     hu = spec.preset == "hu"
-    out = None if z is None else (hu_features if hu else harmony_features)(mol, smi, z)
+    out = None if z is None else fast_features(mol, smi, z, hu)
     return _features_reference(mol, hu) if out is None else out
 
 

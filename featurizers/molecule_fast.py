@@ -91,23 +91,31 @@ def _adjacency(mol: Chem.Mol) -> tuple[np.ndarray, np.ndarray, np.ndarray] | Non
     return src, dst, bo2
 
 
-def harmony_features(mol: Chem.Mol, smi: str, z: list[int]) -> dict[str, np.ndarray] | None:
-    """Harmony preset arrays of a sanitized heavy-atom-only molecule (see ``featurize_smiles_np``).
+def fast_features(mol: Chem.Mol, smi: str, z: list[int], hu: bool) -> dict[str, np.ndarray] | None:
+    """Preset arrays of a sanitized heavy-atom-only molecule (see ``featurize_smiles_np``).
+
+    ``None`` when the fast path cannot read it (a zero-order bond): the caller falls back to the reference.
 
     Args:
         mol: Sanitized RDKit molecule without explicit hydrogen atoms.
         smi: The SMILES it was parsed from (stereo markers decide whether stereo is read).
         z: Atomic numbers in atom order.
+        hu: The ``hu`` preset (Hu et al.) instead of ``harmony``.
 
     Shapes:
-        x ``[N, 8]`` int16, x_feat ``[N, 1]`` float32, edge_index ``[2, E]`` int32, edge_attr ``[E, 4]``
-        int8, edge_feat ``[E, 0]`` float32.
+        harmony: x ``[N, 8]`` int16, x_feat ``[N, 1]`` float32, edge_attr ``[E, 4]`` int8; hu: x ``[N, 2]``
+        int16, x_feat ``[N, 0]`` float32, edge_attr ``[E, 2]`` int8; both: edge_index ``[2, E]`` int32,
+        edge_feat ``[E, 0]`` float32.
     """
-    n = len(z)
     adj = _adjacency(mol)
     if adj is None:
         return None
-    src, dst, bo2 = adj
+    return (_hu_features if hu else _harmony_features)(mol, smi, z, *adj)
+
+
+def _harmony_features(mol: Chem.Mol, smi: str, z: list[int], src: np.ndarray, dst: np.ndarray,
+                      bo2: np.ndarray) -> dict[str, np.ndarray]:
+    n = len(z)
     q_h0, q_h1, q_sp3, q_rare = _queries()
     params = _match_params()
 
@@ -178,18 +186,9 @@ def harmony_features(mol: Chem.Mol, smi: str, z: list[int]) -> dict[str, np.ndar
     return _arrays(x, mass_table()[z].reshape(n, 1), src, dst, edge_attr)
 
 
-def hu_features(mol: Chem.Mol, smi: str, z: list[int]) -> dict[str, np.ndarray] | None:
-    """Hu et al. preset arrays of a sanitized heavy-atom-only molecule (see ``featurize_smiles_np``).
-
-    Shapes:
-        x ``[N, 2]`` int16, x_feat ``[N, 0]`` float32, edge_index ``[2, E]`` int32, edge_attr ``[E, 2]``
-        int8, edge_feat ``[E, 0]`` float32.
-    """
+def _hu_features(mol: Chem.Mol, smi: str, z: list[int], src: np.ndarray, dst: np.ndarray,
+                 bo2: np.ndarray) -> dict[str, np.ndarray]:
     n = len(z)
-    adj = _adjacency(mol)
-    if adj is None:
-        return None
-    src, dst, bo2 = adj
     atom_type = [zz - 1 if zz >= 1 else V.HU_UNKNOWN_ATOM for zz in z]
     chiral = [min(int(a.GetChiralTag()), 3) for a in mol.GetAtoms()] if "@" in smi else [0] * n
     edge_attr = np.zeros((src.size, 2), dtype=np.int8)

@@ -7,20 +7,12 @@ into a dataset directory) and :class:`harmony_mol.Predictor`.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from harmony_mol.utils.imports import lazy_attributes
 
 __version__ = "0.1.0"
 
-_LAZY = {"load_dataset": "harmony_mol.data.store", "build_dataset": "harmony_mol.data.build",
-         "Predictor": "harmony_mol.predict.api"}
-
-
-def __getattr__(name: str) -> Any:
-    """Import the public names on first use."""
-    if name not in _LAZY:
-        raise AttributeError(f"module 'harmony_mol' has no attribute {name!r}")
-    return getattr(importlib.import_module(_LAZY[name]), name)
-
-
-__all__ = list(_LAZY) + ["__version__"]
+__getattr__ = lazy_attributes(__name__, {
+    "load_dataset": "harmony_mol.data.store",
+    "build_dataset": "harmony_mol.data.build",
+    "Predictor": "harmony_mol.predict.api",
+})

@@ -6,18 +6,10 @@ Modules: ``config``, ``train`` (the loop, one model per seed, one bundle), ``los
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from harmony_mol.utils.imports import lazy_attributes
 
-_LAZY = {"FinetuneConfig": "harmony_mol.finetune.config", "FinetuneResult": "harmony_mol.finetune.train",
-         "finetune": "harmony_mol.finetune.train"}
-
-
-def __getattr__(name: str) -> Any:
-    """Import the public names on first use, so ``import harmony_mol.finetune`` stays cheap."""
-    if name not in _LAZY:
-        raise AttributeError(f"module 'harmony_mol.finetune' has no attribute {name!r}")
-    return getattr(importlib.import_module(_LAZY[name]), name)
-
-
-__all__ = list(_LAZY)
+__getattr__ = lazy_attributes(__name__, {
+    "FinetuneConfig": "harmony_mol.finetune.config",
+    "FinetuneResult": "harmony_mol.finetune.train",
+    "finetune": "harmony_mol.finetune.train",
+})

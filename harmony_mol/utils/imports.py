@@ -15,6 +15,7 @@ import logging
 import os
 import sys
 import types
+from collections.abc import Callable
 from typing import Any
 
 logger = logging.getLogger(__name__)
@@ -88,3 +89,17 @@ def link_deferred(names: tuple[str, ...] = PREDICT_UNUSED) -> None:
         mod = sys.modules.get(name)
         if mod is not None and parent in sys.modules:
             sys.modules[parent].__dict__.setdefault(child, mod)
+
+
+def lazy_attributes(package: str, table: dict[str, str]) -> Callable[[str], Any]:
+    """A module ``__getattr__`` that imports ``table[name]`` (a module path) on first use of ``name``.
+
+    Keeps ``import package`` cheap: ``harmony_mol/__init__.py`` and ``harmony_mol/finetune/__init__.py``.
+    """
+
+    def __getattr__(name: str) -> Any:
+        if name not in table:
+            raise AttributeError(f"module {package!r} has no attribute {name!r}")
+        return getattr(importlib.import_module(table[name]), name)
+
+    return __getattr__
