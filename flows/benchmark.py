@@ -31,8 +31,9 @@ SUITES = ("nodes", "moleculenet-hu", "regression", "crystals")
 
 
 @task(name="node-dataset", task_run_name="nodes-{dataset}")
-def node_dataset_task(dataset: str, out: str, quick: bool = False, overrides: list[str] | None = None) -> dict[str, Any]:
-    """One node dataset (all its splits); returns ``{dataset, summary}`` (empty summary if data missing)."""
+def node_dataset_task(dataset: str, out: str, quick: bool = False,
+                      overrides: list[str] | None = None) -> dict[str, Any]:
+    """One node dataset (all its splits); returns ``{dataset, summary, available}`` (no data: empty summary)."""
     from harmony_mol.benchmark.nodes.bench import run_one
 
     rec = run_one(dataset, Path(out), None, quick=quick, overrides=overrides)

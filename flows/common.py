@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import itertools
 import logging
 from pathlib import Path
 from typing import Any
@@ -54,18 +55,12 @@ def publish_table(rows: list[dict[str, Any]], key: str, description: str = "") -
 
 
 def rejected_rows(path: str | Path | None, limit: int = 200) -> list[dict[str, Any]]:
-    """First ``limit`` rows of a ``rejected.csv``, or one row saying there are none (so the table
-    artifact is published on every run)."""
+    """First ``limit`` rows of a ``rejected.csv``, or one row saying there are none (published on every run)."""
     none = [{"row": "", "reason": "no rejected rows"}]
     if not path or not Path(path).is_file():
         return none
     with open(path, newline="") as fh:
-        out = []
-        for i, row in enumerate(csv.DictReader(fh)):
-            if i >= limit:
-                break
-            out.append(dict(row))
-    return out or none
+        return [dict(row) for row in itertools.islice(csv.DictReader(fh), limit)] or none
 
 
 def cli_logging(level: int = logging.INFO) -> None:
@@ -80,9 +75,11 @@ def cli_logging(level: int = logging.INFO) -> None:
 
 
 def exit_on_sigterm() -> None:
-    """Turn SIGTERM into ``SystemExit(143)`` so ``finally`` blocks and atexit hooks run (Prefect stops the
-    ephemeral API server it started, temp folders are removed): one signal stops the whole run, no
-    process is left behind. Call once, in the main thread, before a command runs a flow in process."""
+    """Turn SIGTERM into ``SystemExit(143)`` so ``finally`` blocks and atexit hooks run.
+
+    Prefect then stops the ephemeral API server it started and temp folders are removed: one signal stops the
+    whole run, no process is left behind. Call once, in the main thread, before a command runs a flow in process.
+    """
     import signal
     import sys
 

@@ -23,15 +23,7 @@ logger = logging.getLogger(__name__)
 
 
 def build_deployment(cfg: DeployConfig, base_dir: Path | None = None) -> Any:
-    """The ``RunnerDeployment`` of ``pretrain_flow`` for ``cfg`` (not yet registered).
-
-    Args:
-        cfg: The deployment config.
-        base_dir: Relative paths are resolved against this (default: current directory).
-
-    Returns:
-        The deployment.
-    """
+    """The ``RunnerDeployment`` of ``pretrain_flow`` for ``cfg``, not registered yet (paths against ``base_dir``)."""
     from prefect.client.schemas.schedules import CronSchedule
     from prefect.deployments.runner import EntrypointType
 
@@ -46,11 +38,7 @@ def build_deployment(cfg: DeployConfig, base_dir: Path | None = None) -> Any:
 
 
 def serve_deployment(cfg: DeployConfig, base_dir: Path | None = None) -> None:
-    """Register the deployment and serve it until interrupted (needs ``PREFECT_API_URL``).
-
-    Args:
-        cfg: The deployment config.
-        base_dir: Relative paths are resolved against this (default: current directory).
+    """Register the deployment (:func:`build_deployment`) and serve it until interrupted.
 
     Raises:
         RuntimeError: no Prefect server configured.
@@ -70,9 +58,7 @@ def serve_deployment(cfg: DeployConfig, base_dir: Path | None = None) -> None:
 def check_dataset(dataset: str | Path, base_dir: Path | None = None) -> None:
     """Refuse, with one line naming the command that builds it, a deployment whose corpus is not featurized.
 
-    Args:
-        dataset: The deployment's dataset directory.
-        base_dir: A relative ``dataset`` is resolved against this (default: current directory).
+    A relative ``dataset`` is resolved against ``base_dir`` (default: the current directory).
 
     Raises:
         ValueError: ``dataset`` is not a featurized dataset directory (no ``manifest.json``).

@@ -83,15 +83,9 @@ def publish_rejected(info: DatasetInfo, key: str) -> None:
 
 @flow(name="featurize", log_prints=False)
 def featurize_flow(configs: list[FeaturizeConfig]) -> list[Featurized]:
-    """Featurize every config as a mapped task.
+    """Featurize every config (one per dataset) as a mapped task; one :class:`Featurized` per config, in order.
 
     Publishes a counts table and, per dataset, a rejected-rows table (row, id, input, reason).
-
-    Args:
-        configs: One config per dataset.
-
-    Returns:
-        One :class:`Featurized` per config, in order.
     """
     cli_logging()
     results = [checked_result(fut, cfg) for cfg, fut in zip(configs, featurize_task.map(configs))]
@@ -136,4 +130,4 @@ def main(argv: list[str] | None = None) -> list[Featurized]:
 if __name__ == "__main__":
     cli_logging()
     for _info, _cached in main():
-        print(json.dumps({**asdict(_info), "prefect_cached": _cached}, default=str))  # noqa: T201 - command output
+        print(json.dumps({**asdict(_info), "prefect_cached": _cached}, default=str))

@@ -20,13 +20,7 @@ class RunLocked(RuntimeError):
 
 @contextlib.contextmanager
 def run_lock(out_dir: str | Path) -> Iterator[Path]:
-    """Hold ``<out_dir>/.run.lock`` for the block (see :func:`~harmony_mol.utils.io.try_lock`).
-
-    Args:
-        out_dir: The run directory.
-
-    Yields:
-        The lock file's path.
+    """Hold ``<out_dir>/.run.lock`` for the block (see :func:`~harmony_mol.utils.io.try_lock`); yields its path.
 
     Raises:
         RunLocked: another process (or another lock object of this one) holds the lock.

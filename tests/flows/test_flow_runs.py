@@ -99,10 +99,10 @@ def test_pipeline_flow_end_to_end(tmp_path: Path, tiny_csv: Path) -> None:
     assert "](data:image/png;base64," in by_key["pipeline-molecule"].data  # the plots themselves, not paths
     assert "unclosed ring" in str(by_key["rejected-molecule"].data)
     # the same stages as plain library calls (no Prefect) give the same numbers
-    from harmony_mol.pipeline.config import load_pipeline, stage_configs
+    from harmony_mol.pipeline.config import stage_configs
     from harmony_mol.pipeline.run import run_pipeline
 
-    plain = run_pipeline(stage_configs(load_pipeline(path), "molecule", out_dir=tmp_path / "plain"))
+    plain = run_pipeline(stage_configs(load_config(PipelineConfig, path), "molecule", out_dir=tmp_path / "plain"))
     assert plain.finetuned.metrics["summary"] == out.finetuned.metrics["summary"]
     assert pd.read_csv(plain.predictions)["target_pred"].tolist() == preds["target_pred"].tolist()
 
