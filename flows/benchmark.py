@@ -12,7 +12,6 @@ Suites plug in here by name: ``nodes`` (the paper's node-classification reproduc
 from __future__ import annotations
 
 import argparse
-import logging
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -24,8 +23,6 @@ from harmony_mol.benchmark.config import BenchmarkConfig, benchmark_config
 from harmony_mol.benchmark.run import ensure_checkpoint, rebuild_report, run_benchmark
 from harmony_mol.benchmark.suites import SUITE_DEFS
 from harmony_mol.pipeline.summary import plots_markdown
-
-logger = logging.getLogger(__name__)
 
 SUITES = ("nodes", "moleculenet-hu", "regression", "crystals")
 

@@ -4,10 +4,8 @@
     export PREFECT_API_URL=http://127.0.0.1:4200/api
     harmony serve --config configs/deploy.yaml                  # registers the deployment and serves it
 
-The serve process stays in the foreground and runs each scheduled flow run as a subprocess. Every run
-uses the deployment's fixed ``out_dir`` with ``resume: true``, so it continues from the latest
-``last.pt``; a run that comes due while another is still going is refused by the run directory's lock
-and ends ``Cancelled`` (see ``flows/pretrain.py``), without touching the directory.
+The serve process runs each scheduled flow run as a subprocess; every run resumes from the latest ``last.pt``
+of the deployment's fixed ``out_dir``, and one that comes due while another still trains ends ``Cancelled``.
 """
 
 from __future__ import annotations

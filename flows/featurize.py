@@ -1,14 +1,9 @@
 """``featurize_flow``: SMILES / crystal files -> graph datasets, one mapped task per dataset.
 
-Each task calls :func:`harmony_mol.data.build.build_dataset` and returns only paths, hashes and
-counts. Its Prefect cache key is the dataset cache key (sha256 of every input file + featurizer spec
-+ reader options + versions) plus the output directory and whether that directory still holds that
-dataset, and results are persisted under ``$PREFECT_HOME``: a second run on unchanged input is a
-Prefect cache hit across processes (``prefect_cached: true`` in the result), and a deleted or stale
-output is rebuilt. ``force: true`` disables the cache.
-
-Scale-out: pass ``task_runner=dask_runner(...)`` (``--dask N`` / ``--dask-address``) to spread the
-datasets (e.g. shards of a huge SMILES collection, one FeaturizeConfig each) over a Dask cluster.
+Each task calls :func:`harmony_mol.data.build.build_dataset`. Its Prefect cache key is the dataset cache key
+plus the output directory, and results persist under ``$PREFECT_HOME``: a second run on unchanged input is a
+Prefect cache hit across processes (``prefect_cached: true``), a deleted or stale output is rebuilt, and
+``force: true`` disables the cache. ``--dask N`` / ``--dask-address`` spread the datasets over a Dask cluster.
 
     python -m flows.featurize --config configs/featurize/moleculenet_hu.yaml [--dask 2] [key=value ...]
 """
@@ -49,7 +44,7 @@ def _manifest_key(out: Path) -> str | None:
 
 
 def featurize_cache_key(context: Any, parameters: dict[str, Any]) -> str | None:
-    """Cross-run cache key: input content + featurizer config + output location (None = no caching)."""
+    """Cross-run cache key: :func:`~harmony_mol.data.build.cache_key` + output location (None = no caching)."""
     cfg: FeaturizeConfig = parameters["cfg"]
     if cfg.force or cfg.output is None:
         return None

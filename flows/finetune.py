@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
-import logging
 from dataclasses import replace
 from pathlib import Path
 
@@ -21,8 +20,6 @@ from harmony_mol.config import load_config
 from harmony_mol.finetune.config import FinetuneConfig
 from harmony_mol.finetune.train import FinetuneResult, finetune
 from harmony_mol.pipeline.summary import metrics_rows, plots_markdown
-
-logger = logging.getLogger(__name__)
 
 finetune_task = task(name="finetune", retries=1, retry_delay_seconds=5, retry_condition_fn=retry_on_io,
                      task_run_name="finetune-{cfg.name}")(finetune)

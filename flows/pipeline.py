@@ -10,7 +10,6 @@ rows, the metrics table and the summary (with its plots) as artifacts.
 
 from __future__ import annotations
 
-import logging
 import sys
 from pathlib import Path
 
@@ -26,8 +25,6 @@ from harmony_mol.data.config import FeaturizeConfig
 from harmony_mol.pipeline.config import PipelineConfig, stage_configs
 from harmony_mol.pipeline.run import Stages, predict_to_file, run_pipeline
 from harmony_mol.pipeline.summary import PipelineRun, metrics_rows, summary_markdown
-
-logger = logging.getLogger(__name__)
 
 DEFAULT_CONFIG = Path(__file__).resolve().parents[1] / "configs" / "quickstart.yaml"
 

@@ -1,11 +1,8 @@
 """``pretrain_flow``: one task around :func:`harmony_mol.pipeline.run.pretrain_locked`; returns the checkpoint path.
 
-The run directory is locked (``<out_dir>/.run.lock``) for the duration, so two overlapping runs on the
-same directory never interleave checkpoint writes: the second is refused at once and its flow run ends
-``Cancelled`` without touching the directory (this is also what keeps scheduled runs from overlapping).
-``resume: true`` continues exactly from ``<out_dir>/last.pt``; ``steps_per_run: N`` trains N more steps
-on every run (what a scheduled deployment uses). ``nproc: N`` > 1 trains data-parallel on N local
-processes through ``torchrun`` (one per GPU; gloo on CPU), with the run lock held by the task.
+A run that finds the run directory locked (:mod:`harmony_mol.pipeline.lock`) ends ``Cancelled`` without
+touching it. ``steps_per_run: N`` trains N more steps on every run (scheduled deployments); ``nproc: N`` > 1
+trains data-parallel on N local processes through ``torchrun``.
 
     python -m flows.pretrain --config configs/pretrain/cpu_small.yaml dataset=runs/ds out_dir=runs/pt [--resume]
     python -m flows.pretrain --config configs/pretrain/zinc.yaml --nproc 4 --resume

@@ -1,14 +1,12 @@
 """The ``harmony`` command line: one thin adapter per stage.
 
-Each ``harmony_mol.cli.<name>`` module defines ``register(app, groups)`` and adds its commands to
-the main app or to the ``speed`` / ``benchmark`` groups. Commands parse options, load the stage
-config and call exactly one library function; no logic lives here.
+Each ``harmony_mol.cli.<name>`` module's ``register(app, groups)`` adds its commands to the main app or to
+the ``speed`` / ``benchmark`` groups. Commands parse options, load the config and call one library function.
 """
 
 from __future__ import annotations
 
 import importlib
-import importlib.util
 from pathlib import Path
 from typing import Optional
 
@@ -43,16 +41,8 @@ def _main(
     configure_logging(verbose=verbose, quiet=quiet, log_file=log_file)
 
 
-def _register_all() -> None:
-    groups = {"speed": speed_app, "benchmark": benchmark_app}
-    for name in COMMAND_MODULES:
-        modname = f"{__name__}.{name}"
-        if importlib.util.find_spec(modname) is None:
-            continue
-        importlib.import_module(modname).register(app, groups)
-
-
-_register_all()
+for _name in COMMAND_MODULES:
+    importlib.import_module(f"{__name__}.{_name}").register(app, {"speed": speed_app, "benchmark": benchmark_app})
 
 
 def main() -> None:

@@ -12,6 +12,7 @@ import logging
 import pickle
 import zipfile
 from collections.abc import Iterator
+from typing import NoReturn
 
 import typer
 
@@ -46,3 +47,16 @@ def user_errors(code: int = 1, what: str = "") -> Iterator[None]:
         prefix = f"{what}: " if what else ""
         typer.echo(f"error: {prefix}{one_line(exc)}", err=True)
         raise typer.Exit(code=code) from exc
+
+
+def fail(exc: Exception, code: int = 1) -> NoReturn:
+    """Print ``error: <exc>`` to stderr and exit ``code``."""
+    typer.echo(f"error: {exc}", err=True)
+    raise typer.Exit(code=code) from exc
+
+
+def check_set(items: list[str] | None) -> None:
+    """Refuse a ``--set`` item that is not ``key=value`` (before the config is loaded)."""
+    for item in items or []:
+        if "=" not in item:
+            raise typer.BadParameter(f"--set {item!r} must look like key=value")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import shlex
 import sys
 from pathlib import Path
-from typing import Any, Optional
+from typing import Optional
 
 import typer
 
@@ -24,11 +24,11 @@ def nodes_cmd(
     report_only: bool = typer.Option(False, "--report-only", help="Rebuild the report from stored runs."),
 ) -> None:
     """Pretrain + linear-probe on each dataset; print ours beside the paper; write report.md/CSV/PNG."""
-    from harmony_mol.benchmark.nodes.bench import DEFAULT_DATASETS, rebuild_report, run_benchmark, load_runs
-    from harmony_mol.cli.errors import user_errors
+    from harmony_mol.benchmark.nodes.bench import DEFAULT_DATASETS, load_runs, rebuild_report, run_benchmark
     from harmony_mol.benchmark.nodes.report import summary_rows
+    from harmony_mol.cli.errors import user_errors
 
-    command = "harmony " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    command = "harmony " + shlex.join(sys.argv[1:])
     if out is None:
         out = Path("data/results/nodes/quick") if quick else Path("data/results/nodes")
     with user_errors():  # a wrong --set key or value, or an unreadable record: one line, no traceback
@@ -38,7 +38,7 @@ def nodes_cmd(
             names = [d.strip() for d in datasets.split(",") if d.strip()] if datasets else list(DEFAULT_DATASETS)
             run_benchmark(names, out, config_dir, quick=quick, overrides=list(set_ or []), command=command,
                           threads=threads)
-    rows: list[dict[str, Any]] = summary_rows(load_runs(out))
+    rows = summary_rows(load_runs(out))
     refs = ("random_init", "raw_features", "supervised", "graphmae")
     typer.echo(f"{'dataset':<20} {'ours (val-sel.)':>16} {'code rule':>16} " + " ".join(f"{k:>12}" for k in refs)
                + f" {'+Prob':>7}")

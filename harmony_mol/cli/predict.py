@@ -8,8 +8,7 @@ from typing import Optional
 
 import typer
 
-from harmony_mol.cli.errors import user_errors
-
+from harmony_mol.cli.errors import fail, user_errors
 
 #: options shared by ``harmony predict`` and ``harmony embed``
 _BATCH_SIZE = typer.Option(512, "--batch-size", help="Graphs per inference batch.")
@@ -19,11 +18,6 @@ _DEVICE = typer.Option("cpu", "--device", help="cpu | cuda | auto.")
 _THREADS = typer.Option(1, "--threads", help="torch threads for inference (0 = torch default).")
 _PROGRESS = typer.Option(None, "--progress/--no-progress", help="Progress bar with total and ETA (default: on when "
                          "stderr is a terminal).")
-
-
-def _fail(exc: Exception) -> None:
-    typer.echo(f"error: {exc}", err=True)
-    raise typer.Exit(code=1) from exc
 
 
 def _echo_figures(res: dict, as_json: bool, width: int, float_fmt: str) -> None:
@@ -48,13 +42,17 @@ def _import_predictor() -> tuple[type, type]:
 
 
 def predict_cmd(
-    model: Optional[list[Path]] = typer.Option(None, "--model", "-m", help="Model bundle (repeat for an ensemble; required, here or with --models)."),
+    model: Optional[list[Path]] = typer.Option(None, "--model", "-m", help="Model bundle (repeat for an ensemble; "
+                                               "required, here or with --models)."),
     models: Optional[list[Path]] = typer.Option(None, "--models", help="More bundles for an ensemble (default: none)."),
     input_: Path = typer.Option(..., "--input", "-i", help="CSV / .smi / SDF of molecules; CIF folder, CSV with a "
                                 "CIF column, id_prop set or JSON lines of crystals."),
-    output: Path = typer.Option(..., "--output", "-o", help="Predictions CSV: the input columns, then <target>_pred (<target>_std for ensembles) and error."),
-    smiles_column: Optional[str] = typer.Option(None, "--smiles-column", help="SMILES column (default: detected: smiles, canonical_smiles, smiles_string, ...)."),
-    cif_column: Optional[str] = typer.Option(None, "--cif-column", help="CIF column of a crystal CSV (default: detected: cif, structure_cif)."),
+    output: Path = typer.Option(..., "--output", "-o", help="Predictions CSV: the input columns, then <target>_pred "
+                                "(<target>_std for ensembles) and error."),
+    smiles_column: Optional[str] = typer.Option(None, "--smiles-column", help="SMILES column (default: detected: "
+                                                "smiles, canonical_smiles, smiles_string, ...)."),
+    cif_column: Optional[str] = typer.Option(None, "--cif-column", help="CIF column of a crystal CSV (default: "
+                                             "detected: cif, structure_cif)."),
     batch_size: int = _BATCH_SIZE,
     chunk_size: int = _CHUNK_SIZE,
     workers: int = _WORKERS,
@@ -74,8 +72,7 @@ def predict_cmd(
             st = pred.predict_file(input_, output, smiles_column=smiles_column, cif_column=cif_column,
                                    chunk_size=chunk_size, progress=progress)
         except (BundleError, ValueError, FileNotFoundError) as exc:
-            _fail(exc)
-            return
+            fail(exc)
     typer.echo(f"wrote {st.output}: {st.n_rows:,} rows ({st.n_failed:,} failed to featurize) "
                f"in {st.seconds:.1f} s ({st.rows_per_s:,.0f} rows/s)")
 
@@ -108,19 +105,20 @@ def embed_cmd(
             st = pred.embed_file(input_, output, smiles_column=smiles_column, cif_column=cif_column,
                                  chunk_size=chunk_size, progress=progress)
         except (BundleError, ValueError, FileNotFoundError) as exc:
-            _fail(exc)
-            return
+            fail(exc)
     typer.echo(f"wrote {st.output}: {st.n_rows:,} rows ({st.n_failed:,} failed) in {st.seconds:.1f} s")
 
 
 def speed_predict_cmd(
     n: int = typer.Option(10_000, "--n", help="Molecules to push through featurize + predict."),
-    model: Optional[Path] = typer.Option(None, "--model", "-m", help="Bundle to time (default: a fresh default-size model)."),
+    model: Optional[Path] = typer.Option(None, "--model", "-m", help="Bundle to time (default: a fresh "
+                                         "default-size model)."),
     workers: int = typer.Option(2, "--workers", "-w", help="Featurizing processes."),
     batch_size: int = typer.Option(1024, "--batch-size"),
     device: str = typer.Option("cpu", "--device"),
     threads: int = typer.Option(1, "--threads", help="torch intra-op threads for inference (0 = torch default)."),
-    data: Optional[Path] = typer.Option(None, "--data", help="SMILES CSV to sample from (default: ZINC in shared data)."),
+    data: Optional[Path] = typer.Option(None, "--data", help="SMILES CSV to sample from (default: ZINC in shared "
+                                        "data)."),
     as_json: bool = typer.Option(False, "--json", help="Print the figures as JSON."),
 ) -> None:
     """End-to-end molecules/s: featurize + predict (on this machine's CPUs or a GPU)."""
@@ -130,8 +128,7 @@ def speed_predict_cmd(
         res = speed_predict(n=n, model=model, workers=workers, batch_size=batch_size, device=device,
                             threads=threads, data=data)
     except (ValueError, FileNotFoundError) as exc:
-        _fail(exc)
-        return
+        fail(exc)
     _echo_figures(res, as_json, width=22, float_fmt=",.1f")
 
 
@@ -147,8 +144,7 @@ def speed_startup_cmd(
     try:
         res = measure_startup(model=model, repeats=repeats)
     except (ValueError, RuntimeError, OSError) as exc:
-        _fail(exc)
-        return
+        fail(exc)
     _echo_figures(res, as_json, width=28, float_fmt=".2f")
 
 

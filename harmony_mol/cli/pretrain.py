@@ -14,7 +14,7 @@ from typing import Optional
 
 import typer
 
-from harmony_mol.cli.errors import user_errors
+from harmony_mol.cli.errors import fail, user_errors
 
 
 def pretrain_cmd(
@@ -36,8 +36,7 @@ def pretrain_cmd(
     try:
         cfg = load_config(PretrainConfig, config, list(overrides or []))
     except ConfigError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(code=2) from exc
+        fail(exc, code=2)
     with user_errors():
         path = pretrain(cfg, resume=resume)
     if os.environ.get("RANK", "0") in ("", "0"):  # torchrun: one line from rank 0 only

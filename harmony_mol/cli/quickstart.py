@@ -1,8 +1,7 @@
 """``harmony quickstart``: the Prefect quickstart pipeline (``flows/pipeline.py``), run in this process.
 
-It goes through the Prefect flow, not :func:`harmony_mol.pipeline.run.run_pipeline` alone, so the README's
-main job shows what a deployment does (embedded Prefect, no server: cached featurize task, retried stages,
-artifacts). One SIGTERM or Ctrl-C stops the whole run, the ephemeral Prefect server included.
+Through the flow, not :func:`harmony_mol.pipeline.run.run_pipeline` alone, so the README's main job shows what
+a deployment does. One SIGTERM or Ctrl-C stops the whole run, the ephemeral Prefect server included.
 """
 
 from __future__ import annotations
@@ -16,7 +15,8 @@ import typer
 def quickstart_cmd(
     crystal: bool = typer.Option(False, "--crystal", help="Run the crystal variant instead of molecules."),
     out: Optional[Path] = typer.Option(None, "--out", help="Output root (default: the config's out_dir)."),
-    config: Optional[Path] = typer.Option(None, "--config", "-c", help="Pipeline YAML (default configs/quickstart.yaml)."),
+    config: Optional[Path] = typer.Option(None, "--config", "-c",
+                                          help="Pipeline YAML (default configs/quickstart.yaml)."),
     overrides: Optional[list[str]] = typer.Argument(None, help="a.b=value overrides of the pipeline YAML."),
 ) -> None:
     """Featurize the bundled data, pretrain a small encoder, fine-tune, predict held-out rows, print test metrics."""

@@ -1,7 +1,6 @@
 """The one run lock: ``<out_dir>/.run.lock``, a ``filelock`` taken without waiting.
 
-Pretraining holds it for the whole run, so two overlapping runs on one directory (a scheduled run that
-comes due while the last one still trains, or a manual run beside it) never interleave ``last.pt``
+Pretraining holds it for the whole run, so two overlapping runs on one directory never interleave ``last.pt``
 writes: the second is refused at once. The OS frees the lock of a killed run.
 """
 

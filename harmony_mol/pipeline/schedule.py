@@ -1,7 +1,6 @@
 """Scheduled pretraining (``configs/deploy.yaml``): the deployment's config, flow parameters and step budget.
 
-Overlapping runs are refused by the run directory's lock (:mod:`harmony_mol.pipeline.lock`), the only lock:
-a run that comes due while another still trains ends without touching the run directory.
+Overlapping runs are refused by the run directory's lock (:mod:`harmony_mol.pipeline.lock`) alone.
 """
 
 from __future__ import annotations
