@@ -11,6 +11,8 @@ Prefect cache hit across processes (``prefect_cached: true``), a deleted or stal
 from __future__ import annotations
 
 import argparse
+import csv
+import itertools
 import json
 import logging
 from dataclasses import asdict
@@ -20,7 +22,7 @@ from typing import Any, NamedTuple
 from prefect import flow, task
 from prefect.futures import PrefectFuture
 
-from flows.common import cli_logging, publish_markdown, publish_table, rejected_rows, retry_on_io
+from flows.common import cli_logging, publish_markdown, publish_table, retry_on_io
 from harmony_mol.config import load_config
 from harmony_mol.data.build import DatasetInfo, build_dataset, cache_key
 from harmony_mol.data.config import FeaturizeConfig
@@ -70,9 +72,15 @@ def checked_result(fut: PrefectFuture[DatasetInfo], cfg: FeaturizeConfig) -> Fea
     return Featurized(featurize_task.with_options(refresh_cache=True)(cfg), False)
 
 
-def publish_rejected(info: DatasetInfo, key: str) -> None:
-    """Publish the first rejected rows of a dataset as table artifact ``rejected-<key>``."""
-    rows = rejected_rows(info.rejected_path)
+def publish_rejected(info: DatasetInfo, key: str, limit: int = 200) -> None:
+    """Publish the first ``limit`` rejected rows of a dataset as table artifact ``rejected-<key>``.
+
+    A dataset without rejected rows gets one row saying so, so the table is published on every run.
+    """
+    rows = [{"row": "", "reason": "no rejected rows"}]
+    if info.rejected_path and Path(info.rejected_path).is_file():
+        with open(info.rejected_path, newline="") as fh:
+            rows = [dict(row) for row in itertools.islice(csv.DictReader(fh), limit)] or rows
     publish_table(rows, f"rejected-{key}", f"First {len(rows)} of {info.n_rejected} rejected rows of {info.path}")
 
 

@@ -36,17 +36,16 @@ def one_line(exc: BaseException) -> str:
 
 
 @contextlib.contextmanager
-def user_errors(code: int = 1, what: str = "") -> Iterator[None]:
-    """Turn :data:`USER_ERRORS` raised inside the block into ``error: <what>: <message>`` and exit ``code``."""
+def user_errors() -> Iterator[None]:
+    """Turn :data:`USER_ERRORS` raised inside the block into ``error: <message>`` and exit 1."""
     try:
         yield
     except typer.Exit:
         raise
     except USER_ERRORS as exc:
         logger.debug("traceback of the error below", exc_info=True)
-        prefix = f"{what}: " if what else ""
-        typer.echo(f"error: {prefix}{one_line(exc)}", err=True)
-        raise typer.Exit(code=code) from exc
+        typer.echo(f"error: {one_line(exc)}", err=True)
+        raise typer.Exit(code=1) from exc
 
 
 def fail(exc: Exception, code: int = 1) -> NoReturn:

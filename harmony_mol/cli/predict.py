@@ -29,16 +29,15 @@ def _echo_figures(res: dict, as_json: bool, width: int, float_fmt: str) -> None:
         typer.echo(f"{k:<{width}} {v:{float_fmt}}" if isinstance(v, float) else f"{k:<{width}} {v}")
 
 
-def _import_predictor() -> tuple[type, type]:
-    """``(Predictor, BundleError)``, importing only what inference needs (see :mod:`harmony_mol.utils.imports`)."""
+def _import_predictor() -> type:
+    """``Predictor``, importing only what inference needs (see :mod:`harmony_mol.utils.imports`)."""
     from harmony_mol.utils.imports import defer_imports, link_deferred
 
     defer_imports()
-    from harmony_mol.models.io import BundleError
     from harmony_mol.predict.api import Predictor
 
     link_deferred()
-    return Predictor, BundleError
+    return Predictor
 
 
 def predict_cmd(
@@ -61,7 +60,7 @@ def predict_cmd(
     progress: Optional[bool] = _PROGRESS,
 ) -> None:
     """Predict properties for every input row (failed rows get NaN and an error reason)."""
-    Predictor, BundleError = _import_predictor()
+    Predictor = _import_predictor()
 
     paths = list(model or []) + list(models or [])
     if not paths:
@@ -71,7 +70,7 @@ def predict_cmd(
             pred = Predictor.load(paths, device=device, batch_size=batch_size, workers=workers, threads=threads)
             st = pred.predict_file(input_, output, smiles_column=smiles_column, cif_column=cif_column,
                                    chunk_size=chunk_size, progress=progress)
-        except (BundleError, ValueError, FileNotFoundError) as exc:
+        except (ValueError, FileNotFoundError) as exc:  # BundleError is a ValueError
             fail(exc)
     typer.echo(f"wrote {st.output}: {st.n_rows:,} rows ({st.n_failed:,} failed to featurize) "
                f"in {st.seconds:.1f} s ({st.rows_per_s:,.0f} rows/s)")
@@ -94,7 +93,7 @@ def embed_cmd(
     progress: Optional[bool] = _PROGRESS,
 ) -> None:
     """Export pooled graph embeddings (one row per input; NaN rows for inputs that failed)."""
-    Predictor, BundleError = _import_predictor()
+    Predictor = _import_predictor()
 
     if (model is None) == (encoder is None):
         raise typer.BadParameter("give exactly one of --model or --encoder")
@@ -104,7 +103,7 @@ def embed_cmd(
             pred = Predictor.load(model, **kw) if model else Predictor.from_encoder(encoder, which, readout, **kw)
             st = pred.embed_file(input_, output, smiles_column=smiles_column, cif_column=cif_column,
                                  chunk_size=chunk_size, progress=progress)
-        except (BundleError, ValueError, FileNotFoundError) as exc:
+        except (ValueError, FileNotFoundError) as exc:  # BundleError is a ValueError
             fail(exc)
     typer.echo(f"wrote {st.output}: {st.n_rows:,} rows ({st.n_failed:,} failed) in {st.seconds:.1f} s")
 
