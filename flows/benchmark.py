@@ -1,8 +1,7 @@
 """``benchmark_flow``: run an accuracy benchmark suite, one mapped task per dataset, then the report.
 
-Suites plug in here by name: ``nodes`` (the paper's node-classification reproduction,
-:mod:`harmony_mol.benchmark.nodes.bench`) and the graph-level suites of :mod:`harmony_mol.benchmark`
-(``moleculenet-hu``, ``regression``, ``crystals``: a pretraining task, one task per dataset, a report task).
+Suites: ``nodes`` (:mod:`harmony_mol.benchmark.nodes.bench`) and the graph-level suites of
+:mod:`harmony_mol.benchmark` (a pretraining task, one task per dataset, a report task).
 
     python -m flows.benchmark nodes [--datasets cora citeseer] [--quick] [--out data/results/nodes]
     python -m flows.benchmark regression --config configs/benchmark/regression_cpu.yaml

@@ -35,7 +35,7 @@ def build_deployment(cfg: DeployConfig, base_dir: Path | None = None) -> Any:
     )
 
 
-def serve_deployment(cfg: DeployConfig, base_dir: Path | None = None) -> None:
+def serve_deployment(cfg: DeployConfig) -> None:
     """Register the deployment (:func:`build_deployment`) and serve it until interrupted.
 
     Raises:
@@ -47,22 +47,17 @@ def serve_deployment(cfg: DeployConfig, base_dir: Path | None = None) -> None:
             "`prefect server start --host 127.0.0.1 --port 4200` and `export PREFECT_API_URL=http://127.0.0.1:4200/api`")
     from prefect import serve
 
-    dep = build_deployment(cfg, base_dir)
     logger.info("serving deployment pretrain/%s (cron %r) against %s", cfg.name, cfg.cron,
                 os.environ["PREFECT_API_URL"])
-    serve(dep, print_starting_message=True)
+    serve(build_deployment(cfg), print_starting_message=True)
 
 
-def check_dataset(dataset: str | Path, base_dir: Path | None = None) -> None:
+def check_dataset(dataset: str | Path) -> None:
     """Refuse, with one line naming the command that builds it, a deployment whose corpus is not featurized.
-
-    A relative ``dataset`` is resolved against ``base_dir`` (default: the current directory).
 
     Raises:
         ValueError: ``dataset`` is not a featurized dataset directory (no ``manifest.json``).
     """
-    p = Path(dataset)
-    p = p if p.is_absolute() else Path(base_dir or Path.cwd()) / p
-    if not (p / "manifest.json").is_file():
+    if not (Path(dataset) / "manifest.json").is_file():
         raise ValueError(f"{dataset}: no featurized pretraining corpus there; build it first with "
                          f"`harmony featurize --input pretrain-corpus --dedupe --output {dataset} --workers 2`")

@@ -2,10 +2,8 @@
 
     harmony quickstart [--config configs/quickstart.yaml] [--crystal] [--out runs/quickstart]
 
-Runs in Prefect's ephemeral mode by default (no server; ``PREFECT_HOME`` defaults to
-``~/.cache/harmony-mol/prefect``), or against a server when ``PREFECT_API_URL`` is set. The featurize
-task is cached across runs, the others retry on transient I/O errors; the flow publishes the rejected
-rows, the metrics table and the summary (with its plots) as artifacts.
+Runs in Prefect's ephemeral mode unless ``PREFECT_API_URL`` is set. The featurize task is cached across runs,
+the others retry on transient I/O errors; the rejected rows, metrics and summary (with plots) become artifacts.
 """
 
 from __future__ import annotations

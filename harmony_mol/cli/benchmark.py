@@ -9,6 +9,7 @@ from typing import Any, Optional
 
 import typer
 
+from harmony_mol.cli.apps import benchmark_app
 from harmony_mol.cli.errors import check_set, fail
 
 
@@ -55,7 +56,5 @@ def _command(suite: str) -> Any:
     return cmd
 
 
-def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:
-    """Add the graph-level suites to the ``benchmark`` group."""
-    for suite in ("moleculenet-hu", "regression", "crystals"):
-        groups["benchmark"].command(suite)(_command(suite))
+for _suite in ("moleculenet-hu", "regression", "crystals"):
+    benchmark_app.command(_suite)(_command(_suite))

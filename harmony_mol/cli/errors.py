@@ -1,8 +1,7 @@
 """One-line error messages for the CLI: a user's mistake is one line naming the file and the reason.
 
-Unreadable files (truncated or foreign checkpoints, empty files, a read-only folder) surface as a
-handful of exception types from torch, pickle and the OS; they are reported as ``error: ...`` and exit
-1. ``harmony -v`` also logs the traceback (debug level) for bug reports.
+Unreadable files (truncated or foreign checkpoints, empty files, a read-only folder) surface as a handful of
+exception types from torch, pickle and the OS, reported as ``error: ...`` (``harmony -v`` logs the traceback).
 """
 
 from __future__ import annotations

@@ -8,9 +8,11 @@ from typing import Any, Optional
 
 import typer
 
+from harmony_mol.cli.apps import app, speed_app
 from harmony_mol.cli.errors import check_set, fail, user_errors
 
 
+@app.command("featurize")
 def featurize_cmd(
     inputs: list[str] = typer.Option([], "--input", "-i", help="File, folder, dataset name (e.g. bbbp) or group "
                                      "(pretrain-corpus); repeat for several."),
@@ -105,6 +107,7 @@ def _cache_hit(cfg: Any) -> Any:
                            key=manifest["cache_key"], seconds=time.perf_counter() - t0)
 
 
+@speed_app.command("featurize")
 def speed_featurize_cmd(
     n: int = typer.Option(10_000, "--n", help="Molecules to featurize (MOSES ZINC train10k sample)."),
     n_crystals: int = typer.Option(500, "--n-crystals", help="Structures to featurize (Perov-5 val)."),
@@ -120,9 +123,3 @@ def speed_featurize_cmd(
         typer.echo(json.dumps({"molecules": result["molecules"], "crystals": result["crystals"]}))
     else:
         typer.echo(format_report(result))
-
-
-def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:
-    """Add ``featurize`` to the main app and ``featurize`` to the ``speed`` group."""
-    app.command("featurize")(featurize_cmd)
-    groups["speed"].command("featurize")(speed_featurize_cmd)

@@ -8,12 +8,14 @@ from typing import Optional
 
 import typer
 
+from harmony_mol.cli.apps import app
 from harmony_mol.cli.errors import check_set, user_errors
 from harmony_mol.finetune.config import FinetuneConfig, FinetuneModelConfig, FinetuneOptimConfig, FinetuneSplitConfig
 
 _O, _M, _S, _C = FinetuneOptimConfig, FinetuneModelConfig, FinetuneSplitConfig, FinetuneConfig
 
 
+@app.command("finetune")
 def finetune_cmd(
     config: Optional[Path] = typer.Option(None, "--config", "-c", help="YAML FinetuneConfig (flags override it; "
                                           "default: the built-in defaults shown here)."),
@@ -88,8 +90,3 @@ def finetune_cmd(
         txt = ", ".join(f"{m} {v['mean']:.4f} ± {v['std']:.4f}" for m, v in row.items())
         typer.echo(f"{split_name:<10} {txt}")
     typer.echo(f"wall       {res.wall_s:.1f} s")
-
-
-def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:
-    """Add ``harmony finetune``."""
-    app.command("finetune")(finetune_cmd)

@@ -9,7 +9,10 @@ from typing import Optional
 
 import typer
 
+from harmony_mol.cli.apps import benchmark_app
 
+
+@benchmark_app.command("nodes")
 def nodes_cmd(
     datasets: Optional[str] = typer.Option(None, "--datasets", "-d",
                                            help="Comma-separated names (default: the paper's 8 available here)."),
@@ -48,8 +51,3 @@ def nodes_cmd(
         typer.echo(f"{r['dataset']:<20} {r['ours_val_selected_mean']:>8.2f} ± {r['ours_val_selected_std']:<5.2f} "
                    f"{r['ours_test_max_mean']:>8.2f} ± {r['ours_test_max_std']:<5.2f} {cells} {paper}")
     typer.echo(f"report: {out / 'report.md'}")
-
-
-def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:
-    """Add ``nodes`` to the ``benchmark`` group."""
-    groups["benchmark"].command("nodes")(nodes_cmd)

@@ -8,6 +8,7 @@ from typing import Optional
 
 import typer
 
+from harmony_mol.cli.apps import app, speed_app
 from harmony_mol.cli.errors import fail, user_errors
 
 #: options shared by ``harmony predict`` and ``harmony embed``
@@ -40,6 +41,7 @@ def _import_predictor() -> type:
     return Predictor
 
 
+@app.command("predict")
 def predict_cmd(
     model: Optional[list[Path]] = typer.Option(None, "--model", "-m", help="Model bundle (repeat for an ensemble; "
                                                "required, here or with --models)."),
@@ -76,6 +78,7 @@ def predict_cmd(
                f"in {st.seconds:.1f} s ({st.rows_per_s:,.0f} rows/s)")
 
 
+@app.command("embed")
 def embed_cmd(
     model: Optional[Path] = typer.Option(None, "--model", "-m", help="Model bundle (its fine-tuned encoder)."),
     encoder: Optional[Path] = typer.Option(None, "--encoder", help="Pretrained encoder checkpoint instead."),
@@ -108,6 +111,7 @@ def embed_cmd(
     typer.echo(f"wrote {st.output}: {st.n_rows:,} rows ({st.n_failed:,} failed) in {st.seconds:.1f} s")
 
 
+@speed_app.command("predict")
 def speed_predict_cmd(
     n: int = typer.Option(10_000, "--n", help="Molecules to push through featurize + predict."),
     model: Optional[Path] = typer.Option(None, "--model", "-m", help="Bundle to time (default: a fresh "
@@ -131,6 +135,7 @@ def speed_predict_cmd(
     _echo_figures(res, as_json, width=22, float_fmt=",.1f")
 
 
+@speed_app.command("startup")
 def speed_startup_cmd(
     model: Optional[Path] = typer.Option(None, "--model", "-m", help="Bundle to time (default: a fresh "
                                          "default-size model)."),
@@ -145,11 +150,3 @@ def speed_startup_cmd(
     except (ValueError, RuntimeError, OSError) as exc:
         fail(exc)
     _echo_figures(res, as_json, width=28, float_fmt=".2f")
-
-
-def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:
-    """Add ``harmony predict``, ``harmony embed``, ``harmony speed predict`` and ``harmony speed startup``."""
-    app.command("predict")(predict_cmd)
-    app.command("embed")(embed_cmd)
-    groups["speed"].command("predict")(speed_predict_cmd)
-    groups["speed"].command("startup")(speed_startup_cmd)

@@ -11,7 +11,10 @@ from typing import Optional
 
 import typer
 
+from harmony_mol.cli.apps import app
 
+
+@app.command("quickstart")
 def quickstart_cmd(
     crystal: bool = typer.Option(False, "--crystal", help="Run the crystal variant instead of molecules."),
     out: Optional[Path] = typer.Option(None, "--out", help="Output root (default: the config's out_dir)."),
@@ -26,8 +29,3 @@ def quickstart_cmd(
     exit_on_sigterm()
     quickstart(str(config) if config else None, "crystal" if crystal else "molecule", str(out) if out else None,
                list(overrides or []))
-
-
-def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:
-    """Add ``harmony quickstart``."""
-    app.command("quickstart")(quickstart_cmd)

@@ -1,15 +1,8 @@
 """The pipeline file (``configs/quickstart.yaml``) and the linked, typed stage configs it resolves to.
 
-A pipeline YAML has one section per variant (``molecule`` and ``crystal``); each holds partial
-stage configs. Paths that link the stages (dataset directory, encoder checkpoint, output folders)
-are filled in from ``out_dir`` so a user only edits what matters::
-
-    out_dir: runs/quickstart
-    molecule:
-      featurize: {inputs: [data/molecules/freesolv.csv], target_columns: [expt]}
-      pretrain: {epochs: 3, batch_size: 64}
-      finetune: {name: freesolv, optim: {epochs: 30}}
-      predict_input: data/molecules/freesolv.csv
+A pipeline YAML has one section per variant (``molecule`` and ``crystal``); each holds partial stage configs.
+The paths that link the stages (dataset directory, encoder checkpoint, output folders) are filled in from
+``out_dir``, so a user only edits what matters.
 """
 
 from __future__ import annotations
@@ -99,7 +92,7 @@ def stage_configs(cfg: PipelineConfig, kind: Kind = "molecule", base_dir: Path |
 
     Args:
         cfg: The pipeline config.
-        kind: ``molecule`` or ``crystal``.
+        kind: The variant.
         base_dir: Relative input paths are resolved against this (default: current directory).
         out_dir: Overrides ``cfg.out_dir``.
 

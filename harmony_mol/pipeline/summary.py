@@ -22,16 +22,9 @@ MAX_EMBED_BYTES = 1_500_000
 
 @dataclass(frozen=True)
 class PipelineRun:
-    """What one pipeline variant produced (returned by :func:`~harmony_mol.pipeline.run.run_pipeline`).
+    """What one pipeline variant produced (:func:`~harmony_mol.pipeline.run.run_pipeline`): the stage results.
 
-    Args:
-        kind: Variant name.
-        dataset: The featurize stage's result.
-        encoder: The pretrained encoder checkpoint.
-        finetuned: The fine-tuning stage's result.
-        predictions: Predictions CSV (``None``: no predict stage).
-        wall_s: Seconds of the whole run.
-        summary_path: ``summary.md`` (``None`` until written).
+    ``predictions`` is ``None`` without a predict stage, ``summary_path`` until ``summary.md`` is written.
     """
 
     kind: str
@@ -120,8 +113,8 @@ def summary_markdown(run: PipelineRun, embed_plots: bool = False) -> str:
     lines += ["", f"Task: {m.get('task_type')} on {', '.join(m.get('target_names', []))}; "
               f"seeds {m.get('seeds')}; model selection on {m.get('metric')}.", "",
               "| split | metric | mean | std | seeds |", "|---|---|---|---|---|"]
-    for r in metrics_rows(m):
-        lines.append(f"| {r['split']} | {r['metric']} | {r['mean']:.4g} | {r['std']:.2g} | {r['n_seeds']} |")
+    lines += [f"| {r['split']} | {r['metric']} | {r['mean']:.4g} | {r['std']:.2g} | {r['n_seeds']} |"
+              for r in metrics_rows(m)]
     text = "\n".join(lines) + "\n"
     if embed_plots and pngs:
         text += "\n## Plots\n\n" + plots_markdown(pngs)
