@@ -1,5 +1,7 @@
-"""End-to-end flow runs under ONE session-scoped Prefect test harness: the featurize cross-run cache,
-the Dask task runner, and the whole quickstart pipeline on 40 molecules."""
+"""End-to-end flow runs under ONE session-scoped Prefect test harness.
+
+The featurize cross-run cache, the Dask task runner, and the whole quickstart pipeline on 40 molecules.
+"""
 
 from __future__ import annotations
 
@@ -119,8 +121,10 @@ def test_overlapping_pretrain_run_ends_cancelled_and_touches_nothing(tmp_path: P
 
 
 def test_benchmark_flow_regression_suite(prefect_harness, tmp_path: Path, repo_root: Path, shared_data: Path) -> None:
-    """The graph-level suite through benchmark_flow: pretraining task, one task per dataset, report; every model
-    sees the same split; a second run resumes (runs no cell)."""
+    """The graph-level suite through benchmark_flow: pretraining task, one task per dataset, report.
+
+    Every model sees the same split; a second run resumes (runs no cell).
+    """
     import csv
 
     from flows.benchmark import benchmark_flow
