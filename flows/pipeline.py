@@ -45,7 +45,6 @@ def pipeline_flow(config_path: str | None = None, kind: str = "molecule", out_di
         kind: ``molecule`` or ``crystal``.
         out_dir: Overrides the config's ``out_dir``.
         overrides: ``a.b=value`` overrides of the pipeline YAML (e.g. ``molecule.pretrain.epochs=1``).
-
     """
     cli_logging()
     cfg = load_config(PipelineConfig, config_path or DEFAULT_CONFIG, overrides)
