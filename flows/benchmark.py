@@ -1,8 +1,7 @@
 """``benchmark_flow``: run an accuracy benchmark suite, one mapped task per dataset, then the report.
 
-Suites plug in here by name: ``nodes`` (the paper's node-classification reproduction,
-:mod:`harmony_mol.benchmark.nodes.bench`) and the graph-level suites of :mod:`harmony_mol.benchmark`
-(``moleculenet-hu``, ``regression``, ``crystals``: a pretraining task, one task per dataset, a report task).
+Suites: ``nodes`` (:mod:`harmony_mol.benchmark.nodes.bench`) and the graph-level suites of
+:mod:`harmony_mol.benchmark` (a pretraining task, one task per dataset, a report task).
 
     python -m flows.benchmark nodes [--datasets cora citeseer] [--quick] [--out data/results/nodes]
     python -m flows.benchmark regression --config configs/benchmark/regression_cpu.yaml
@@ -12,7 +11,6 @@ Suites plug in here by name: ``nodes`` (the paper's node-classification reproduc
 from __future__ import annotations
 
 import argparse
-import logging
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -25,14 +23,13 @@ from harmony_mol.benchmark.run import ensure_checkpoint, rebuild_report, run_ben
 from harmony_mol.benchmark.suites import SUITE_DEFS
 from harmony_mol.pipeline.summary import plots_markdown
 
-logger = logging.getLogger(__name__)
-
 SUITES = ("nodes", "moleculenet-hu", "regression", "crystals")
 
 
 @task(name="node-dataset", task_run_name="nodes-{dataset}")
-def node_dataset_task(dataset: str, out: str, quick: bool = False, overrides: list[str] | None = None) -> dict[str, Any]:
-    """One node dataset (all its splits); returns ``{dataset, summary}`` (empty summary if data missing)."""
+def node_dataset_task(dataset: str, out: str, quick: bool = False,
+                      overrides: list[str] | None = None) -> dict[str, Any]:
+    """One node dataset (all its splits); returns ``{dataset, summary, available}`` (no data: empty summary)."""
     from harmony_mol.benchmark.nodes.bench import run_one
 
     rec = run_one(dataset, Path(out), None, quick=quick, overrides=overrides)

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import csv
 import logging
-from pathlib import Path
 from typing import Any
 
 from prefect.context import FlowRunContext, TaskRunContext
@@ -31,10 +29,9 @@ def in_run() -> bool:
     return FlowRunContext.get() is not None or TaskRunContext.get() is not None
 
 
-def artifact_key(*parts: str) -> str:
-    """Prefect artifact keys allow lowercase letters, digits and dashes only."""
-    raw = "-".join(parts).lower()
-    return "".join(c if c.isalnum() else "-" for c in raw).strip("-")[:100]
+def artifact_key(key: str) -> str:
+    """``key`` as Prefect artifact keys allow it: lowercase letters, digits and dashes only."""
+    return "".join(c if c.isalnum() else "-" for c in key.lower()).strip("-")[:100]
 
 
 def publish_markdown(markdown: str, key: str, description: str = "") -> None:
@@ -53,22 +50,7 @@ def publish_table(rows: list[dict[str, Any]], key: str, description: str = "") -
         create_table_artifact(table=rows, key=artifact_key(key), description=description)
 
 
-def rejected_rows(path: str | Path | None, limit: int = 200) -> list[dict[str, Any]]:
-    """First ``limit`` rows of a ``rejected.csv``, or one row saying there are none (so the table
-    artifact is published on every run)."""
-    none = [{"row": "", "reason": "no rejected rows"}]
-    if not path or not Path(path).is_file():
-        return none
-    with open(path, newline="") as fh:
-        out = []
-        for i, row in enumerate(csv.DictReader(fh)):
-            if i >= limit:
-                break
-            out.append(dict(row))
-    return out or none
-
-
-def cli_logging(level: int = logging.INFO) -> None:
+def cli_logging() -> None:
     """Show the library's INFO progress lines (CLI entry points and every flow run, also served ones).
 
     Prefect attaches its console (and API) handlers to the loggers named in
@@ -76,13 +58,15 @@ def cli_logging(level: int = logging.INFO) -> None:
     root's WARNING; raise them so every stage reports progress through Prefect's log.
     """
     for name in ("harmony_mol", "featurizers", "flows"):
-        logging.getLogger(name).setLevel(level)
+        logging.getLogger(name).setLevel(logging.INFO)
 
 
 def exit_on_sigterm() -> None:
-    """Turn SIGTERM into ``SystemExit(143)`` so ``finally`` blocks and atexit hooks run (Prefect stops the
-    ephemeral API server it started, temp folders are removed): one signal stops the whole run, no
-    process is left behind. Call once, in the main thread, before a command runs a flow in process."""
+    """Turn SIGTERM into ``SystemExit(143)`` so ``finally`` blocks and atexit hooks run.
+
+    Prefect then stops the ephemeral API server it started and temp folders are removed: one signal stops the
+    whole run, no process is left behind. Call once, in the main thread, before a command runs a flow in process.
+    """
     import signal
     import sys
 

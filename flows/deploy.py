@@ -4,10 +4,8 @@
     export PREFECT_API_URL=http://127.0.0.1:4200/api
     harmony serve --config configs/deploy.yaml                  # registers the deployment and serves it
 
-The serve process stays in the foreground and runs each scheduled flow run as a subprocess. Every run
-uses the deployment's fixed ``out_dir`` with ``resume: true``, so it continues from the latest
-``last.pt``; a run that comes due while another is still going is refused by the run directory's lock
-and ends ``Cancelled`` (see ``flows/pretrain.py``), without touching the directory.
+The serve process runs each scheduled flow run as a subprocess; every run resumes from the latest ``last.pt``
+of the deployment's fixed ``out_dir``, and one that comes due while another still trains ends ``Cancelled``.
 """
 
 from __future__ import annotations
@@ -23,15 +21,7 @@ logger = logging.getLogger(__name__)
 
 
 def build_deployment(cfg: DeployConfig, base_dir: Path | None = None) -> Any:
-    """The ``RunnerDeployment`` of ``pretrain_flow`` for ``cfg`` (not yet registered).
-
-    Args:
-        cfg: The deployment config.
-        base_dir: Relative paths are resolved against this (default: current directory).
-
-    Returns:
-        The deployment.
-    """
+    """The ``RunnerDeployment`` of ``pretrain_flow`` for ``cfg``, not registered yet (paths against ``base_dir``)."""
     from prefect.client.schemas.schedules import CronSchedule
     from prefect.deployments.runner import EntrypointType
 
@@ -45,12 +35,8 @@ def build_deployment(cfg: DeployConfig, base_dir: Path | None = None) -> Any:
     )
 
 
-def serve_deployment(cfg: DeployConfig, base_dir: Path | None = None) -> None:
-    """Register the deployment and serve it until interrupted (needs ``PREFECT_API_URL``).
-
-    Args:
-        cfg: The deployment config.
-        base_dir: Relative paths are resolved against this (default: current directory).
+def serve_deployment(cfg: DeployConfig) -> None:
+    """Register the deployment (:func:`build_deployment`) and serve it until interrupted.
 
     Raises:
         RuntimeError: no Prefect server configured.
@@ -61,24 +47,17 @@ def serve_deployment(cfg: DeployConfig, base_dir: Path | None = None) -> None:
             "`prefect server start --host 127.0.0.1 --port 4200` and `export PREFECT_API_URL=http://127.0.0.1:4200/api`")
     from prefect import serve
 
-    dep = build_deployment(cfg, base_dir)
     logger.info("serving deployment pretrain/%s (cron %r) against %s", cfg.name, cfg.cron,
                 os.environ["PREFECT_API_URL"])
-    serve(dep, print_starting_message=True)
+    serve(build_deployment(cfg), print_starting_message=True)
 
 
-def check_dataset(dataset: str | Path, base_dir: Path | None = None) -> None:
+def check_dataset(dataset: str | Path) -> None:
     """Refuse, with one line naming the command that builds it, a deployment whose corpus is not featurized.
-
-    Args:
-        dataset: The deployment's dataset directory.
-        base_dir: A relative ``dataset`` is resolved against this (default: current directory).
 
     Raises:
         ValueError: ``dataset`` is not a featurized dataset directory (no ``manifest.json``).
     """
-    p = Path(dataset)
-    p = p if p.is_absolute() else Path(base_dir or Path.cwd()) / p
-    if not (p / "manifest.json").is_file():
+    if not (Path(dataset) / "manifest.json").is_file():
         raise ValueError(f"{dataset}: no featurized pretraining corpus there; build it first with "
                          f"`harmony featurize --input pretrain-corpus --dedupe --output {dataset} --workers 2`")

@@ -1,14 +1,9 @@
 """``featurize_flow``: SMILES / crystal files -> graph datasets, one mapped task per dataset.
 
-Each task calls :func:`harmony_mol.data.build.build_dataset` and returns only paths, hashes and
-counts. Its Prefect cache key is the dataset cache key (sha256 of every input file + featurizer spec
-+ reader options + versions) plus the output directory and whether that directory still holds that
-dataset, and results are persisted under ``$PREFECT_HOME``: a second run on unchanged input is a
-Prefect cache hit across processes (``prefect_cached: true`` in the result), and a deleted or stale
-output is rebuilt. ``force: true`` disables the cache.
-
-Scale-out: pass ``task_runner=dask_runner(...)`` (``--dask N`` / ``--dask-address``) to spread the
-datasets (e.g. shards of a huge SMILES collection, one FeaturizeConfig each) over a Dask cluster.
+Each task calls :func:`harmony_mol.data.build.build_dataset`. Its Prefect cache key is the dataset cache key
+plus the output directory, and results persist under ``$PREFECT_HOME``: a second run on unchanged input is a
+Prefect cache hit across processes (``prefect_cached: true``), a deleted or stale output is rebuilt, and
+``force: true`` disables the cache. ``--dask N`` / ``--dask-address`` spread the datasets over a Dask cluster.
 
     python -m flows.featurize --config configs/featurize/moleculenet_hu.yaml [--dask 2] [key=value ...]
 """
@@ -16,6 +11,8 @@ datasets (e.g. shards of a huge SMILES collection, one FeaturizeConfig each) ove
 from __future__ import annotations
 
 import argparse
+import csv
+import itertools
 import json
 import logging
 from dataclasses import asdict
@@ -25,7 +22,7 @@ from typing import Any, NamedTuple
 from prefect import flow, task
 from prefect.futures import PrefectFuture
 
-from flows.common import cli_logging, publish_markdown, publish_table, rejected_rows, retry_on_io
+from flows.common import cli_logging, publish_markdown, publish_table, retry_on_io
 from harmony_mol.config import load_config
 from harmony_mol.data.build import DatasetInfo, build_dataset, cache_key
 from harmony_mol.data.config import FeaturizeConfig
@@ -49,7 +46,7 @@ def _manifest_key(out: Path) -> str | None:
 
 
 def featurize_cache_key(context: Any, parameters: dict[str, Any]) -> str | None:
-    """Cross-run cache key: input content + featurizer config + output location (None = no caching)."""
+    """Cross-run cache key: :func:`~harmony_mol.data.build.cache_key` + output location (None = no caching)."""
     cfg: FeaturizeConfig = parameters["cfg"]
     if cfg.force or cfg.output is None:
         return None
@@ -75,23 +72,23 @@ def checked_result(fut: PrefectFuture[DatasetInfo], cfg: FeaturizeConfig) -> Fea
     return Featurized(featurize_task.with_options(refresh_cache=True)(cfg), False)
 
 
-def publish_rejected(info: DatasetInfo, key: str) -> None:
-    """Publish the first rejected rows of a dataset as table artifact ``rejected-<key>``."""
-    rows = rejected_rows(info.rejected_path)
+def publish_rejected(info: DatasetInfo, key: str, limit: int = 200) -> None:
+    """Publish the first ``limit`` rejected rows of a dataset as table artifact ``rejected-<key>``.
+
+    A dataset without rejected rows gets one row saying so, so the table is published on every run.
+    """
+    rows = [{"row": "", "reason": "no rejected rows"}]
+    if info.rejected_path and Path(info.rejected_path).is_file():
+        with open(info.rejected_path, newline="") as fh:
+            rows = [dict(row) for row in itertools.islice(csv.DictReader(fh), limit)] or rows
     publish_table(rows, f"rejected-{key}", f"First {len(rows)} of {info.n_rejected} rejected rows of {info.path}")
 
 
 @flow(name="featurize", log_prints=False)
 def featurize_flow(configs: list[FeaturizeConfig]) -> list[Featurized]:
-    """Featurize every config as a mapped task.
+    """Featurize every config (one per dataset) as a mapped task; one :class:`Featurized` per config, in order.
 
     Publishes a counts table and, per dataset, a rejected-rows table (row, id, input, reason).
-
-    Args:
-        configs: One config per dataset.
-
-    Returns:
-        One :class:`Featurized` per config, in order.
     """
     cli_logging()
     results = [checked_result(fut, cfg) for cfg, fut in zip(configs, featurize_task.map(configs))]
@@ -136,4 +133,4 @@ def main(argv: list[str] | None = None) -> list[Featurized]:
 if __name__ == "__main__":
     cli_logging()
     for _info, _cached in main():
-        print(json.dumps({**asdict(_info), "prefect_cached": _cached}, default=str))  # noqa: T201 - command output
+        print(json.dumps({**asdict(_info), "prefect_cached": _cached}, default=str))

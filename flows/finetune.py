@@ -1,5 +1,7 @@
 """``finetune_flow``: fine-tune one model per (dataset, seed) as mapped tasks, then tabulate metrics.
 
+Example::
+
     python -m flows.finetune --config configs/finetune/x.yaml --dataset runs/ds1 --dataset runs/ds2 --seeds 0 1 2
 """
 
@@ -8,7 +10,6 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
-import logging
 from dataclasses import replace
 from pathlib import Path
 
@@ -20,22 +21,17 @@ from harmony_mol.finetune.config import FinetuneConfig
 from harmony_mol.finetune.train import FinetuneResult, finetune
 from harmony_mol.pipeline.summary import metrics_rows, plots_markdown
 
-logger = logging.getLogger(__name__)
-
 finetune_task = task(name="finetune", retries=1, retry_delay_seconds=5, retry_condition_fn=retry_on_io,
                      task_run_name="finetune-{cfg.name}")(finetune)
 
 
 def expand_runs(base: FinetuneConfig, datasets: list[str] | None, seeds: list[int] | None) -> list[FinetuneConfig]:
-    """One config per (dataset, seed); names become ``<name>-<dataset>-s<seed>``.
+    """One config per (dataset, seed), datasets outer; names become ``<name>-<dataset>-s<seed>``.
 
     Args:
         base: The config every run starts from.
         datasets: Dataset dirs or raw inputs (default: ``base.data.input``).
         seeds: Seeds (default: ``base.seeds``).
-
-    Returns:
-        The configs, datasets outer and seeds inner.
     """
     pairs = itertools.product(datasets or [base.data.input], list(seeds) if seeds else list(base.seeds))
     return [replace(base, data=replace(base.data, input=ds), seeds=(int(seed),),
@@ -45,17 +41,7 @@ def expand_runs(base: FinetuneConfig, datasets: list[str] | None, seeds: list[in
 @flow(name="finetune")
 def finetune_flow(config_path: str | None = None, datasets: list[str] | None = None, seeds: list[int] | None = None,
                   overrides: list[str] | None = None) -> list[FinetuneResult]:
-    """Fine-tune over ``datasets x seeds`` (defaults: the config's input and seeds).
-
-    Args:
-        config_path: FinetuneConfig YAML.
-        datasets: Dataset dirs or raw inputs.
-        seeds: Replicate seeds, one run each.
-        overrides: ``key=value`` overrides of the YAML.
-
-    Returns:
-        One result per run.
-    """
+    """Fine-tune the FinetuneConfig YAML (with ``key=value`` overrides) once per :func:`expand_runs` config."""
     cli_logging()
     futures = finetune_task.map(expand_runs(load_config(FinetuneConfig, config_path, overrides), datasets, seeds))
     results = [f.result() for f in futures]
@@ -82,4 +68,4 @@ def main(argv: list[str] | None = None) -> list[FinetuneResult]:
 if __name__ == "__main__":
     cli_logging()
     for _r in main():
-        print(json.dumps({"label": _r.out_dir.name, "bundle_path": str(_r.bundle_path)}))  # noqa: T201 - command output
+        print(json.dumps({"label": _r.out_dir.name, "bundle_path": str(_r.bundle_path)}))

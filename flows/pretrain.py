@@ -1,11 +1,8 @@
 """``pretrain_flow``: one task around :func:`harmony_mol.pipeline.run.pretrain_locked`; returns the checkpoint path.
 
-The run directory is locked (``<out_dir>/.run.lock``) for the duration, so two overlapping runs on the
-same directory never interleave checkpoint writes: the second is refused at once and its flow run ends
-``Cancelled`` without touching the directory (this is also what keeps scheduled runs from overlapping).
-``resume: true`` continues exactly from ``<out_dir>/last.pt``; ``steps_per_run: N`` trains N more steps
-on every run (what a scheduled deployment uses). ``nproc: N`` > 1 trains data-parallel on N local
-processes through ``torchrun`` (one per GPU; gloo on CPU), with the run lock held by the task.
+A run that finds the run directory locked (:mod:`harmony_mol.pipeline.lock`) ends ``Cancelled`` without
+touching it. ``steps_per_run: N`` trains N more steps on every run (scheduled deployments); ``nproc: N`` > 1
+trains data-parallel on N local processes through ``torchrun``.
 
     python -m flows.pretrain --config configs/pretrain/cpu_small.yaml dataset=runs/ds out_dir=runs/pt [--resume]
     python -m flows.pretrain --config configs/pretrain/zinc.yaml --nproc 4 --resume
@@ -48,10 +45,7 @@ def pretrain_flow(config_path: str | None = None, overrides: list[str] | None = 
         overrides: ``key=value`` overrides (e.g. ``dataset=...``, ``out_dir=...``).
         resume: Continue from ``<out_dir>/last.pt`` when present.
         steps_per_run: If > 0, set ``max_steps`` to the checkpoint's step + this (scheduled runs).
-        nproc: Processes (GPUs) to train on; > 1 launches ``torchrun --standalone`` (``batch_size`` per process).
-
-    Returns:
-        The ``encoder.pt`` path, or the final ``Cancelled`` state of a refused overlapping run.
+        nproc: Processes (GPUs), as for :func:`~harmony_mol.pipeline.run.pretrain_locked`.
     """
     cli_logging()
     cfg = load_config(PretrainConfig, config_path, overrides)
@@ -66,7 +60,8 @@ def pretrain_flow(config_path: str | None = None, overrides: list[str] | None = 
     curve = Path(cfg.out_dir) / "loss.csv"
     rows = list(csv.DictReader(curve.read_text().splitlines()))[-10:] if curve.is_file() else []
     publish_table(rows, "pretrain-loss", f"Last loss-curve rows of {curve}")
-    publish_markdown(f"# pretrain\n\n- checkpoint: `{path}`\n- steps so far: {rows[-1].get('step') if rows else 'n/a'}\n\n"
+    steps = rows[-1].get("step") if rows else "n/a"
+    publish_markdown(f"# pretrain\n\n- checkpoint: `{path}`\n- steps so far: {steps}\n\n"
                      + plots_markdown([Path(cfg.out_dir) / "loss.png"]), "pretrain-summary",
                      "Pretraining checkpoint and loss curve")
     return path
@@ -87,4 +82,4 @@ def main(argv: list[str] | None = None) -> Any:
 
 if __name__ == "__main__":
     cli_logging()
-    print(main())  # noqa: T201 - command output
+    print(main())

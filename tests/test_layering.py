@@ -1,5 +1,7 @@
-"""Imports point one way only (see the architecture notes in README): this test parses every
-module's imports with ``ast`` and fails on an upward edge or on an import cycle between modules."""
+"""Imports point one way only (see the architecture notes in README).
+
+This test parses every module's imports with ``ast`` and fails on an upward edge or on an import cycle.
+"""
 
 from __future__ import annotations
 

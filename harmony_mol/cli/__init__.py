@@ -1,36 +1,21 @@
 """The ``harmony`` command line: one thin adapter per stage.
 
-Each ``harmony_mol.cli.<name>`` module defines ``register(app, groups)`` and adds its commands to
-the main app or to the ``speed`` / ``benchmark`` groups. Commands parse options, load the stage
-config and call exactly one library function; no logic lives here.
+Importing a ``harmony_mol.cli.<name>`` module adds its commands to the apps of :mod:`harmony_mol.cli.apps`.
+Commands parse options, load the config and call one library function.
 """
 
 from __future__ import annotations
 
 import importlib
-import importlib.util
 from pathlib import Path
 from typing import Optional
 
 import typer
 
+from harmony_mol.cli.apps import app
 from harmony_mol.utils.log import configure_logging
 
-app = typer.Typer(
-    name="harmony",
-    help="HarmonyGNN for molecules and crystals: featurize, pretrain (self-supervised), fine-tune, predict.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
-speed_app = typer.Typer(help="Throughput figures (prints items/s; --json for machine-readable output).",
-                        no_args_is_help=True)
-benchmark_app = typer.Typer(help="Accuracy benchmark suites (reports under data/results/<suite>/).",
-                            no_args_is_help=True)
-app.add_typer(speed_app, name="speed")
-app.add_typer(benchmark_app, name="benchmark")
-
-#: Command modules, in the order their commands appear in ``harmony --help``.
+#: Command modules, imported in the order their commands appear in ``harmony --help``.
 COMMAND_MODULES = ("featurize", "pretrain", "finetune", "predict", "quickstart", "nodes", "benchmark", "serve")
 
 
@@ -43,16 +28,8 @@ def _main(
     configure_logging(verbose=verbose, quiet=quiet, log_file=log_file)
 
 
-def _register_all() -> None:
-    groups = {"speed": speed_app, "benchmark": benchmark_app}
-    for name in COMMAND_MODULES:
-        modname = f"{__name__}.{name}"
-        if importlib.util.find_spec(modname) is None:
-            continue
-        importlib.import_module(modname).register(app, groups)
-
-
-_register_all()
+for _name in COMMAND_MODULES:
+    importlib.import_module(f"{__name__}.{_name}")
 
 
 def main() -> None:

@@ -1,8 +1,7 @@
 """One-line error messages for the CLI: a user's mistake is one line naming the file and the reason.
 
-Unreadable files (truncated or foreign checkpoints, empty files, a read-only folder) surface as a
-handful of exception types from torch, pickle and the OS; they are reported as ``error: ...`` and exit
-1. ``harmony -v`` also logs the traceback (debug level) for bug reports.
+Unreadable files (truncated or foreign checkpoints, empty files, a read-only folder) surface as a handful of
+exception types from torch, pickle and the OS, reported as ``error: ...`` (``harmony -v`` logs the traceback).
 """
 
 from __future__ import annotations
@@ -12,6 +11,7 @@ import logging
 import pickle
 import zipfile
 from collections.abc import Iterator
+from typing import NoReturn
 
 import typer
 
@@ -35,14 +35,26 @@ def one_line(exc: BaseException) -> str:
 
 
 @contextlib.contextmanager
-def user_errors(code: int = 1, what: str = "") -> Iterator[None]:
-    """Turn :data:`USER_ERRORS` raised inside the block into ``error: <what>: <message>`` and exit ``code``."""
+def user_errors() -> Iterator[None]:
+    """Turn :data:`USER_ERRORS` raised inside the block into ``error: <message>`` and exit 1."""
     try:
         yield
     except typer.Exit:
         raise
     except USER_ERRORS as exc:
         logger.debug("traceback of the error below", exc_info=True)
-        prefix = f"{what}: " if what else ""
-        typer.echo(f"error: {prefix}{one_line(exc)}", err=True)
-        raise typer.Exit(code=code) from exc
+        typer.echo(f"error: {one_line(exc)}", err=True)
+        raise typer.Exit(code=1) from exc
+
+
+def fail(exc: Exception, code: int = 1) -> NoReturn:
+    """Print ``error: <exc>`` to stderr and exit ``code``."""
+    typer.echo(f"error: {exc}", err=True)
+    raise typer.Exit(code=code) from exc
+
+
+def check_set(items: list[str] | None) -> None:
+    """Refuse a ``--set`` item that is not ``key=value`` (before the config is loaded)."""
+    for item in items or []:
+        if "=" not in item:
+            raise typer.BadParameter(f"--set {item!r} must look like key=value")

@@ -4,19 +4,18 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Optional
+from typing import Optional
 
 import typer
 
-from harmony_mol.cli.errors import user_errors
-from harmony_mol.finetune.config import (
-    FinetuneConfig, FinetuneModelConfig, FinetuneOptimConfig, FinetuneSplitConfig,
-)
-
+from harmony_mol.cli.apps import app
+from harmony_mol.cli.errors import check_set, user_errors
+from harmony_mol.finetune.config import FinetuneConfig, FinetuneModelConfig, FinetuneOptimConfig, FinetuneSplitConfig
 
 _O, _M, _S, _C = FinetuneOptimConfig, FinetuneModelConfig, FinetuneSplitConfig, FinetuneConfig
 
 
+@app.command("finetune")
 def finetune_cmd(
     config: Optional[Path] = typer.Option(None, "--config", "-c", help="YAML FinetuneConfig (flags override it; "
                                           "default: the built-in defaults shown here)."),
@@ -50,28 +49,23 @@ def finetune_cmd(
     device: Optional[str] = typer.Option(None, "--device", help=f"cpu | cuda | auto (default {_C.device})."),
     progress: Optional[bool] = typer.Option(None, "--progress/--no-progress", help="Per-epoch progress bar "
                                             "(default: on when stderr is a terminal)."),
-    set_: Optional[list[str]] = typer.Option(None, "--set", help="Config override key.sub=value (repeatable; default: none)."),
+    set_: Optional[list[str]] = typer.Option(None, "--set", help="Config override key.sub=value (repeatable; "
+                                             "default: none)."),
     as_json: bool = typer.Option(False, "--json", help="Print the result summary as JSON."),
 ) -> None:
     """Fine-tune HarmonyGNN on labelled molecules or crystals; writes model.pt, metrics.json and plots."""
     from harmony_mol.config import load_config, parse_overrides
-    from harmony_mol.finetune.config import FinetuneConfig
     from harmony_mol.finetune.train import finetune
 
-    for item in set_ or []:
-        if "=" not in item:
-            raise typer.BadParameter(f"--set {item!r} must look like key=value")
-    over: dict[str, Any] = parse_overrides(set_)
+    check_set(set_)
     flags = {"data.input": input_, "data.smiles_column": smiles_column,
              "model.pretrained": str(pretrained) if pretrained else None, "model.which": which,
              "split.method": "file" if split_file else split, "split.file": str(split_file) if split_file else None,
              "task_type": task_type, "optim.epochs": epochs, "optim.freeze_encoder": freeze,
-             "out_dir": str(out_dir) if out_dir else None, "name": name, "device": device, "progress": progress}
-    over.update({k: v for k, v in flags.items() if v is not None})
-    if target_columns:
-        over["data.target_columns"] = list(target_columns)
-    if seeds:
-        over["seeds"] = list(seeds)
+             "out_dir": str(out_dir) if out_dir else None, "name": name, "device": device, "progress": progress,
+             "data.target_columns": list(target_columns) if target_columns else None,
+             "seeds": list(seeds) if seeds else None}
+    over = {**parse_overrides(set_), **{k: v for k, v in flags.items() if v is not None}}
     with user_errors():
         cfg = load_config(FinetuneConfig, config, over)
         res = finetune(cfg)
@@ -96,8 +90,3 @@ def finetune_cmd(
         txt = ", ".join(f"{m} {v['mean']:.4f} ± {v['std']:.4f}" for m, v in row.items())
         typer.echo(f"{split_name:<10} {txt}")
     typer.echo(f"wall       {res.wall_s:.1f} s")
-
-
-def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:
-    """Add ``harmony finetune``."""
-    app.command("finetune")(finetune_cmd)

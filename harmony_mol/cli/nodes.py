@@ -5,11 +5,14 @@ from __future__ import annotations
 import shlex
 import sys
 from pathlib import Path
-from typing import Any, Optional
+from typing import Optional
 
 import typer
 
+from harmony_mol.cli.apps import benchmark_app
 
+
+@benchmark_app.command("nodes")
 def nodes_cmd(
     datasets: Optional[str] = typer.Option(None, "--datasets", "-d",
                                            help="Comma-separated names (default: the paper's 8 available here)."),
@@ -24,11 +27,11 @@ def nodes_cmd(
     report_only: bool = typer.Option(False, "--report-only", help="Rebuild the report from stored runs."),
 ) -> None:
     """Pretrain + linear-probe on each dataset; print ours beside the paper; write report.md/CSV/PNG."""
-    from harmony_mol.benchmark.nodes.bench import DEFAULT_DATASETS, rebuild_report, run_benchmark, load_runs
-    from harmony_mol.cli.errors import user_errors
+    from harmony_mol.benchmark.nodes.bench import DEFAULT_DATASETS, load_runs, rebuild_report, run_benchmark
     from harmony_mol.benchmark.nodes.report import summary_rows
+    from harmony_mol.cli.errors import user_errors
 
-    command = "harmony " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    command = "harmony " + shlex.join(sys.argv[1:])
     if out is None:
         out = Path("data/results/nodes/quick") if quick else Path("data/results/nodes")
     with user_errors():  # a wrong --set key or value, or an unreadable record: one line, no traceback
@@ -38,7 +41,7 @@ def nodes_cmd(
             names = [d.strip() for d in datasets.split(",") if d.strip()] if datasets else list(DEFAULT_DATASETS)
             run_benchmark(names, out, config_dir, quick=quick, overrides=list(set_ or []), command=command,
                           threads=threads)
-    rows: list[dict[str, Any]] = summary_rows(load_runs(out))
+    rows = summary_rows(load_runs(out))
     refs = ("random_init", "raw_features", "supervised", "graphmae")
     typer.echo(f"{'dataset':<20} {'ours (val-sel.)':>16} {'code rule':>16} " + " ".join(f"{k:>12}" for k in refs)
                + f" {'+Prob':>7}")
@@ -48,8 +51,3 @@ def nodes_cmd(
         typer.echo(f"{r['dataset']:<20} {r['ours_val_selected_mean']:>8.2f} ± {r['ours_val_selected_std']:<5.2f} "
                    f"{r['ours_test_max_mean']:>8.2f} ± {r['ours_test_max_std']:<5.2f} {cells} {paper}")
     typer.echo(f"report: {out / 'report.md'}")
-
-
-def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:
-    """Add ``nodes`` to the ``benchmark`` group."""
-    groups["benchmark"].command("nodes")(nodes_cmd)

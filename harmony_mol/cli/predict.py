@@ -8,8 +8,8 @@ from typing import Optional
 
 import typer
 
-from harmony_mol.cli.errors import user_errors
-
+from harmony_mol.cli.apps import app, speed_app
+from harmony_mol.cli.errors import fail, user_errors
 
 #: options shared by ``harmony predict`` and ``harmony embed``
 _BATCH_SIZE = typer.Option(512, "--batch-size", help="Graphs per inference batch.")
@@ -21,11 +21,6 @@ _PROGRESS = typer.Option(None, "--progress/--no-progress", help="Progress bar wi
                          "stderr is a terminal).")
 
 
-def _fail(exc: Exception) -> None:
-    typer.echo(f"error: {exc}", err=True)
-    raise typer.Exit(code=1) from exc
-
-
 def _echo_figures(res: dict, as_json: bool, width: int, float_fmt: str) -> None:
     """Print a speed benchmark's figures, as JSON or one aligned ``name value`` line each."""
     if as_json:
@@ -35,26 +30,30 @@ def _echo_figures(res: dict, as_json: bool, width: int, float_fmt: str) -> None:
         typer.echo(f"{k:<{width}} {v:{float_fmt}}" if isinstance(v, float) else f"{k:<{width}} {v}")
 
 
-def _import_predictor() -> tuple[type, type]:
-    """``(Predictor, BundleError)``, importing only what inference needs (see :mod:`harmony_mol.utils.imports`)."""
+def _import_predictor() -> type:
+    """``Predictor``, importing only what inference needs (see :mod:`harmony_mol.utils.imports`)."""
     from harmony_mol.utils.imports import defer_imports, link_deferred
 
     defer_imports()
-    from harmony_mol.models.io import BundleError
     from harmony_mol.predict.api import Predictor
 
     link_deferred()
-    return Predictor, BundleError
+    return Predictor
 
 
+@app.command("predict")
 def predict_cmd(
-    model: Optional[list[Path]] = typer.Option(None, "--model", "-m", help="Model bundle (repeat for an ensemble; required, here or with --models)."),
+    model: Optional[list[Path]] = typer.Option(None, "--model", "-m", help="Model bundle (repeat for an ensemble; "
+                                               "required, here or with --models)."),
     models: Optional[list[Path]] = typer.Option(None, "--models", help="More bundles for an ensemble (default: none)."),
     input_: Path = typer.Option(..., "--input", "-i", help="CSV / .smi / SDF of molecules; CIF folder, CSV with a "
                                 "CIF column, id_prop set or JSON lines of crystals."),
-    output: Path = typer.Option(..., "--output", "-o", help="Predictions CSV: the input columns, then <target>_pred (<target>_std for ensembles) and error."),
-    smiles_column: Optional[str] = typer.Option(None, "--smiles-column", help="SMILES column (default: detected: smiles, canonical_smiles, smiles_string, ...)."),
-    cif_column: Optional[str] = typer.Option(None, "--cif-column", help="CIF column of a crystal CSV (default: detected: cif, structure_cif)."),
+    output: Path = typer.Option(..., "--output", "-o", help="Predictions CSV: the input columns, then <target>_pred "
+                                "(<target>_std for ensembles) and error."),
+    smiles_column: Optional[str] = typer.Option(None, "--smiles-column", help="SMILES column (default: detected: "
+                                                "smiles, canonical_smiles, smiles_string, ...)."),
+    cif_column: Optional[str] = typer.Option(None, "--cif-column", help="CIF column of a crystal CSV (default: "
+                                             "detected: cif, structure_cif)."),
     batch_size: int = _BATCH_SIZE,
     chunk_size: int = _CHUNK_SIZE,
     workers: int = _WORKERS,
@@ -63,7 +62,7 @@ def predict_cmd(
     progress: Optional[bool] = _PROGRESS,
 ) -> None:
     """Predict properties for every input row (failed rows get NaN and an error reason)."""
-    Predictor, BundleError = _import_predictor()
+    Predictor = _import_predictor()
 
     paths = list(model or []) + list(models or [])
     if not paths:
@@ -73,13 +72,13 @@ def predict_cmd(
             pred = Predictor.load(paths, device=device, batch_size=batch_size, workers=workers, threads=threads)
             st = pred.predict_file(input_, output, smiles_column=smiles_column, cif_column=cif_column,
                                    chunk_size=chunk_size, progress=progress)
-        except (BundleError, ValueError, FileNotFoundError) as exc:
-            _fail(exc)
-            return
+        except (ValueError, FileNotFoundError) as exc:  # BundleError is a ValueError
+            fail(exc)
     typer.echo(f"wrote {st.output}: {st.n_rows:,} rows ({st.n_failed:,} failed to featurize) "
                f"in {st.seconds:.1f} s ({st.rows_per_s:,.0f} rows/s)")
 
 
+@app.command("embed")
 def embed_cmd(
     model: Optional[Path] = typer.Option(None, "--model", "-m", help="Model bundle (its fine-tuned encoder)."),
     encoder: Optional[Path] = typer.Option(None, "--encoder", help="Pretrained encoder checkpoint instead."),
@@ -97,7 +96,7 @@ def embed_cmd(
     progress: Optional[bool] = _PROGRESS,
 ) -> None:
     """Export pooled graph embeddings (one row per input; NaN rows for inputs that failed)."""
-    Predictor, BundleError = _import_predictor()
+    Predictor = _import_predictor()
 
     if (model is None) == (encoder is None):
         raise typer.BadParameter("give exactly one of --model or --encoder")
@@ -107,20 +106,22 @@ def embed_cmd(
             pred = Predictor.load(model, **kw) if model else Predictor.from_encoder(encoder, which, readout, **kw)
             st = pred.embed_file(input_, output, smiles_column=smiles_column, cif_column=cif_column,
                                  chunk_size=chunk_size, progress=progress)
-        except (BundleError, ValueError, FileNotFoundError) as exc:
-            _fail(exc)
-            return
+        except (ValueError, FileNotFoundError) as exc:  # BundleError is a ValueError
+            fail(exc)
     typer.echo(f"wrote {st.output}: {st.n_rows:,} rows ({st.n_failed:,} failed) in {st.seconds:.1f} s")
 
 
+@speed_app.command("predict")
 def speed_predict_cmd(
     n: int = typer.Option(10_000, "--n", help="Molecules to push through featurize + predict."),
-    model: Optional[Path] = typer.Option(None, "--model", "-m", help="Bundle to time (default: a fresh default-size model)."),
+    model: Optional[Path] = typer.Option(None, "--model", "-m", help="Bundle to time (default: a fresh "
+                                         "default-size model)."),
     workers: int = typer.Option(2, "--workers", "-w", help="Featurizing processes."),
     batch_size: int = typer.Option(1024, "--batch-size"),
     device: str = typer.Option("cpu", "--device"),
     threads: int = typer.Option(1, "--threads", help="torch intra-op threads for inference (0 = torch default)."),
-    data: Optional[Path] = typer.Option(None, "--data", help="SMILES CSV to sample from (default: ZINC in shared data)."),
+    data: Optional[Path] = typer.Option(None, "--data", help="SMILES CSV to sample from (default: ZINC in shared "
+                                        "data)."),
     as_json: bool = typer.Option(False, "--json", help="Print the figures as JSON."),
 ) -> None:
     """End-to-end molecules/s: featurize + predict (on this machine's CPUs or a GPU)."""
@@ -130,11 +131,11 @@ def speed_predict_cmd(
         res = speed_predict(n=n, model=model, workers=workers, batch_size=batch_size, device=device,
                             threads=threads, data=data)
     except (ValueError, FileNotFoundError) as exc:
-        _fail(exc)
-        return
+        fail(exc)
     _echo_figures(res, as_json, width=22, float_fmt=",.1f")
 
 
+@speed_app.command("startup")
 def speed_startup_cmd(
     model: Optional[Path] = typer.Option(None, "--model", "-m", help="Bundle to time (default: a fresh "
                                          "default-size model)."),
@@ -147,14 +148,5 @@ def speed_startup_cmd(
     try:
         res = measure_startup(model=model, repeats=repeats)
     except (ValueError, RuntimeError, OSError) as exc:
-        _fail(exc)
-        return
+        fail(exc)
     _echo_figures(res, as_json, width=28, float_fmt=".2f")
-
-
-def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:
-    """Add ``harmony predict``, ``harmony embed``, ``harmony speed predict`` and ``harmony speed startup``."""
-    app.command("predict")(predict_cmd)
-    app.command("embed")(embed_cmd)
-    groups["speed"].command("predict")(speed_predict_cmd)
-    groups["speed"].command("startup")(speed_startup_cmd)

@@ -14,9 +14,11 @@ from typing import Optional
 
 import typer
 
-from harmony_mol.cli.errors import user_errors
+from harmony_mol.cli.apps import app, speed_app
+from harmony_mol.cli.errors import fail, user_errors
 
 
+@app.command("pretrain")
 def pretrain_cmd(
     config: Optional[Path] = typer.Option(None, "--config", "-c", help="YAML PretrainConfig (configs/pretrain/*.yaml; "
                                           "default: the built-in PretrainConfig: epochs 10, batch_size 256, "
@@ -36,14 +38,14 @@ def pretrain_cmd(
     try:
         cfg = load_config(PretrainConfig, config, list(overrides or []))
     except ConfigError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(code=2) from exc
+        fail(exc, code=2)
     with user_errors():
         path = pretrain(cfg, resume=resume)
     if os.environ.get("RANK", "0") in ("", "0"):  # torchrun: one line from rank 0 only
         typer.echo(str(path))
 
 
+@speed_app.command("pretrain")
 def speed_pretrain_cmd(
     n_graphs: int = typer.Option(2048, "--n-graphs", help="ZINC molecules (MOSES sample) to featurize and use."),
     batch_size: int = typer.Option(256, "--batch-size", help="Graphs per step (both models)."),
@@ -64,9 +66,3 @@ def speed_pretrain_cmd(
                               device=device, overrides=list(set_ or []), data_dir=data_dir, profile=profile,
                               rounds=rounds)
     typer.echo(json.dumps(result) if as_json else format_report(result))
-
-
-def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:
-    """Add ``pretrain`` to the main app and ``pretrain`` to the ``speed`` group."""
-    app.command("pretrain")(pretrain_cmd)
-    groups["speed"].command("pretrain")(speed_pretrain_cmd)

@@ -1,8 +1,7 @@
 """``harmony quickstart``: the Prefect quickstart pipeline (``flows/pipeline.py``), run in this process.
 
-It goes through the Prefect flow, not :func:`harmony_mol.pipeline.run.run_pipeline` alone, so the README's
-main job shows what a deployment does (embedded Prefect, no server: cached featurize task, retried stages,
-artifacts). One SIGTERM or Ctrl-C stops the whole run, the ephemeral Prefect server included.
+Through the flow, not :func:`harmony_mol.pipeline.run.run_pipeline` alone, so the README's main job shows what
+a deployment does. One SIGTERM or Ctrl-C stops the whole run, the ephemeral Prefect server included.
 """
 
 from __future__ import annotations
@@ -12,11 +11,15 @@ from typing import Optional
 
 import typer
 
+from harmony_mol.cli.apps import app
 
+
+@app.command("quickstart")
 def quickstart_cmd(
     crystal: bool = typer.Option(False, "--crystal", help="Run the crystal variant instead of molecules."),
     out: Optional[Path] = typer.Option(None, "--out", help="Output root (default: the config's out_dir)."),
-    config: Optional[Path] = typer.Option(None, "--config", "-c", help="Pipeline YAML (default configs/quickstart.yaml)."),
+    config: Optional[Path] = typer.Option(None, "--config", "-c",
+                                          help="Pipeline YAML (default configs/quickstart.yaml)."),
     overrides: Optional[list[str]] = typer.Argument(None, help="a.b=value overrides of the pipeline YAML."),
 ) -> None:
     """Featurize the bundled data, pretrain a small encoder, fine-tune, predict held-out rows, print test metrics."""
@@ -26,8 +29,3 @@ def quickstart_cmd(
     exit_on_sigterm()
     quickstart(str(config) if config else None, "crystal" if crystal else "molecule", str(out) if out else None,
                list(overrides or []))
-
-
-def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:
-    """Add ``harmony quickstart``."""
-    app.command("quickstart")(quickstart_cmd)

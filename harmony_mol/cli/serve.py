@@ -11,9 +11,11 @@ from typing import Optional
 
 import typer
 
+from harmony_mol.cli.apps import app
 from harmony_mol.cli.errors import user_errors
 
 
+@app.command("serve")
 def serve_cmd(
     config: Path = typer.Option(Path("configs/deploy.yaml"), "--config", "-c", help="Deployment YAML."),
     run_once: bool = typer.Option(False, "--run-once", help="Run the deployment's flow once now (no server)."),
@@ -30,14 +32,8 @@ def serve_cmd(
     cli_logging()
     with user_errors():
         cfg = load_config(DeployConfig, config, list(overrides or []))
-        params = deployment_parameters(cfg)
         check_dataset(cfg.dataset)
         if run_once:
-            pretrain_flow(**params)
+            pretrain_flow(**deployment_parameters(cfg))
         else:
             serve_deployment(cfg)
-
-
-def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:
-    """Add ``harmony serve``."""
-    app.command("serve")(serve_cmd)

@@ -1,15 +1,8 @@
 """The pipeline file (``configs/quickstart.yaml``) and the linked, typed stage configs it resolves to.
 
-A pipeline YAML has one section per variant (``molecule`` and ``crystal``); each holds partial
-stage configs. Paths that link the stages (dataset directory, encoder checkpoint, output folders)
-are filled in from ``out_dir`` so a user only edits what matters::
-
-    out_dir: runs/quickstart
-    molecule:
-      featurize: {inputs: [data/molecules/freesolv.csv], target_columns: [expt]}
-      pretrain: {epochs: 3, batch_size: 64}
-      finetune: {name: freesolv, optim: {epochs: 30}}
-      predict_input: data/molecules/freesolv.csv
+A pipeline YAML has one section per variant (``molecule`` and ``crystal``); each holds partial stage configs.
+The paths that link the stages (dataset directory, encoder checkpoint, output folders) are filled in from
+``out_dir``, so a user only edits what matters.
 """
 
 from __future__ import annotations
@@ -18,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from harmony_mol.config import config_from_dict, load_config
+from harmony_mol.config import config_from_dict
 from harmony_mol.data.config import FeaturizeConfig
 from harmony_mol.finetune.config import FinetuneConfig
 from harmony_mol.ssl.config import PretrainConfig
@@ -28,17 +21,12 @@ Kind = Literal["molecule", "crystal"]
 
 @dataclass(frozen=True)
 class PipelineVariant:
-    """Partial stage configs of one variant (keys as in the stage YAML files).
+    """Partial stage configs of one variant (keys as in the stage YAML files; the linking paths are filled in).
 
     Args:
-        featurize: :class:`~harmony_mol.data.config.FeaturizeConfig` fields (``output`` is filled in).
-        pretrain: :class:`~harmony_mol.ssl.config.PretrainConfig` fields (``dataset``/``out_dir`` filled in).
-        finetune: :class:`~harmony_mol.finetune.config.FinetuneConfig` fields (``data.input``,
-            ``model.pretrained`` and ``out_dir`` filled in).
         predict_input: File to predict with the fine-tuned bundle (``None`` = skip predictions).
-        predict_heldout: Predict the fine-tuning test rows instead, written as a held-out input
-            (``<root>/heldout.csv``, or ``<root>/heldout/`` for a structure folder) that no model stage
-            trained on or selected with; the predictions then sit beside the measured values.
+        predict_heldout: Predict the fine-tuning test rows instead, which no model stage trained on or selected
+            with (:func:`~harmony_mol.pipeline.heldout.write_heldout`); the predictions sit beside the measured values.
     """
 
     featurize: dict[str, Any] = field(default_factory=dict)
@@ -54,13 +42,7 @@ class PipelineVariant:
 
 @dataclass(frozen=True)
 class PipelineConfig:
-    """The quickstart / pipeline file (``configs/quickstart.yaml``).
-
-    Args:
-        out_dir: Run root; each variant writes under ``<out_dir>/<kind>/``.
-        molecule: The molecule variant (default).
-        crystal: The crystal variant (``--crystal``).
-    """
+    """The pipeline file: the run root (each variant writes under ``<out_dir>/<kind>/``) and the two variants."""
 
     out_dir: Path = Path("runs/quickstart")
     molecule: PipelineVariant = field(default_factory=PipelineVariant)
@@ -69,17 +51,11 @@ class PipelineConfig:
 
 @dataclass(frozen=True)
 class StageConfigs:
-    """Resolved, linked configs of one pipeline variant (all paths absolute).
+    """Resolved, linked configs of one pipeline variant (all paths absolute, below ``root = <out_dir>/<kind>``).
 
-    Args:
-        kind: ``molecule`` or ``crystal``.
-        root: ``<out_dir>/<kind>``; every stage writes below it.
-        featurize: Writes ``<root>/dataset``.
-        pretrain: Reads the dataset, writes ``<root>/pretrain/encoder.pt``.
-        finetune: Reads the dataset and the encoder, writes ``<root>/finetune/<name>/``.
-        predict_input: File to predict (``None``: none, or the held-out rows when ``predict_heldout``).
-        predictions: ``<root>/predictions.csv``.
-        predict_heldout: Predict the fine-tuning test rows (see :class:`PipelineVariant`).
+    ``featurize`` writes ``<root>/dataset``; ``pretrain`` reads it and writes ``<root>/pretrain/encoder.pt``;
+    ``finetune`` reads both and writes ``<root>/finetune/<name>/``; the predict stage writes ``predictions``
+    (``<root>/predictions.csv``) from ``predict_input`` or, with ``predict_heldout``, from the held-out rows.
     """
 
     kind: Kind
@@ -89,7 +65,7 @@ class StageConfigs:
     finetune: FinetuneConfig
     predict_input: Path | None
     predictions: Path
-    predict_heldout: bool = False
+    predict_heldout: bool
 
 
 def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
@@ -107,29 +83,21 @@ def abs_path(path: str | Path, base: Path) -> Path:
 
 def _abs_inputs(inputs: list[str], base: Path) -> list[str]:
     # Registry names (no path separator, not an existing file) are left for the registry to resolve.
-    out = []
-    for s in inputs:
-        cand = abs_path(s, base)
-        out.append(str(cand) if ("/" in s or cand.exists()) else s)
-    return out
+    return [str(abs_path(s, base)) if "/" in s or abs_path(s, base).exists() else s for s in inputs]
 
 
 def stage_configs(cfg: PipelineConfig, kind: Kind = "molecule", base_dir: Path | None = None,
                   out_dir: Path | None = None) -> StageConfigs:
-    """Build the three linked stage configs of one variant.
+    """Build the linked stage configs of one variant, each stage reading what the one before it wrote.
 
     Args:
         cfg: The pipeline config.
-        kind: ``molecule`` or ``crystal``.
+        kind: The variant.
         base_dir: Relative input paths are resolved against this (default: current directory).
         out_dir: Overrides ``cfg.out_dir``.
 
-    Returns:
-        The variant's stage configs, each stage reading what the one before it wrote.
-
     Raises:
-        ValueError: unknown kind, a variant without inputs, or invalid stage values (the message names
-            the stage).
+        ValueError: unknown kind, a variant without inputs, or invalid stage values (the message names the stage).
     """
     if kind not in ("molecule", "crystal"):
         raise ValueError(f"kind must be 'molecule' or 'crystal', got {kind!r}")
@@ -139,31 +107,18 @@ def stage_configs(cfg: PipelineConfig, kind: Kind = "molecule", base_dir: Path |
     fz = dict(var.featurize)
     if not fz.get("inputs"):
         raise ValueError(f"pipeline variant {kind!r} has no featurize.inputs")
-    fz["inputs"] = _abs_inputs(list(fz["inputs"]), base)
+    fz["inputs"] = _abs_inputs(fz["inputs"], base)
     fz.setdefault("kind", kind)
     fz["output"] = str(root / "dataset")
     featurize = config_from_dict(FeaturizeConfig, fz, where=f"pipeline[{kind}].featurize")
     pre = _merge(var.pretrain, {"dataset": str(root / "dataset"), "out_dir": str(root / "pretrain")})
     pretrain = config_from_dict(PretrainConfig, pre, where=f"pipeline[{kind}].pretrain")
-    ft = _merge({"name": kind}, var.finetune)
-    ft = _merge(ft, {"data": {"input": str(root / "dataset")},
-                     "model": {"pretrained": str(root / "pretrain" / "encoder.pt")},
-                     "out_dir": str(root / "finetune")})
+    ft = _merge(_merge({"name": kind}, var.finetune), {"data": {"input": str(root / "dataset")},
+                                                       "model": {"pretrained": str(root / "pretrain" / "encoder.pt")},
+                                                       "out_dir": str(root / "finetune")})
     finetune = config_from_dict(FinetuneConfig, ft, where=f"pipeline[{kind}].finetune")
     pred = abs_path(var.predict_input, base) if var.predict_input else None
     return StageConfigs(kind=kind, root=root, featurize=featurize, pretrain=pretrain, finetune=finetune,
                         predict_input=pred, predictions=root / "predictions.csv",
-                        predict_heldout=bool(var.predict_heldout))
+                        predict_heldout=var.predict_heldout)
 
-
-def load_pipeline(path: str | Path | None, overrides: list[str] | None = None) -> PipelineConfig:
-    """Load a pipeline YAML strictly (see :func:`harmony_mol.config.load_config`).
-
-    Args:
-        path: The YAML file (``None``: defaults only).
-        overrides: ``a.b=value`` overrides, e.g. ``molecule.pretrain.epochs=1``.
-
-    Returns:
-        The pipeline config.
-    """
-    return load_config(PipelineConfig, path, overrides)

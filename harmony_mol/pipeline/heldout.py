@@ -16,7 +16,7 @@ HELDOUT_MARKER = "heldout.json"
 
 
 def write_heldout(run_dir: str | Path, inputs: list[str], kind: str, root: str | Path) -> Path:
-    """Write the fine-tuning test rows (first seed) as an input file for the predict stage.
+    """Write the fine-tuning test rows (first seed) as the predict stage's input; returns its path.
 
     Molecules: ``<root>/heldout.csv`` (``id, smiles, <target>...``). Crystals read from one structure
     folder: ``<root>/heldout/`` with the test structures' files and an ``id_prop.csv`` of their measured
@@ -27,9 +27,6 @@ def write_heldout(run_dir: str | Path, inputs: list[str], kind: str, root: str |
         inputs: The featurize stage's inputs (crystals: the one structure folder to copy files from).
         kind: ``molecule`` or ``crystal``.
         root: The variant's run root.
-
-    Returns:
-        The held-out file (molecules) or folder (crystals).
 
     Raises:
         ValueError: no ``test_predictions.csv`` in ``run_dir``, an empty test split, or crystals that did

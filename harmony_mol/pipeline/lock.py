@@ -1,7 +1,6 @@
 """The one run lock: ``<out_dir>/.run.lock``, a ``filelock`` taken without waiting.
 
-Pretraining holds it for the whole run, so two overlapping runs on one directory (a scheduled run that
-comes due while the last one still trains, or a manual run beside it) never interleave ``last.pt``
+Pretraining holds it for the whole run, so two overlapping runs on one directory never interleave ``last.pt``
 writes: the second is refused at once. The OS frees the lock of a killed run.
 """
 
@@ -20,13 +19,7 @@ class RunLocked(RuntimeError):
 
 @contextlib.contextmanager
 def run_lock(out_dir: str | Path) -> Iterator[Path]:
-    """Hold ``<out_dir>/.run.lock`` for the block (see :func:`~harmony_mol.utils.io.try_lock`).
-
-    Args:
-        out_dir: The run directory.
-
-    Yields:
-        The lock file's path.
+    """Hold ``<out_dir>/.run.lock`` for the block (see :func:`~harmony_mol.utils.io.try_lock`); yields its path.
 
     Raises:
         RunLocked: another process (or another lock object of this one) holds the lock.

@@ -1,8 +1,6 @@
 """``run_pipeline``: featurize -> pretrain -> fine-tune -> held-out predict -> summary, as plain library calls.
 
-The stages are the library's own functions, gathered in :class:`Stages`; ``flows/pipeline.py`` runs the
-same :func:`run_pipeline` with each stage wrapped as a Prefect task (caching, retries, artifacts), so the
-sequence and the stage linking live here once.
+``flows/pipeline.py`` runs the same :func:`run_pipeline` with each stage wrapped as a Prefect task.
 """
 
 from __future__ import annotations
@@ -29,15 +27,12 @@ logger = logging.getLogger(__name__)
 
 
 def pretrain_locked(cfg: PretrainConfig, resume: bool = False, nproc: int = 1) -> Path:
-    """Pretrain (or resume) holding the run directory's lock, in this process or on ``nproc`` torchrun processes.
+    """Pretrain (or resume) holding the run directory's lock; returns the ``encoder.pt`` path.
 
     Args:
         cfg: The pretraining config.
         resume: Continue from ``<out_dir>/last.pt`` when present.
         nproc: Processes (GPUs); > 1 launches ``torchrun --standalone`` (``batch_size`` per process).
-
-    Returns:
-        The ``encoder.pt`` path.
 
     Raises:
         RunLocked: another run uses ``cfg.out_dir``.
@@ -47,16 +42,7 @@ def pretrain_locked(cfg: PretrainConfig, resume: bool = False, nproc: int = 1) -
 
 
 def predict_to_file(bundle_path: Path, input_path: Path, output_path: Path) -> Path:
-    """Predict ``input_path`` with a model bundle into ``output_path`` (CSV, one row per input).
-
-    Args:
-        bundle_path: The fine-tuned model bundle.
-        input_path: SMILES file or structure folder.
-        output_path: The predictions CSV.
-
-    Returns:
-        ``output_path``.
-    """
+    """Predict ``input_path`` (SMILES file or structure folder) with a model bundle into the CSV ``output_path``."""
     from harmony_mol.predict.api import Predictor
 
     Predictor.load(bundle_path).predict_file(input_path, output_path, progress=False)
@@ -65,14 +51,7 @@ def predict_to_file(bundle_path: Path, input_path: Path, output_path: Path) -> P
 
 @dataclass(frozen=True)
 class Stages:
-    """The stage functions :func:`run_pipeline` calls (``flows/pipeline.py`` passes Prefect tasks of them).
-
-    Args:
-        featurize: Builds the dataset.
-        pretrain: Pretrains the encoder; returns its checkpoint.
-        finetune: Fine-tunes the property model.
-        predict: ``(bundle, input, output) -> output``.
-    """
+    """The stage functions :func:`run_pipeline` calls (``flows/pipeline.py`` passes Prefect tasks of them)."""
 
     featurize: Callable[[FeaturizeConfig], DatasetInfo] = build_dataset
     pretrain: Callable[[PretrainConfig], Path] = pretrain_locked
@@ -85,14 +64,11 @@ def _stage(name: str, t0: float) -> None:
 
 
 def run_pipeline(st: StageConfigs, stages: Stages | None = None) -> PipelineRun:
-    """Run one pipeline variant end to end and write its ``summary.md`` / ``summary.json``.
+    """Run one variant's linked stages (:func:`~harmony_mol.pipeline.config.stage_configs`) and write its summary.
 
     Args:
-        st: The linked stage configs (:func:`~harmony_mol.pipeline.config.stage_configs`).
+        st: The linked stage configs.
         stages: The stage functions (default: the library's own, no Prefect).
-
-    Returns:
-        The run: dataset, encoder, fine-tuned model, predictions, wall time and summary path.
     """
     stages = stages or Stages()
     t0 = time.perf_counter()
@@ -104,8 +80,7 @@ def run_pipeline(st: StageConfigs, stages: Stages | None = None) -> PipelineRun:
     encoder = Path(stages.pretrain(st.pretrain))
     _stage(f"3/4 fine-tune -> {Path(st.finetune.out_dir) / st.finetune.name}", t0)
     finetuned = stages.finetune(st.finetune)
-    predictions = None
-    predict_input = st.predict_input
+    predictions, predict_input = None, st.predict_input
     if st.predict_heldout:  # the fine-tuning test rows: never trained on, so the predictions mean something
         predict_input = write_heldout(finetuned.out_dir, list(st.featurize.inputs), st.kind, st.root)
     if predict_input is not None:

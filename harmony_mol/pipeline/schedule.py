@@ -1,7 +1,6 @@
 """Scheduled pretraining (``configs/deploy.yaml``): the deployment's config, flow parameters and step budget.
 
-Overlapping runs are refused by the run directory's lock (:mod:`harmony_mol.pipeline.lock`), the only lock:
-a run that comes due while another still trains ends without touching the run directory.
+Overlapping runs are refused by the run directory's lock (:mod:`harmony_mol.pipeline.lock`) alone.
 """
 
 from __future__ import annotations
@@ -46,14 +45,9 @@ class DeployConfig:
 
 
 def deployment_parameters(cfg: DeployConfig, base_dir: Path | None = None) -> dict[str, Any]:
-    """Parameters of ``pretrain_flow`` for a deployment (paths made absolute; out_dir fixed).
+    """``pretrain_flow``'s ``{config_path, overrides, resume, steps_per_run}`` for a deployment.
 
-    Args:
-        cfg: The deployment config.
-        base_dir: Relative paths are resolved against this (default: current directory).
-
-    Returns:
-        ``{config_path, overrides, resume, steps_per_run}``.
+    Paths are made absolute against ``base_dir`` (default: the current directory); ``out_dir`` is fixed.
     """
     base = Path(base_dir or Path.cwd()).resolve()
     overrides = [f"dataset={abs_path(cfg.dataset, base)}", f"out_dir={abs_path(cfg.out_dir, base)}", *cfg.overrides]
@@ -62,17 +56,10 @@ def deployment_parameters(cfg: DeployConfig, base_dir: Path | None = None) -> di
 
 
 def next_max_steps(out_dir: str | Path, steps_per_run: int) -> int:
-    """Step budget of the next scheduled run: the step stored in ``<out_dir>/last.pt`` + ``steps_per_run``.
+    """``max_steps`` of the next scheduled run: the step stored in ``<out_dir>/last.pt`` + ``steps_per_run``.
 
     Lets a scheduled deployment keep training the same encoder a bit further on every run (pretraining
     resumes exactly from ``last.pt``; ``max_steps`` is not part of the resume compatibility check).
-
-    Args:
-        out_dir: The deployment's run directory.
-        steps_per_run: Steps each run adds.
-
-    Returns:
-        The ``max_steps`` of the next run.
 
     Raises:
         ValueError: ``steps_per_run`` < 1.

@@ -22,16 +22,9 @@ MAX_EMBED_BYTES = 1_500_000
 
 @dataclass(frozen=True)
 class PipelineRun:
-    """What one pipeline variant produced (returned by :func:`~harmony_mol.pipeline.run.run_pipeline`).
+    """What one pipeline variant produced (:func:`~harmony_mol.pipeline.run.run_pipeline`): the stage results.
 
-    Args:
-        kind: Variant name.
-        dataset: The featurize stage's result.
-        encoder: The pretrained encoder checkpoint.
-        finetuned: The fine-tuning stage's result.
-        predictions: Predictions CSV (``None``: no predict stage).
-        wall_s: Seconds of the whole run.
-        summary_path: ``summary.md`` (``None`` until written).
+    ``predictions`` is ``None`` without a predict stage, ``summary_path`` until ``summary.md`` is written.
     """
 
     kind: str
@@ -49,67 +42,41 @@ class PipelineRun:
 
 
 def heldout_table(predictions: str | Path, target_names: list[str], n: int = 8) -> list[dict[str, Any]]:
-    """First ``n`` rows of a held-out predictions CSV: id, then measured and predicted value per target.
-
-    Args:
-        predictions: The predictions CSV.
-        target_names: The model's targets.
-        n: Rows to read.
-
-    Returns:
-        One dict per row: ``id``, then ``<target> measured`` and ``<target> predicted`` per target.
-    """
+    """First ``n`` rows of a predictions CSV: ``id``, then ``<target> measured`` and ``<target> predicted``."""
     df = pd.read_csv(predictions, keep_default_na=False, na_values=[""], nrows=n, dtype={"id": str})
     out = []
     for _, r in df.iterrows():
         row: dict[str, Any] = {"id": r.get("id", r.get("row_id", ""))}
         for t in target_names:
-            measured = r.get(t, r.get("target")) if len(target_names) == 1 else r.get(t)
-            row[f"{t} measured"] = measured
+            row[f"{t} measured"] = r.get(t, r.get("target")) if len(target_names) == 1 else r.get(t)
             row[f"{t} predicted"] = r.get(f"{t}_pred")
         out.append(row)
     return out
 
 
 def metrics_rows(metrics: dict[str, Any]) -> list[dict[str, Any]]:
-    """Flatten a fine-tuning ``metrics.json`` summary into table rows (split, metric, mean, std, n).
-
-    Args:
-        metrics: The ``metrics.json`` content.
-
-    Returns:
-        One dict per (split, metric): ``split, metric, mean, std, n_seeds``.
-    """
-    rows = []
-    for split, by_metric in (metrics.get("summary") or {}).items():
-        for name, v in by_metric.items():
-            rows.append({"split": split, "metric": name, "mean": round(float(v["mean"]), 5),
-                         "std": round(float(v["std"]), 5), "n_seeds": int(v["n"])})
-    return rows
+    """Flatten a fine-tuning ``metrics.json`` summary into one row per (split, metric): mean, std, n_seeds."""
+    return [{"split": split, "metric": name, "mean": round(float(v["mean"]), 5), "std": round(float(v["std"]), 5),
+             "n_seeds": int(v["n"])}
+            for split, by_metric in (metrics.get("summary") or {}).items() for name, v in by_metric.items()]
 
 
 def plots_markdown(paths: list[Path], max_bytes: int = MAX_EMBED_BYTES) -> str:
-    """Markdown that shows PNG plots themselves (``data:image/png;base64`` URIs).
-
-    A Prefect artifact then displays them wherever the UI runs.
+    """Markdown that shows PNG plots themselves (``data:image/png;base64`` URIs, so a Prefect artifact shows them).
 
     Args:
-        paths: PNG files (missing ones are skipped).
+        paths: PNG files (missing ones are skipped; none left: empty markdown).
         max_bytes: A larger file is named by path instead of embedded.
-
-    Returns:
-        The markdown (empty when no file exists).
     """
     out = []
-    for p in paths:
-        p = Path(p)
+    for p in map(Path, paths):
         if not p.is_file():
             continue
-        if p.stat().st_size > max_bytes:
-            out.append(f"- `{p}` ({p.stat().st_size:,} bytes, not embedded)")
-            continue
-        data = base64.b64encode(p.read_bytes()).decode("ascii")
-        out.append(f"**{p.stem}**\n\n![{p.stem}](data:image/png;base64,{data})\n")
+        if (size := p.stat().st_size) > max_bytes:
+            out.append(f"- `{p}` ({size:,} bytes, not embedded)")
+        else:
+            data = base64.b64encode(p.read_bytes()).decode("ascii")
+            out.append(f"**{p.stem}**\n\n![{p.stem}](data:image/png;base64,{data})\n")
     return "\n".join(out) + ("\n" if out else "")
 
 
@@ -119,9 +86,6 @@ def summary_markdown(run: PipelineRun, embed_plots: bool = False) -> str:
     Args:
         run: The run.
         embed_plots: Show the plots themselves (base64 PNGs, for the Prefect artifact) instead of their paths.
-
-    Returns:
-        The markdown.
     """
     ds, m = run.dataset, run.finetuned.metrics
     lines = [f"# harmony-mol pipeline ({run.kind})", "",
@@ -149,8 +113,8 @@ def summary_markdown(run: PipelineRun, embed_plots: bool = False) -> str:
     lines += ["", f"Task: {m.get('task_type')} on {', '.join(m.get('target_names', []))}; "
               f"seeds {m.get('seeds')}; model selection on {m.get('metric')}.", "",
               "| split | metric | mean | std | seeds |", "|---|---|---|---|---|"]
-    for r in metrics_rows(m):
-        lines.append(f"| {r['split']} | {r['metric']} | {r['mean']:.4g} | {r['std']:.2g} | {r['n_seeds']} |")
+    lines += [f"| {r['split']} | {r['metric']} | {r['mean']:.4g} | {r['std']:.2g} | {r['n_seeds']} |"
+              for r in metrics_rows(m)]
     text = "\n".join(lines) + "\n"
     if embed_plots and pngs:
         text += "\n## Plots\n\n" + plots_markdown(pngs)
@@ -163,15 +127,7 @@ def _plain(obj: Any) -> Any:
 
 
 def write_summary(root: Path, run: PipelineRun) -> Path:
-    """Write ``summary.md`` and ``summary.json`` under ``root`` (atomically).
-
-    Args:
-        root: The variant's run root.
-        run: The run.
-
-    Returns:
-        The markdown path, ``<root>/summary.md``.
-    """
+    """Write ``<root>/summary.md`` and ``<root>/summary.json`` (atomically); returns the markdown's path."""
     payload = {"kind": run.kind, "dataset": asdict(run.dataset), "encoder": run.encoder,
                "bundle": run.finetuned.bundle_path, "plots": run.plots, "predictions": run.predictions,
                "metrics": run.finetuned.metrics.get("summary", {}),

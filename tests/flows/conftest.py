@@ -1,5 +1,7 @@
-"""Fixtures of the flow tests: ONE Prefect test harness per session (used explicitly, never autouse)
-and tiny real inputs written to tmp_path."""
+"""Fixtures of the flow tests.
+
+ONE Prefect test harness per session (used explicitly, never autouse) and tiny real inputs written to tmp_path.
+"""
 
 from __future__ import annotations
 
@@ -39,8 +41,10 @@ def tiny_csv(tmp_path: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def prefect_harness(tmp_path_factory: pytest.TempPathFactory):
-    """A temporary Prefect database + ephemeral server for the whole session (~15 s to start);
-    persisted task results (the featurize cache) go to a session temp dir, not ``$PREFECT_HOME``."""
+    """A temporary Prefect database + ephemeral server for the whole session (~15 s to start).
+
+    Persisted task results (the featurize cache) go to a session temp dir, not ``$PREFECT_HOME``.
+    """
     from prefect.settings import PREFECT_LOCAL_STORAGE_PATH, temporary_settings
     from prefect.testing.utilities import prefect_test_harness
 

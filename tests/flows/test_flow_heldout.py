@@ -1,5 +1,8 @@
-"""Issue 14 items 14 and 17: the quickstart predicts a held-out file (the fine-tuning test rows), and the
-Prefect artifacts show the plots themselves (base64 PNGs), not local paths. No Prefect server needed."""
+"""The quickstart predicts a held-out file, and the Prefect artifacts show the plots themselves.
+
+The held-out file holds the fine-tuning test rows; the plots are base64 PNGs, not local paths. No Prefect
+server needed.
+"""
 
 from __future__ import annotations
 

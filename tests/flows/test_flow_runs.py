@@ -1,5 +1,7 @@
-"""End-to-end flow runs under ONE session-scoped Prefect test harness: the featurize cross-run cache,
-the Dask task runner, and the whole quickstart pipeline on 40 molecules."""
+"""End-to-end flow runs under ONE session-scoped Prefect test harness.
+
+The featurize cross-run cache, the Dask task runner, and the whole quickstart pipeline on 40 molecules.
+"""
 
 from __future__ import annotations
 
@@ -99,10 +101,10 @@ def test_pipeline_flow_end_to_end(tmp_path: Path, tiny_csv: Path) -> None:
     assert "](data:image/png;base64," in by_key["pipeline-molecule"].data  # the plots themselves, not paths
     assert "unclosed ring" in str(by_key["rejected-molecule"].data)
     # the same stages as plain library calls (no Prefect) give the same numbers
-    from harmony_mol.pipeline.config import load_pipeline, stage_configs
+    from harmony_mol.pipeline.config import stage_configs
     from harmony_mol.pipeline.run import run_pipeline
 
-    plain = run_pipeline(stage_configs(load_pipeline(path), "molecule", out_dir=tmp_path / "plain"))
+    plain = run_pipeline(stage_configs(load_config(PipelineConfig, path), "molecule", out_dir=tmp_path / "plain"))
     assert plain.finetuned.metrics["summary"] == out.finetuned.metrics["summary"]
     assert pd.read_csv(plain.predictions)["target_pred"].tolist() == preds["target_pred"].tolist()
 
@@ -119,8 +121,10 @@ def test_overlapping_pretrain_run_ends_cancelled_and_touches_nothing(tmp_path: P
 
 
 def test_benchmark_flow_regression_suite(prefect_harness, tmp_path: Path, repo_root: Path, shared_data: Path) -> None:
-    """The graph-level suite through benchmark_flow: pretraining task, one task per dataset, report; every model
-    sees the same split; a second run resumes (runs no cell)."""
+    """The graph-level suite through benchmark_flow: pretraining task, one task per dataset, report.
+
+    Every model sees the same split; a second run resumes (runs no cell).
+    """
     import csv
 
     from flows.benchmark import benchmark_flow

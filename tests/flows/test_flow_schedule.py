@@ -39,7 +39,7 @@ def _api(url: str, path: str, body: dict[str, Any] | None = None) -> Any:
     req = urllib.request.Request(url + path, method="POST" if body is not None else "GET",
                                  data=json.dumps(body).encode() if body is not None else None,
                                  headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(req, timeout=10) as r:  # noqa: S310 - loopback only
+    with urllib.request.urlopen(req, timeout=10) as r:
         return json.loads(r.read() or b"null")
 
 
@@ -99,7 +99,7 @@ def test_cron_deployment_runs_resumes_and_refuses_overlap(tmp_path: Path, lock_h
     env.update(PREFECT_HOME=str(tmp_path / "prefect-home"), DO_NOT_TRACK="1", PREFECT_SERVER_ANALYTICS_ENABLED="false",
                PREFECT_UI_ENABLED="false", PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS="5",
                PREFECT_RUNNER_POLL_FREQUENCY="2", PYTHONUNBUFFERED="1")
-    logs = {n: open(tmp_path / f"{n}.log", "w") for n in ("server", "serve")}  # noqa: SIM115
+    logs = {n: open(tmp_path / f"{n}.log", "w") for n in ("server", "serve")}
     procs: list[subprocess.Popen] = []
     try:
         procs.append(subprocess.Popen([sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1",

@@ -1,5 +1,7 @@
-"""Issue 14 item 13: `harmony quickstart` / `harmony serve` leave no process behind after one SIGTERM, and
-`harmony serve --run-once` without a featurized corpus says in one line which command builds it."""
+"""`harmony quickstart` / `harmony serve` leave no process behind after one SIGTERM.
+
+And `harmony serve --run-once` without a featurized corpus says in one line which command builds it.
+"""
 
 from __future__ import annotations
 
@@ -57,7 +59,7 @@ def test_one_sigterm_stops_quickstart_and_leaves_no_process(tmp_path: Path) -> N
     csv = write_tiny_csv(tmp_path / "tiny.csv")
     over = [f"molecule.featurize.inputs=[{csv}]", "molecule.featurize.target_columns=[target]",
             "molecule.pretrain.epochs=200", "molecule.pretrain.batch_size=8"]
-    log = open(tmp_path / "qs.log", "w")  # noqa: SIM115 - closed below
+    log = open(tmp_path / "qs.log", "w")
     proc = subprocess.Popen([*HARMONY, "quickstart", "--out", str(tmp_path / "qs"), *over], cwd=REPO,
                             stdout=log, stderr=subprocess.STDOUT, env=_env(marker, tmp_path))
     try:

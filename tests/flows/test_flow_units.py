@@ -1,5 +1,7 @@
-"""Flow pieces that need no Prefect server: stage-config linking, summary, run lock, retry policy,
-deployment object, benchmark suite dispatch."""
+"""Flow pieces that need no Prefect server.
+
+Stage-config linking, summary, run lock, retry policy, deployment object, benchmark suite dispatch.
+"""
 
 from __future__ import annotations
 

@@ -1,9 +1,10 @@
-"""``pretrain_task(nproc=2)``: the flow's torchrun launch of ``harmony pretrain`` (2 gloo processes on CPU),
-holding the run lock, then resuming the 2-process run through the same path."""
+"""``pretrain_task(nproc=2)``: the flow's torchrun launch of ``harmony pretrain`` (2 gloo processes on CPU).
+
+It holds the run lock, then resumes the 2-process run through the same path.
+"""
 
 from __future__ import annotations
 
-import functools
 from pathlib import Path
 
 import pytest
@@ -16,10 +17,10 @@ def test_pretrain_task_launches_torchrun_and_resumes(tmp_path: Path, monkeypatch
 
     import harmony_mol.pipeline.run as pr
     from flows.pretrain import pretrain_task
-    from harmony_mol.models.io import load_checkpoint
     from harmony_mol.config import config_from_dict
     from harmony_mol.data.build import build_dataset
     from harmony_mol.data.config import FeaturizeConfig
+    from harmony_mol.models.io import load_checkpoint
     from harmony_mol.ssl.config import PretrainConfig
     from harmony_mol.ssl.launch import run_torchrun, torchrun_command
     from harmony_mol.utils.io import try_lock
