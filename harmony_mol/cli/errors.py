@@ -58,3 +58,9 @@ def check_set(items: list[str] | None) -> None:
     for item in items or []:
         if "=" not in item:
             raise typer.BadParameter(f"--set {item!r} must look like key=value")
+
+
+def echo_fields(rows: list[tuple[str, object]]) -> None:
+    """Print ``name value`` lines with the names in one column (the human-readable summary of a command)."""
+    for name, value in rows:
+        typer.echo(f"{name:<10} {value}")

@@ -9,7 +9,7 @@ from typing import Any, Optional
 import typer
 
 from harmony_mol.cli.apps import app, speed_app
-from harmony_mol.cli.errors import check_set, fail, user_errors
+from harmony_mol.cli.errors import check_set, echo_fields, fail, user_errors
 
 
 @app.command("featurize")
@@ -78,14 +78,13 @@ def featurize_cmd(
     if as_json:
         typer.echo(json.dumps(summary))
         return
-    typer.echo(f"dataset    {info.path}")
-    typer.echo(f"graphs     {info.n_graphs:,}")
-    typer.echo(f"rejected   {info.n_rejected:,}  ({info.rejected_path})")
+    rows: list[tuple[str, object]] = [("dataset", info.path), ("graphs", f"{info.n_graphs:,}"),
+                                      ("rejected", f"{info.n_rejected:,}  ({info.rejected_path})")]
     if cfg.dedupe:
-        typer.echo(f"duplicates {info.n_duplicates:,}  ({info.path / 'duplicates.csv'})")
-    typer.echo(f"targets    {', '.join(info.target_names) if info.target_names else '(none)'}")
-    typer.echo(f"cache      {'hit' if info.cache_hit else 'built'} (key {info.key})")
-    typer.echo(f"time       {info.seconds:.2f} s")
+        rows.append(("duplicates", f"{info.n_duplicates:,}  ({info.path / 'duplicates.csv'})"))
+    rows += [("targets", ", ".join(info.target_names) if info.target_names else "(none)"),
+             ("cache", f"{'hit' if info.cache_hit else 'built'} (key {info.key})"), ("time", f"{info.seconds:.2f} s")]
+    echo_fields(rows)
 
 
 def _cache_hit(cfg: Any) -> Any:

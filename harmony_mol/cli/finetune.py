@@ -9,7 +9,7 @@ from typing import Optional
 import typer
 
 from harmony_mol.cli.apps import app
-from harmony_mol.cli.errors import check_set, user_errors
+from harmony_mol.cli.errors import check_set, echo_fields, user_errors
 from harmony_mol.finetune.config import FinetuneConfig, FinetuneModelConfig, FinetuneOptimConfig, FinetuneSplitConfig
 
 _O, _M, _S, _C = FinetuneOptimConfig, FinetuneModelConfig, FinetuneSplitConfig, FinetuneConfig
@@ -80,13 +80,9 @@ def finetune_cmd(
         return
     from harmony_mol.finetune.outputs import describe_encoder, describe_split
 
-    typer.echo(f"model      {res.bundle_path}")
-    typer.echo(f"encoder    {describe_encoder(res.metrics['encoder'])}")
-    typer.echo(f"split      {describe_split(res.metrics['split'])}")
-    typer.echo(f"splits     {res.out_dir / 'splits.json'}")
-    typer.echo(f"test preds {res.out_dir / 'test_predictions.csv'}")
-    typer.echo(f"metrics    {res.out_dir / 'metrics.json'}")
-    for split_name, row in res.metrics["summary"].items():
-        txt = ", ".join(f"{m} {v['mean']:.4f} ± {v['std']:.4f}" for m, v in row.items())
-        typer.echo(f"{split_name:<10} {txt}")
-    typer.echo(f"wall       {res.wall_s:.1f} s")
+    echo_fields([("model", res.bundle_path), ("encoder", describe_encoder(res.metrics["encoder"])),
+                 ("split", describe_split(res.metrics["split"])), ("splits", res.out_dir / "splits.json"),
+                 ("test preds", res.out_dir / "test_predictions.csv"), ("metrics", res.out_dir / "metrics.json")]
+                + [(name, ", ".join(f"{m} {v['mean']:.4f} ± {v['std']:.4f}" for m, v in row.items()))
+                   for name, row in res.metrics["summary"].items()]
+                + [("wall", f"{res.wall_s:.1f} s")])
