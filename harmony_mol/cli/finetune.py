@@ -41,8 +41,8 @@ def finetune_cmd(
     epochs: Optional[int] = typer.Option(None, "--epochs", help=f"Maximum epochs (default {_O.epochs}; early "
                                          f"stop after {_O.patience} without improvement)."),
     freeze: Optional[bool] = typer.Option(None, "--freeze/--no-freeze", help="Freeze the encoder (linear probe; "
-                                          f"default {'--freeze' if _O.freeze_encoder else '--no-freeze'}, encoder "
-                                          f"lr x{_O.encoder_lr_mult})."),
+                                          f"default {'--freeze' if _O.freeze_encoder else '--no-freeze'}; encoder "
+                                          "lr x0.1 when pretrained, x1.0 from scratch, unless optim.encoder_lr_mult)."),
     out_dir: Optional[Path] = typer.Option(None, "--out-dir", "-o", help="Output root (run = <out>/<name>; "
                                            f"default {_C.out_dir})."),
     name: Optional[str] = typer.Option(None, "--name", help=f"Run name (default {_C.name})."),

@@ -88,7 +88,8 @@ class FinetuneOptimConfig:
 
     Args:
         lr / weight_decay: AdamW learning rate of the head (and read-out) and weight decay.
-        encoder_lr_mult: Encoder learning rate = ``lr * encoder_lr_mult`` (layer-wise LR; 0.1 typical).
+        encoder_lr_mult: Encoder learning rate = ``lr * encoder_lr_mult``; ``None`` (default): 0.1 for a pretrained
+            encoder (keep what it learned), 1.0 for a randomly initialised one (it must learn at the full rate).
         freeze_encoder: Keep the encoder frozen for the whole run (linear-probe style).
         unfreeze_after: Freeze the encoder for this many epochs first, then train it (0 = never frozen).
         epochs / batch_size: Maximum epochs; training graphs per step.
@@ -101,7 +102,7 @@ class FinetuneOptimConfig:
     """
 
     lr: float = 1e-3
-    encoder_lr_mult: float = 0.1
+    encoder_lr_mult: float | None = None
     freeze_encoder: bool = False
     unfreeze_after: int = 0
     weight_decay: float = 1e-5
@@ -154,7 +155,7 @@ class FinetuneConfig:
             raise ValueError("seeds must list at least one seed")
         if self.optim.epochs < 1 or self.optim.batch_size < 1 or self.optim.eval_batch_size < 1:
             raise ValueError("optim.epochs, optim.batch_size and optim.eval_batch_size must be >= 1")
-        if self.optim.lr <= 0 or self.optim.encoder_lr_mult < 0:
+        if self.optim.lr <= 0 or (self.optim.encoder_lr_mult or 0.0) < 0:
             raise ValueError("optim.lr must be > 0 and optim.encoder_lr_mult >= 0")
         fr = self.split.fractions
         if any(f < 0 for f in fr) or abs(sum(fr) - 1.0) > 1e-6:
@@ -163,3 +164,10 @@ class FinetuneConfig:
             raise ValueError("split.method 'file' needs split.file")
         if self.split.method == "kfold" and not 0 <= self.split.fold < self.split.n_folds:
             raise ValueError(f"split.fold must be in [0, {self.split.n_folds})")
+
+
+def encoder_lr_mult(cfg: FinetuneConfig) -> float:
+    """The encoder's LR multiplier of a run: the configured one, else 0.1 pretrained / 1.0 from scratch."""
+    if cfg.optim.encoder_lr_mult is not None:
+        return cfg.optim.encoder_lr_mult
+    return 0.1 if cfg.model.pretrained is not None else 1.0

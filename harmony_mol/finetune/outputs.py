@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from harmony_mol.data.splits import SPLIT_FORMAT, load_split
-from harmony_mol.finetune.config import FinetuneConfig
+from harmony_mol.finetune.config import FinetuneConfig, encoder_lr_mult
 from harmony_mol.utils.io import atomic_open, atomic_write_json
 
 logger = logging.getLogger(__name__)
@@ -38,17 +38,19 @@ def resolve_split_method(cfg: FinetuneConfig, kind: str) -> FinetuneConfig:
 
 
 def encoder_source(cfg: FinetuneConfig) -> dict[str, Any]:
-    """``{"pretrained": path | None, "which": ..., "arch": ...}`` for logs, ``metrics.json`` and the summary."""
+    """``{"pretrained": path | None, "which", "arch", "lr_mult"}`` for logs, ``metrics.json`` and the summary."""
+    mult = encoder_lr_mult(cfg)
     if cfg.model.pretrained is not None:
-        return {"pretrained": str(cfg.model.pretrained), "which": cfg.model.which, "arch": "harmony"}
-    return {"pretrained": None, "which": None, "arch": cfg.model.encoder.arch}
+        return {"pretrained": str(cfg.model.pretrained), "which": cfg.model.which, "arch": "harmony", "lr_mult": mult}
+    return {"pretrained": None, "which": None, "arch": cfg.model.encoder.arch, "lr_mult": mult}
 
 
 def describe_encoder(src: dict[str, Any]) -> str:
     """One line: ``pretrained <file> (student weights)`` or ``from scratch (harmony, random init)``."""
+    lr = f"; encoder LR x{src['lr_mult']:g}" if "lr_mult" in src else ""
     if src.get("pretrained"):
-        return f"pretrained {src['pretrained']} ({src['which']} weights)"
-    return f"from scratch ({src.get('arch', 'harmony')}, random init; no --pretrained)"
+        return f"pretrained {src['pretrained']} ({src['which']} weights{lr})"
+    return f"from scratch ({src.get('arch', 'harmony')}, random init; no --pretrained{lr})"
 
 
 def split_info(cfg: FinetuneConfig, requested: str, dataset: Any) -> dict[str, Any]:

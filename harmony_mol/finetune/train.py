@@ -16,7 +16,7 @@ import torch
 
 from harmony_mol.config import config_to_dict, dump_config
 from harmony_mol.finetune import outputs
-from harmony_mol.finetune.config import FinetuneConfig
+from harmony_mol.finetune.config import FinetuneConfig, encoder_lr_mult
 from harmony_mol.finetune.data import make_split, resolve_dataset, select_targets
 from harmony_mol.finetune.evaluate import split_metrics
 from harmony_mol.finetune.loss import infer_task_type, masked_bce_with_logits, masked_regression_loss, positive_weights
@@ -89,7 +89,7 @@ def _train_one(
     encoder, enc_cfg, dims = _make_encoder(cfg, ds.spec.to_dict())
     head_cfg = {"hidden_dim": cfg.model.head_hidden, "num_layers": cfg.model.head_layers, "dropout": cfg.model.dropout}
     model = build_model(encoder, len(tasks), cfg.model.readout, head_cfg).to(device)
-    mult = 0.0 if o.freeze_encoder else o.encoder_lr_mult
+    mult = 0.0 if o.freeze_encoder else encoder_lr_mult(cfg)
     opt = torch.optim.AdamW(_param_groups(model, o.lr, mult, o.weight_decay))
     cols = torch.as_tensor(tasks, dtype=torch.long, device=device)
     loader = FastGraphLoader(tensors, batch_size=o.batch_size, shuffle=True, seed=seed, device=device,

@@ -173,3 +173,31 @@ def test_declared_sizes_are_checked_against_the_tensors_before_building(tmp_path
     with pytest.raises(ValueError, match=r"enc\.pt: student weight .* declares"):
         load_encoder(enc)
     assert time.perf_counter() - t0 < 1.0
+
+
+def test_scratch_encoder_trains_at_the_full_rate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                 tiny_regression: TinyDataset) -> None:
+    """A random-init encoder gets LR x1.0 by default, a pretrained one x0.1; an explicit value wins (issue 15)."""
+    _patch(monkeypatch, tiny_regression)
+    captured: list[list[float]] = []
+    real_adamw = torch.optim.AdamW
+
+    def spy(groups: list[dict], *a: object, **k: object) -> torch.optim.Optimizer:
+        captured.append([g["lr"] for g in groups])
+        return real_adamw(groups, *a, **k)
+
+    monkeypatch.setattr(torch.optim, "AdamW", spy)
+    res = train_mod.finetune(_cfg(tmp_path / "a", optim={"epochs": 1, "batch_size": 4, "lr": 1e-3}))
+    assert captured[-1] == [1e-3, 1e-3]  # head, encoder
+    assert json.loads((res.out_dir / "metrics.json").read_text())["encoder"]["lr_mult"] == 1.0
+    ckpt = tmp_path / "enc.pt"
+    b = load_bundle(res.bundle_path)
+    enc = build_encoder(b.encoder_config, b.input_dims)
+    save_checkpoint(ckpt, {"student": enc.state_dict(), "teacher": enc.state_dict(), "step": 0,
+                           "encoder_config": b.encoder_config, "input_dims": b.input_dims,
+                           "featurizer_spec": tiny_regression.spec.to_dict()})
+    train_mod.finetune(_cfg(tmp_path / "b", model={"pretrained": str(ckpt), "readout": "mean_max", "head_hidden": 16},
+                            optim={"epochs": 1, "batch_size": 4, "lr": 1e-3}))
+    assert captured[-1] == pytest.approx([1e-3, 1e-4])
+    train_mod.finetune(_cfg(tmp_path / "c", optim={"epochs": 1, "batch_size": 4, "lr": 1e-3, "encoder_lr_mult": 0.5}))
+    assert captured[-1] == pytest.approx([1e-3, 5e-4])
