@@ -241,11 +241,11 @@ def test_fuzz_structures_featurize_and_predict(tmp_path: Path) -> None:
 
     spec, worst = crystal_spec(cutoff=6.0, max_neighbors=8), 0.0
     for i, (_, text, _) in enumerate(rows):
-        t0 = time.perf_counter()
+        t0 = time.process_time()  # CPU time: other processes on a loaded machine do not count
         try:
             featurize_item_np(RawItem(i, str(i), CrystalText("cif", text, str(i)), ()), spec)
         except FeaturizationError:
-            worst = max(worst, time.perf_counter() - t0)
+            worst = max(worst, time.process_time() - t0)
     assert worst < 1.0
 
     out = tmp_path / "ds"
