@@ -15,7 +15,10 @@ from harmony_mol.benchmark.config import BenchmarkConfig
 logger = logging.getLogger(__name__)
 
 #: Models trained by :func:`finetune` (they depend on the featurizer preset; the others do not).
-NEURAL = ("harmony-pretrained", "harmony-scratch", "gin")
+NEURAL = ("harmony-pretrained", "harmony-scratch", "gin", "cgcnn")
+#: CGCNN's pooling and head (Xie & Grossman 2018): mean over atoms, Linear -> softplus -> Linear, no dropout
+#: (CGCNN's extra softplus on the pooled vector is left out: its node embeddings are softplus outputs already).
+CGCNN_HEAD = {"readout": "mean", "head_layers": 2, "head_activation": "softplus", "dropout": 0.0}
 
 
 @dataclass(frozen=True)
@@ -33,7 +36,7 @@ class CellData:
 
 def neural_cell(cfg: BenchmarkConfig, data: CellData, model: str, split_file: Path, seed: int,
                 checkpoint: Path | None, run_name: str) -> dict[str, Any]:
-    """Fine-tune ``harmony-pretrained`` / ``harmony-scratch`` / ``gin`` with :func:`finetune` on the split file."""
+    """Fine-tune ``harmony-pretrained`` / ``-scratch`` / ``gin`` / ``cgcnn`` with :func:`finetune` on the split file."""
     from harmony_mol.finetune.config import (
         FinetuneConfig,
         FinetuneDataConfig,
@@ -46,13 +49,13 @@ def neural_cell(cfg: BenchmarkConfig, data: CellData, model: str, split_file: Pa
     from harmony_mol.models.registry import encoder_config_from_dict
 
     head = {"readout": cfg.readout, "head_hidden": cfg.head_hidden, "head_layers": cfg.head_layers,
-            "dropout": cfg.dropout}
+            "dropout": cfg.dropout, **(CGCNN_HEAD if model == "cgcnn" else {})}
     if model == "harmony-pretrained":
         if checkpoint is None:
             raise ValueError("harmony-pretrained needs a pretrained checkpoint")
         mcfg = FinetuneModelConfig(pretrained=checkpoint, **head)
     else:
-        enc = {"arch": "gin", **cfg.gin} if model == "gin" else dict(cfg.encoder)
+        enc = {"arch": model, **getattr(cfg, model)} if model in ("gin", "cgcnn") else dict(cfg.encoder)
         mcfg = FinetuneModelConfig(encoder=encoder_config_from_dict(enc), **head)
     fcfg = FinetuneConfig(
         name=run_name, data=FinetuneDataConfig(input=str(data.ds.path)),

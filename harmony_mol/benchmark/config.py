@@ -9,7 +9,7 @@ from typing import Any, Literal
 from harmony_mol.config import load_config, parse_overrides
 
 SUITES = ("moleculenet-hu", "regression", "crystals")
-MODELS = ("harmony-pretrained", "harmony-scratch", "gin", "rf", "chemprop", "dummy")
+MODELS = ("harmony-pretrained", "harmony-scratch", "gin", "cgcnn", "rf", "chemprop", "dummy")
 
 
 @dataclass(frozen=True)
@@ -57,8 +57,9 @@ class BenchmarkConfig:
         suite: ``moleculenet-hu``, ``regression`` or ``crystals``.
         mode: Label written into the report (``gpu``, ``cpu``, ``quick``) saying which budget made the numbers.
         datasets: Registry names (empty = the suite's default list).
-        models: Any of ``harmony-pretrained``, ``harmony-scratch``, ``gin``, ``rf``, ``chemprop``, ``dummy``
-            (predicts the training mean: a protocol check, e.g. Matbench's "Dummy" row).
+        models: Any of ``harmony-pretrained``, ``harmony-scratch``, ``gin``, ``cgcnn`` (crystals only), ``rf``,
+            ``chemprop`` (molecules only), ``dummy`` (predicts the training mean: a protocol check, e.g.
+            Matbench's "Dummy" row).
         presets: Featurizer presets (molecules: ``harmony`` and/or ``hu``; crystals: ``crystal``).
         splits: ``scaffold`` and/or ``random`` (molecules); crystal datasets use their fixed protocol.
         seeds: Fine-tuning seeds (random splits also vary with the seed; scaffold splits do not).
@@ -66,6 +67,7 @@ class BenchmarkConfig:
         max_rows: Subsample every part of every split to at most this many graphs in all (0 = all; quick).
         encoder: ``HarmonyEncoderConfig`` fields of the from-scratch encoder (match the pretrained one).
         gin: ``GINEncoderConfig`` fields of the GIN baseline.
+        cgcnn: ``CGCNNEncoderConfig`` fields of the CGCNN baseline (read-out and head: CGCNN's, see ``cells``).
         optim: ``FinetuneOptimConfig`` overrides for every neural model.
         readout / head_hidden / head_layers / dropout: Fine-tuning head (all neural models).
         rf_trees: Random-forest trees.
@@ -81,7 +83,7 @@ class BenchmarkConfig:
     suite: Literal["moleculenet-hu", "regression", "crystals"] = "regression"
     mode: str = "cpu"
     datasets: tuple[str, ...] = ()
-    models: tuple[str, ...] = ("harmony-pretrained", "harmony-scratch", "gin", "rf", "chemprop")
+    models: tuple[str, ...] = ("harmony-pretrained", "harmony-scratch", "gin", "cgcnn", "rf", "chemprop")
     presets: tuple[str, ...] = ()
     splits: tuple[str, ...] = ("scaffold",)
     seeds: tuple[int, ...] = (0, 1, 2)
@@ -90,6 +92,7 @@ class BenchmarkConfig:
     encoder: dict[str, Any] = field(default_factory=lambda: {"hidden_dim": 64, "wgcn_hidden": 64, "mlp_hidden": 64,
                                                              "heads": 4, "hops": [1, 3]})
     gin: dict[str, Any] = field(default_factory=lambda: {"hidden_dim": 64, "num_layers": 5})
+    cgcnn: dict[str, Any] = field(default_factory=lambda: {"hidden_dim": 64, "num_layers": 3})
     optim: dict[str, Any] = field(default_factory=lambda: {"epochs": 100, "patience": 20, "batch_size": 64})
     readout: str = "mean_max"
     head_hidden: int = 128
@@ -147,6 +150,7 @@ def quick_overrides(suite: str) -> dict[str, Any]:
         "optim.patience": 0,
         "encoder": {"hidden_dim": 32, "wgcn_hidden": 32, "mlp_hidden": 32, "heads": 2, "hops": [1, 2]},
         "gin": {"hidden_dim": 32, "num_layers": 2},
+        "cgcnn": {"hidden_dim": 32, "num_layers": 3},
         "head_hidden": 32,
         "pretrain.config": "configs/pretrain/cpu_small.yaml",
         "pretrain.corpus": "perov5" if crystal else "data/molecules/solubility.csv",

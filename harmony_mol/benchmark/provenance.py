@@ -39,8 +39,9 @@ def _sizes(cfg: BenchmarkConfig, checkpoints: dict[str, str]) -> list[str]:
             lines.append(f"- pretrained encoder [{preset}]: {sum(p.numel() for p in enc.parameters()):,} parameters, "
                          f"`{path}` (step {ck.get('step')}, epoch {ck.get('epoch')}); pretraining config: "
                          f"`{json.dumps(ck.get('pretrain_config', {}).get('encoder', {}), sort_keys=True)}`")
+            crystal = [("CGCNN", {"arch": "cgcnn", **cfg.cgcnn})] if cfg.suite == "crystals" else []
             for name, full in (("from-scratch HarmonyGNN", {**ck["encoder_config"], **cfg.encoder}),
-                               ("GIN", {"arch": "gin", **cfg.gin})):
+                               ("GIN", {"arch": "gin", **cfg.gin}), *crystal):
                 try:
                     n = sum(p.numel() for p in build_encoder(full, ck["input_dims"]).parameters())
                     lines.append(f"- {name} [{preset} inputs]: {n:,} parameters")

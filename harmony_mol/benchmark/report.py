@@ -25,8 +25,8 @@ from harmony_mol.utils.io import atomic_save_figure, atomic_write_text
 logger = logging.getLogger(__name__)
 
 MODEL_LABELS = {"harmony-pretrained": "HarmonyGNN, pretrained", "harmony-scratch": "HarmonyGNN, from scratch",
-                "gin": "GIN (same width), from scratch", "rf": "random forest", "chemprop": "chemprop v2 (D-MPNN)",
-                "dummy": "training mean (dummy)"}
+                "gin": "GIN (same width), from scratch", "cgcnn": "CGCNN (same width), from scratch",
+                "rf": "random forest", "chemprop": "chemprop v2 (D-MPNN)", "dummy": "training mean (dummy)"}
 
 
 def _group(split: str) -> str:
@@ -115,7 +115,7 @@ def verdicts(summary: list[dict[str, Any]], suite: Suite) -> list[str]:
             if ours := [s for s in sub if s["model"] in ("harmony-pretrained", "harmony-scratch")]:
                 o = top(ours)
                 line += f" Our best ({o['model']} [{o['preset']}], {o['mean']:.3f})"
-                for base in ("gin", "rf", "chemprop", "dummy"):
+                for base in ("gin", "cgcnn", "rf", "chemprop", "dummy"):
                     if other := [s for s in sub if s["model"] == base]:
                         b = top(other)
                         line += f" {'beats' if better(o['mean'], b['mean']) else 'loses to'} {base} ({b['mean']:.3f});"

@@ -24,11 +24,14 @@ COLUMNS = ("suite", "mode", "dataset", "preset", "split", "seed", "model", "metr
 #: ``pretrain`` is left out: pretrained rows carry their checkpoint's digest instead (``checkpoint`` column).
 _NEUTRAL = ("datasets", "models", "presets", "splits", "seeds", "folds", "out_dir", "work_dir", "data_dir", "resume",
             "threads", "device", "mode", "pretrain")
+#: Config fields only one suite reads: left out of the other suites' hashes (adding them kept those hashes).
+_SUITE_ONLY = {"cgcnn": "crystals"}
 
 
 def settings_hash(cfg: BenchmarkConfig) -> str:
     """Hash of every setting that changes results (model sizes, optimiser, subsets, checkpoints...)."""
-    d = {k: v for k, v in config_to_dict(cfg).items() if k not in _NEUTRAL}
+    d = {k: v for k, v in config_to_dict(cfg).items()
+         if k not in _NEUTRAL and _SUITE_ONLY.get(k, cfg.suite) == cfg.suite}
     return hashlib.sha256(json.dumps(d, sort_keys=True, default=str).encode()).hexdigest()[:10]
 
 

@@ -116,7 +116,7 @@ def _splits(cfg: BenchmarkConfig, data: CellData, kind: str) -> list[tuple[str, 
 
 def _unavailable(cfg: BenchmarkConfig, kind: str) -> dict[str, str]:
     """Models of ``cfg`` that cannot run here, with the reason (logged, recorded in the report)."""
-    out: dict[str, str] = {}
+    out: dict[str, str] = {"cgcnn": "CGCNN is a crystal model"} if kind != "crystal" and "cgcnn" in cfg.models else {}
     if "chemprop" in cfg.models:
         if kind == "crystal":
             out["chemprop"] = "chemprop is a molecule model"

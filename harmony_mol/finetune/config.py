@@ -68,9 +68,11 @@ class FinetuneModelConfig:
         pretrained: Encoder checkpoint (``harmony pretrain`` output); ``None`` = from scratch.
         which: ``student`` (as the paper evaluates) or ``teacher`` (the EMA copy).
         encoder: The from-scratch encoder (ignored with ``pretrained``): HarmonyGNN fields, or with
-            ``arch: gin`` the GINE baseline's (``GINEncoderConfig``: hidden_dim, num_layers, ...).
+            ``arch: gin`` the GINE baseline's (``GINEncoderConfig``: hidden_dim, num_layers, ...), with
+            ``arch: cgcnn`` the CGCNN baseline's (``CGCNNEncoderConfig``).
         readout: Graph pooling: mean, sum, max, mean_max, mean_sum, attention, set2set.
         head_hidden / head_layers / dropout: Hidden width, linear layers (1 = linear probe) and dropout of the MLP head.
+        head_activation: Activation between the head's layers (``softplus``: CGCNN's head).
     """
 
     pretrained: Path | None = None
@@ -80,6 +82,7 @@ class FinetuneModelConfig:
     head_hidden: int = 256
     head_layers: int = 2
     dropout: float = 0.1
+    head_activation: Literal["relu", "gelu", "silu", "softplus"] = "relu"
 
 
 @dataclass(frozen=True)

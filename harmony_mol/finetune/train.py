@@ -87,7 +87,9 @@ def _train_one(
     pw = torch.as_tensor(positive_weights(y_train), device=device) if weigh else None
 
     encoder, enc_cfg, dims = _make_encoder(cfg, ds.spec.to_dict())
-    head_cfg = {"hidden_dim": cfg.model.head_hidden, "num_layers": cfg.model.head_layers, "dropout": cfg.model.dropout}
+    mc = cfg.model
+    head_cfg = {"hidden_dim": mc.head_hidden, "num_layers": mc.head_layers, "dropout": mc.dropout,
+                "activation": mc.head_activation}
     model = build_model(encoder, len(tasks), cfg.model.readout, head_cfg).to(device)
     mult = 0.0 if o.freeze_encoder else encoder_lr_mult(cfg)
     opt = torch.optim.AdamW(_param_groups(model, o.lr, mult, o.weight_decay))

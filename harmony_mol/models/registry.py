@@ -15,8 +15,9 @@ from typing import Any
 from torch import nn
 
 from harmony_mol.config import config_from_dict
+from harmony_mol.nn.cgcnn import CGCNNEncoder
 from harmony_mol.nn.encoder import HarmonyEncoder
-from harmony_mol.nn.encoder_config import EncoderConfig, GINEncoderConfig, HarmonyEncoderConfig
+from harmony_mol.nn.encoder_config import CGCNNEncoderConfig, EncoderConfig, GINEncoderConfig, HarmonyEncoderConfig
 from harmony_mol.nn.gin import GINEncoder
 from harmony_mol.nn.inputs import InputDims
 
@@ -26,6 +27,7 @@ DEFAULT_ARCH = "harmony"
 ENCODERS: dict[str, tuple[type[Any], Callable[[Any, InputDims], nn.Module]]] = {
     "harmony": (HarmonyEncoderConfig, HarmonyEncoder),
     "gin": (GINEncoderConfig, GINEncoder),
+    "cgcnn": (CGCNNEncoderConfig, CGCNNEncoder),
 }
 
 

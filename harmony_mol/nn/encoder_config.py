@@ -209,5 +209,29 @@ class GINEncoderConfig:
             raise ValueError(f"jk must be 'last' or 'sum', got {self.jk!r}")
 
 
+@dataclass(frozen=True)
+class CGCNNEncoderConfig:
+    """Hyper-parameters of :class:`~harmony_mol.nn.cgcnn.CGCNNEncoder` (defaults: CGCNN's, Xie & Grossman 2018).
+
+    Args:
+        arch: Registry tag (``cgcnn``).
+        hidden_dim: Atom feature length of every layer (CGCNN ``atom_fea_len``, 64).
+        num_layers: Convolution layers (CGCNN ``n_conv``, 3).
+        batch_norm: Batch norm of the summed messages in each convolution (as CGCNN).
+        distance_only: Give the convolutions only the Gaussian distance expansion of ``edge_feat`` (drop the
+            crystal featurizer's last three columns, dx, dy, dz / cutoff), as CGCNN.
+    """
+
+    arch: Literal["cgcnn"] = "cgcnn"
+    hidden_dim: int = 64
+    num_layers: int = 3
+    batch_norm: bool = True
+    distance_only: bool = True
+
+    def __post_init__(self) -> None:
+        if self.hidden_dim < 1 or self.num_layers < 1:
+            raise ValueError("hidden_dim and num_layers must be >= 1")
+
+
 #: The encoder configs of :mod:`harmony_mol.models.registry`, told apart by their ``arch`` tag.
-EncoderConfig = HarmonyEncoderConfig | GINEncoderConfig
+EncoderConfig = HarmonyEncoderConfig | GINEncoderConfig | CGCNNEncoderConfig

@@ -9,7 +9,7 @@ class MLPHead(nn.Module):
     """A small MLP mapping graph embeddings ``[B, in_dim]`` to ``[B, out_dim]`` (logits or standardised values).
 
     ``num_layers`` counts linear layers (2 = Dropout → Linear → act → Dropout → Linear); 1 is a
-    linear probe. ``activation``: ``relu``, ``gelu`` or ``silu``.
+    linear probe. ``activation``: ``relu``, ``gelu``, ``silu`` or ``softplus`` (CGCNN).
     """
 
     def __init__(self, in_dim: int, out_dim: int, hidden_dim: int = 256, num_layers: int = 2, dropout: float = 0.1,
@@ -21,7 +21,7 @@ class MLPHead(nn.Module):
             raise ValueError(f"dropout must be in [0, 1), got {dropout}")
         if in_dim <= 0 or out_dim <= 0:
             raise ValueError(f"in_dim and out_dim must be positive, got {in_dim}, {out_dim}")
-        acts = {"relu": nn.ReLU, "gelu": nn.GELU, "silu": nn.SiLU}
+        acts = {"relu": nn.ReLU, "gelu": nn.GELU, "silu": nn.SiLU, "softplus": nn.Softplus}
         if activation not in acts:
             raise ValueError(f"unknown activation {activation!r}; choose one of {', '.join(acts)}")
         layers: list[nn.Module] = []

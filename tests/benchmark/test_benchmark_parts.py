@@ -1,4 +1,4 @@
-"""Benchmark building blocks: fingerprints, composition features, forests, Matbench folds, the result store, GIN."""
+"""Benchmark parts: fingerprints, composition features, forests, Matbench folds, the result store, GIN, CGCNN."""
 
 from __future__ import annotations
 
@@ -188,3 +188,15 @@ def test_dummy_cell_predicts_the_training_mean() -> None:
     data = CellData("toy", None, "regression", "mae", ["t"], y, None)
     out = dummy_cell(data, {"train": [0, 1, 2], "valid": [3], "test": [4]})
     assert out["test"] == pytest.approx(2.0) and out["valid"] == pytest.approx(8.0)
+
+
+def test_cgcnn_runs_on_crystals_only_and_its_settings_hash_there_only() -> None:
+    from dataclasses import replace
+
+    from harmony_mol.benchmark.run import _unavailable
+
+    mol, cry = (BenchmarkConfig(suite=s, models=("cgcnn", "dummy")) for s in ("regression", "crystals"))
+    assert _unavailable(mol, "molecule") == {"cgcnn": "CGCNN is a crystal model"} and _unavailable(cry, "crystal") == {}
+    wide = {"cgcnn": {"hidden_dim": 128, "num_layers": 3}}
+    assert settings_hash(replace(mol, **wide)) == settings_hash(mol)  # molecule suites' hashes did not move
+    assert settings_hash(replace(cry, **wide)) != settings_hash(cry)
