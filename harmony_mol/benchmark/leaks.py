@@ -22,39 +22,17 @@ Entry = tuple[str, Any]
 
 @dataclass(frozen=True)
 class Overlap:
-    """The same-crystal pairs between collections ``a`` and ``b``.
-
-    Args:
-        pairs: ``(id in a, id in b)`` for every confirmed match, in ``a``'s order.
-        n_a / n_b: Sizes of the two collections.
-        n_compared: Candidate pairs handed to the matcher.
-    """
+    """The same-crystal ``pairs`` ``(id in a, id in b)`` of collections of sizes ``n_a``, ``n_b``, in ``a``'s order."""
 
     pairs: tuple[tuple[str, str], ...]
     n_a: int
     n_b: int
-    n_compared: int
-
-    @property
-    def a_ids(self) -> set[str]:
-        """Ids of ``a`` with at least one match in ``b``."""
-        return {a for a, _ in self.pairs}
-
-    @property
-    def b_ids(self) -> set[str]:
-        """Ids of ``b`` with at least one match in ``a``."""
-        return {b for _, b in self.pairs}
+    n_compared: int  # candidate pairs handed to the matcher
 
     def counts(self) -> dict[str, int]:
         """Sizes, matched structures on each side, matched pairs and matcher calls."""
-        return {"n_a": self.n_a, "n_b": self.n_b, "a_in_b": len(self.a_ids), "b_in_a": len(self.b_ids),
-                "pairs": len(self.pairs), "compared": self.n_compared}
-
-
-def _matcher() -> Any:
-    from pymatgen.analysis.structure_matcher import StructureMatcher
-
-    return StructureMatcher()
+        return {"n_a": self.n_a, "n_b": self.n_b, "a_in_b": len({a for a, _ in self.pairs}),
+                "b_in_a": len({b for _, b in self.pairs}), "pairs": len(self.pairs), "compared": self.n_compared}
 
 
 def find_overlap(a: Sequence[Entry], b: Sequence[Entry], matcher: Any = None, volume_tol: float = 0.1) -> Overlap:
@@ -71,7 +49,10 @@ def find_overlap(a: Sequence[Entry], b: Sequence[Entry], matcher: Any = None, vo
     Returns:
         The confirmed pairs and the counts.
     """
-    matcher = matcher or _matcher()
+    if matcher is None:
+        from pymatgen.analysis.structure_matcher import StructureMatcher
+
+        matcher = StructureMatcher()
     index: dict[str, list[tuple[float, int]]] = defaultdict(list)
     for j, (_, s) in enumerate(b):
         index[s.composition.reduced_formula].append((s.volume / len(s), j))
@@ -87,25 +68,15 @@ def find_overlap(a: Sequence[Entry], b: Sequence[Entry], matcher: Any = None, vo
             compared += 1
             if matcher.fit(s, b[j][1]):
                 pairs.append((id_a, b[j][0]))
-    logger.info("overlap: %d of %d structures match %d of %d (%d pairs compared)", len({p[0] for p in pairs}),
-                len(a), len({p[1] for p in pairs}), len(b), compared)
-    return Overlap(tuple(pairs), len(a), len(b), compared)
+    ov = Overlap(tuple(pairs), len(a), len(b), compared)
+    logger.info("overlap: %s", ov.counts())
+    return ov
 
 
 def leak_free(corpus: Sequence[Entry], test: Sequence[Entry], matcher: Any = None,
               volume_tol: float = 0.1) -> list[Entry]:
-    """``corpus`` without the structures that match any ``test`` structure (same matcher as :func:`find_overlap`).
-
-    Args:
-        corpus: The pretraining corpus, ``(id, Structure)`` pairs.
-        test: The scored structures.
-        matcher: As in :func:`find_overlap`.
-        volume_tol: As in :func:`find_overlap`.
-
-    Returns:
-        The kept entries, in corpus order.
-    """
-    drop = find_overlap(corpus, test, matcher, volume_tol).a_ids
+    """``corpus`` (in order) without the structures that match a ``test`` one (matching as :func:`find_overlap`)."""
+    drop = {a for a, _ in find_overlap(corpus, test, matcher, volume_tol).pairs}
     logger.info("leak-free corpus: dropped %d of %d structures", len(drop), len(corpus))
     return [e for e in corpus if e[0] not in drop]
 
