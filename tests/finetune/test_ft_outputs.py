@@ -55,7 +55,7 @@ def test_finetune_writes_splits_and_test_predictions(tmp_path: Path, monkeypatch
     assert list(tp.columns) == ["seed", "row_id", "id", "input", "n_heavy", "n_heavy_pred", "mod3", "mod3_pred"]
     assert len(tp) == len(sp["per_seed"]["0"]["test"]) + len(sp["per_seed"]["1"]["test"])
     metrics = json.loads((res.out_dir / "metrics.json").read_text())
-    assert metrics["encoder"] == {"pretrained": None, "which": None, "arch": "harmony"}
+    assert metrics["encoder"] == {"pretrained": None, "which": None, "arch": "harmony", "lr_mult": 1.0}
     assert metrics["split"]["method"] == "random" and metrics["n_test_dropped"] == 0
     for seed in (0, 1):
         part = tp[tp["seed"] == seed]
