@@ -1,6 +1,6 @@
 """Scheduled pretraining against a real local ``prefect server`` (slow, ~2-3 min).
 
-Starts ``prefect server start`` on a free loopback port and ``python -m flows.deploy`` (serve) in their
+Starts ``prefect server start`` on a free loopback port and ``harmony serve`` in their
 own process groups with their own PREFECT_HOME, registers a ``* * * * *`` deployment, waits for a
 scheduled run to complete, then fires a run while another process holds the run directory's lock (a run
 still training): it must end Cancelled without touching ``last.pt``; once the lock is free, runs
