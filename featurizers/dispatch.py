@@ -12,7 +12,12 @@ from featurizers.record import arrays_to_data
 from featurizers.schema import FeaturizerSpec
 
 
-def _structure(payload: Any, row_id: int, source: str, max_sites: int | None = None) -> Any:
+def to_structure(payload: Any, row_id: int, source: str, max_sites: int | None = None) -> Any:
+    """The pymatgen ``Structure`` of a crystal payload (``CrystalText``, a Structure dict or a Structure).
+
+    Raises:
+        FeaturizationError: the payload cannot be read as a crystal.
+    """
     from featurizers.structures import CrystalText, structure_from_dict, structure_from_text
 
     if isinstance(payload, CrystalText):
@@ -43,7 +48,7 @@ def featurize_item_np(item: Any, spec: FeaturizerSpec) -> dict[str, np.ndarray]:
     if spec.kind == "crystal":
         from featurizers.crystal import featurize_structure_np
 
-        structure = _structure(payload, item.row_id, item.item_id, int(spec.options.get("max_atoms", 500)))
+        structure = to_structure(payload, item.row_id, item.item_id, int(spec.options.get("max_atoms", 500)))
         return featurize_structure_np(structure, spec, row_id=item.row_id, source=item.item_id)
     raise ValueError(f"featurize_item supports molecule and crystal specs, not {spec.kind!r}")
 

@@ -91,25 +91,19 @@ def load_structures(name_or_path: str | Path, root: str | Path | None = None) ->
     Returns:
         The readable structures; unreadable ones are logged and skipped.
     """
+    from featurizers.dispatch import to_structure
     from featurizers.errors import FeaturizationError
     from featurizers.readers import read_items
-    from featurizers.structures import CrystalText, structure_from_dict, structure_from_text
     from harmony_mol.data.registry import resolve
 
     out: list[Entry] = []
     for inp in resolve(name_or_path, root):
         _, items = read_items(inp.path, "crystal", id_column=inp.id_column, cif_column=inp.cif_column)
         for it in items:
-            p = it.payload
             try:
-                if isinstance(p, FeaturizationError):
-                    raise p
-                if isinstance(p, CrystalText):
-                    p = structure_from_text(p.fmt, p.text, it.row_id, it.item_id)
-                elif isinstance(p, dict):
-                    p = structure_from_dict(p, it.row_id, it.item_id)
-                out.append((it.item_id, p))
+                if isinstance(it.payload, FeaturizationError):
+                    raise it.payload
+                out.append((it.item_id, to_structure(it.payload, it.row_id, it.item_id)))
             except FeaturizationError as exc:
                 logger.warning("%s: skipped %s: %s", inp.path.name, it.item_id, exc)
     return out
-
