@@ -13,11 +13,7 @@ from featurizers.schema import FeaturizerSpec
 
 
 def to_structure(payload: Any, row_id: int, source: str, max_sites: int | None = None) -> Any:
-    """The pymatgen ``Structure`` of a crystal payload (``CrystalText``, a Structure dict or a Structure).
-
-    Raises:
-        FeaturizationError: the payload cannot be read as a crystal.
-    """
+    """The pymatgen ``Structure`` of a ``CrystalText``, a Structure dict or a Structure (else FeaturizationError)."""
     from featurizers.structures import CrystalText, structure_from_dict, structure_from_text
 
     if isinstance(payload, CrystalText):

@@ -7,6 +7,7 @@ public source for provenance only.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 from dataclasses import dataclass, field
@@ -68,6 +69,7 @@ _CHEMBL = ("pretrain/chembl_deepchem/chembl_5thresh.csv.gz",
            "pretrain/chembl_deepchem/chembl_sparse_ts_valid.csv.gz")
 _MOSES = ("pretrain/moses_zinc_samples/train10k.csv", "pretrain/moses_zinc_samples/test.csv",
           "pretrain/moses_zinc_samples/test_scaffolds.csv")
+_MOSES_FULL = tuple(f"pretrain/moses_full/{n}.csv.gz" for n in ("train", "test", "test_scaffolds"))
 _CDVAE = "https://github.com/txie-93/cdvae"
 _ZINC = ("pretrain/zinc_decoys_riniker2013/zinc_decoys.csv.gz",)
 
@@ -118,6 +120,9 @@ DATASETS: dict[str, DatasetEntry] = {e.name: e for e in [
                  notes="SMILES only here; 690 sparse ChEMBL label columns ignored"),
     DatasetEntry(name="moses-zinc", relpaths=_MOSES, kind="molecule", task="none", metric="",
                  url="https://github.com/molecularsets/moses", smiles_column="SMILES"),
+    DatasetEntry(name="moses-full", relpaths=_MOSES_FULL, kind="molecule", task="none", metric="",
+                 url="https://pypi.org/project/molsets/", smiles_column="SMILES",
+                 notes="1,936,962 unique SMILES; the molsets wheel's copy is read when the data directory lacks it"),
     _cry("perov5-val", ("crystals/perov_5/val.csv.gz",), ("heat_ref",), "mae", _CDVAE),
     _cry("perov5-test", ("crystals/perov_5/test.csv.gz",), ("heat_ref",), "mae", _CDVAE),
     _cry("perov5-train-subset", ("crystals/perov_5/train_subset_1024.csv.gz",), ("heat_ref",), "mae", _CDVAE),
@@ -158,6 +163,7 @@ def target_unit(name: str) -> str | None:
 #: Names that expand to several datasets (read one after the other).
 GROUPS: dict[str, tuple[str, ...]] = {
     "pretrain-corpus": ("zinc-decoys", "chembl-deepchem", "moses-zinc"),
+    "pretrain-corpus-2m": ("moses-full", "zinc-decoys", "chembl-deepchem"),  # moses-zinc is a subset of moses-full
     "perov5": ("perov5-train-subset", "perov5-val", "perov5-test"),
     "carbon24": ("carbon24-val", "carbon24-test"),
 }
@@ -197,6 +203,8 @@ def resolve(name_or_path: str | Path, root: str | Path | None = None) -> list[Re
             e = DATASETS[n]
             for rel in e.relpaths:
                 p = base / rel
+                if not p.exists() and n == "moses-full" and (spec := importlib.util.find_spec("moses")) and spec.origin:
+                    p = Path(spec.origin).parent / "dataset" / "data" / p.name  # the molsets wheel's copy
                 if not p.exists():
                     raise FileNotFoundError(f"dataset {n!r}: {p} is missing from the data directory {base}")
                 out.append(ResolvedInput(path=p, kind=e.kind, smiles_column=e.smiles_column,
