@@ -60,7 +60,7 @@ def check_set(items: list[str] | None) -> None:
             raise typer.BadParameter(f"--set {item!r} must look like key=value")
 
 
-def echo_fields(rows: list[tuple[str, object]]) -> None:
-    """Print ``name value`` lines with the names in one column (the human-readable summary of a command)."""
+def echo_fields(rows: list[tuple[str, object]], width: int = 10) -> None:
+    """Print ``name value`` lines with the names in a column ``width`` wide (a command's human-readable summary)."""
     for name, value in rows:
-        typer.echo(f"{name:<10} {value}")
+        typer.echo(f"{name:<{width}} {value}")

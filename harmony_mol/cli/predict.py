@@ -9,7 +9,7 @@ from typing import Optional
 import typer
 
 from harmony_mol.cli.apps import app, speed_app
-from harmony_mol.cli.errors import fail, user_errors
+from harmony_mol.cli.errors import echo_fields, fail, user_errors
 
 #: options shared by ``harmony predict`` and ``harmony embed``
 _BATCH_SIZE = typer.Option(512, "--batch-size", help="Graphs per inference batch.")
@@ -26,8 +26,7 @@ def _echo_figures(res: dict, as_json: bool, width: int, float_fmt: str) -> None:
     if as_json:
         typer.echo(json.dumps(res))
         return
-    for k, v in res.items():
-        typer.echo(f"{k:<{width}} {v:{float_fmt}}" if isinstance(v, float) else f"{k:<{width}} {v}")
+    echo_fields([(k, f"{v:{float_fmt}}" if isinstance(v, float) else v) for k, v in res.items()], width)
 
 
 def _import_predictor() -> type:
