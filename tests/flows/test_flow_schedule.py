@@ -17,6 +17,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -35,12 +36,24 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _api(url: str, path: str, body: dict[str, Any] | None = None) -> Any:
+def _api(url: str, path: str, body: dict[str, Any] | None = None, tries: int = 10) -> Any:
+    """One API call; a 503 is retried, as Prefect's own client does.
+
+    The server answers 503 only for errors it marks retryable (``is_client_retryable_exception`` in
+    ``prefect/server/api/server.py``: SQLite busy or locked, the transaction rolled back), which a
+    loaded 2-core CI machine does produce; any other error fails the test at once.
+    """
     req = urllib.request.Request(url + path, method="POST" if body is not None else "GET",
                                  data=json.dumps(body).encode() if body is not None else None,
                                  headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(req, timeout=10) as r:
-        return json.loads(r.read() or b"null")
+    for attempt in range(tries):
+        try:
+            with urllib.request.urlopen(req, timeout=10) as r:
+                return json.loads(r.read() or b"null")
+        except urllib.error.HTTPError as e:
+            if e.code != 503 or attempt == tries - 1:
+                raise
+            time.sleep(1 + attempt)
 
 
 def _wait(pred: Any, timeout: float, what: str, procs: list[subprocess.Popen]) -> Any:
