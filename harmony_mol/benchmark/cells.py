@@ -15,7 +15,8 @@ from harmony_mol.benchmark.config import BenchmarkConfig
 logger = logging.getLogger(__name__)
 
 #: Models trained by :func:`finetune` (they depend on the featurizer preset; the others do not).
-NEURAL = ("harmony-pretrained", "harmony-scratch", "gin", "cgcnn")
+NEURAL = ("harmony-pretrained", "harmony-scratch", "gin", "gin-pretrained", "cgcnn")
+PRETRAINED = {"harmony-pretrained": "harmony", "gin-pretrained": "gin"}  # model -> encoder arch
 #: CGCNN's pooling and head (Xie & Grossman 2018): mean over atoms, Linear -> softplus -> Linear, no dropout
 #: (CGCNN's extra softplus on the pooled vector is left out: its node embeddings are softplus outputs already).
 CGCNN_HEAD = {"readout": "mean", "head_layers": 2, "head_activation": "softplus", "dropout": 0.0}
@@ -36,7 +37,7 @@ class CellData:
 
 def neural_cell(cfg: BenchmarkConfig, data: CellData, model: str, split_file: Path, seed: int,
                 checkpoint: Path | None, run_name: str) -> dict[str, Any]:
-    """Fine-tune ``harmony-pretrained`` / ``-scratch`` / ``gin`` / ``cgcnn`` with :func:`finetune` on the split file."""
+    """Fine-tune a :data:`NEURAL` model with :func:`finetune` on the split file (pretrained: from ``checkpoint``)."""
     from harmony_mol.finetune.config import (
         FinetuneConfig,
         FinetuneDataConfig,
@@ -50,9 +51,9 @@ def neural_cell(cfg: BenchmarkConfig, data: CellData, model: str, split_file: Pa
 
     head = {"readout": cfg.readout, "head_hidden": cfg.head_hidden, "head_layers": cfg.head_layers,
             "dropout": cfg.dropout, **(CGCNN_HEAD if model == "cgcnn" else {})}
-    if model == "harmony-pretrained":
+    if model in PRETRAINED:
         if checkpoint is None:
-            raise ValueError("harmony-pretrained needs a pretrained checkpoint")
+            raise ValueError(f"{model} needs a pretrained checkpoint")
         mcfg = FinetuneModelConfig(pretrained=checkpoint, **head)
     else:
         enc = {"arch": model, **getattr(cfg, model)} if model in ("gin", "cgcnn") else dict(cfg.encoder)
@@ -67,7 +68,7 @@ def neural_cell(cfg: BenchmarkConfig, data: CellData, model: str, split_file: Pa
     res = finetune(fcfg)
     per = res.metrics["per_seed"][str(seed)]
     return {"test": headline(per["test"], data.metric), "valid": headline(per["valid"], data.metric),
-            "best_epoch": per.get("best_epoch")}
+            "best_epoch": per.get("best_epoch"), "encoder_lr_mult": res.metrics["encoder"]["lr_mult"]}
 
 
 def _scores(data: CellData, parts: dict[str, tuple[np.ndarray, np.ndarray]]) -> dict[str, Any]:

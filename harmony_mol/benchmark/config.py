@@ -9,7 +9,7 @@ from typing import Any, Literal
 from harmony_mol.config import load_config, parse_overrides
 
 SUITES = ("moleculenet-hu", "regression", "crystals")
-MODELS = ("harmony-pretrained", "harmony-scratch", "gin", "cgcnn", "rf", "chemprop", "dummy")
+MODELS = ("harmony-pretrained", "harmony-scratch", "gin", "gin-pretrained", "cgcnn", "rf", "chemprop", "dummy")
 
 
 @dataclass(frozen=True)
@@ -17,18 +17,23 @@ class PretrainStage:
     """Where the pretrained encoder of each featurizer preset comes from.
 
     Args:
-        checkpoints: ``{preset: encoder checkpoint}`` used as is when the file exists.
+        checkpoints: ``{preset: encoder checkpoint}`` used as is when the file exists (``gin-<preset>``: the
+            ``gin-pretrained`` model's).
         config: ``PretrainConfig`` YAML run (resumable) for a preset whose checkpoint is missing;
             its ``dataset`` is replaced by ``corpus`` featurized with that preset.
         corpus: Unlabelled corpus (registry name or file; empty = the suite's: ``pretrain-corpus`` for
             molecules, ``matbench-perovskites`` for crystals); a larger one (ZINC15-2M) can be given here.
         overrides: ``key=value`` overrides of the pretraining config (e.g. ``epochs=1 max_graphs=512``).
+        gin_config / gin_overrides: The same for ``gin-pretrained`` (the attribute-masking positive control,
+            ``configs/pretrain/gin_attrmask.yaml``), on the same corpus.
     """
 
     checkpoints: dict[str, str] = field(default_factory=dict)
     config: str | None = None
     corpus: str = ""
     overrides: tuple[str, ...] = ()
+    gin_config: str | None = None
+    gin_overrides: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -57,7 +62,8 @@ class BenchmarkConfig:
         suite: ``moleculenet-hu``, ``regression`` or ``crystals``.
         mode: Label written into the report (``gpu``, ``cpu``, ``quick``) saying which budget made the numbers.
         datasets: Registry names (empty = the suite's default list).
-        models: Any of ``harmony-pretrained``, ``harmony-scratch``, ``gin``, ``cgcnn`` (crystals only), ``rf``,
+        models: Any of ``harmony-pretrained``, ``harmony-scratch``, ``gin``, ``gin-pretrained``, ``cgcnn`` (crystals
+            only), ``rf``,
             ``chemprop`` (molecules only), ``dummy`` (predicts the training mean: a protocol check, e.g.
             Matbench's "Dummy" row).
         presets: Featurizer presets (molecules: ``harmony`` and/or ``hu``; crystals: ``crystal``).
@@ -83,7 +89,8 @@ class BenchmarkConfig:
     suite: Literal["moleculenet-hu", "regression", "crystals"] = "regression"
     mode: str = "cpu"
     datasets: tuple[str, ...] = ()
-    models: tuple[str, ...] = ("harmony-pretrained", "harmony-scratch", "gin", "cgcnn", "rf", "chemprop")
+    models: tuple[str, ...] = ("harmony-pretrained", "harmony-scratch", "gin", "gin-pretrained", "cgcnn", "rf",
+                               "chemprop")
     presets: tuple[str, ...] = ()
     splits: tuple[str, ...] = ("scaffold",)
     seeds: tuple[int, ...] = (0, 1, 2)
@@ -153,7 +160,11 @@ def quick_overrides(suite: str) -> dict[str, Any]:
         "cgcnn": {"hidden_dim": 32, "num_layers": 3},
         "head_hidden": 32,
         "pretrain.config": "configs/pretrain/cpu_small.yaml",
-        "pretrain.corpus": "perov5" if crystal else "data/molecules/solubility.csv",
+        # Perov-5's 1,024 training structures share none with its val / test (data/results/crystals/overlap.md)
+        "pretrain.corpus": "perov5-train-subset" if crystal else "data/molecules/solubility.csv",
+        "pretrain.gin_config": "configs/pretrain/gin_attrmask.yaml",
+        "pretrain.gin_overrides": ["epochs=1", "max_graphs=256", "batch_size=64", "checkpoint_every=1000",
+                                   "encoder.hidden_dim=32", "encoder.num_layers=2", "progress=false"],
         "pretrain.overrides": ["epochs=1", "max_graphs=256", "batch_size=64", "checkpoint_every=1000",
                                "encoder.hidden_dim=32", "encoder.wgcn_hidden=32", "encoder.mlp_hidden=32",
                                "encoder.heads=2", "encoder.hops=[1, 2]", "progress=false"],

@@ -25,7 +25,8 @@ from harmony_mol.utils.io import atomic_save_figure, atomic_write_text
 logger = logging.getLogger(__name__)
 
 MODEL_LABELS = {"harmony-pretrained": "HarmonyGNN, pretrained", "harmony-scratch": "HarmonyGNN, from scratch",
-                "gin": "GIN (same width), from scratch", "cgcnn": "CGCNN (same width), from scratch",
+                "gin": "GIN (same width), from scratch",
+                "gin-pretrained": "GIN (same width), attribute masking", "cgcnn": "CGCNN (same width), from scratch",
                 "rf": "random forest", "chemprop": "chemprop v2 (D-MPNN)", "dummy": "training mean (dummy)"}
 
 

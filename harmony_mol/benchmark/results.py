@@ -19,7 +19,7 @@ from harmony_mol.utils.io import atomic_write_text, try_lock
 logger = logging.getLogger(__name__)
 
 COLUMNS = ("suite", "mode", "dataset", "preset", "split", "seed", "model", "metric", "test", "valid", "best_epoch",
-           "n_train", "n_valid", "n_test", "split_hash", "checkpoint", "wall_s", "error", "settings")
+           "n_train", "n_valid", "n_test", "split_hash", "checkpoint", "encoder_lr_mult", "wall_s", "error", "settings")
 #: Config fields that do not change any cell's number (so they may differ on resume).
 #: ``pretrain`` is left out: pretrained rows carry their checkpoint's digest instead (``checkpoint`` column).
 _NEUTRAL = ("datasets", "models", "presets", "splits", "seeds", "folds", "out_dir", "work_dir", "data_dir", "resume",
@@ -32,6 +32,8 @@ def settings_hash(cfg: BenchmarkConfig) -> str:
     """Hash of every setting that changes results (model sizes, optimiser, subsets, checkpoints...)."""
     d = {k: v for k, v in config_to_dict(cfg).items()
          if k not in _NEUTRAL and _SUITE_ONLY.get(k, cfg.suite) == cfg.suite}
+    # fine-tuning trains a from-scratch encoder at the full LR since issue 15: rows from before are dropped
+    d["encoder_lr_rule"] = "scratch 1.0, pretrained 0.1"
     return hashlib.sha256(json.dumps(d, sort_keys=True, default=str).encode()).hexdigest()[:10]
 
 

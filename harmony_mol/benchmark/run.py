@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from harmony_mol.benchmark.baselines import composition_features, ecfp_features
-from harmony_mol.benchmark.cells import NEURAL, CellData, run_cell
+from harmony_mol.benchmark.cells import NEURAL, PRETRAINED, CellData, run_cell
 from harmony_mol.benchmark.config import BenchmarkConfig
 from harmony_mol.benchmark.results import ResultStore, settings_hash
 from harmony_mol.benchmark.suites import DEDUPE, SUITE_DEFS
@@ -54,29 +54,31 @@ def _featurize(cfg: BenchmarkConfig, name: str, kind: str, preset: str, targets:
     return load_dataset(info.path)
 
 
-def ensure_checkpoint(cfg: BenchmarkConfig, preset: str, kind: str) -> Path:
-    """The pretrained encoder of ``preset``: the configured file, or a (resumable) pretraining run."""
+def ensure_checkpoint(cfg: BenchmarkConfig, preset: str, kind: str, arch: str = "harmony") -> Path:
+    """The pretrained ``arch`` encoder of ``preset``: the configured file, or a (resumable) pretraining run."""
     from harmony_mol.config import config_to_dict, load_config
     from harmony_mol.models.io import load_checkpoint
     from harmony_mol.ssl.config import PretrainConfig
     from harmony_mol.ssl.pretrain import pretrain
 
-    given = cfg.pretrain.checkpoints.get(preset)
+    key = preset if arch == "harmony" else f"{arch}-{preset}"
+    given = cfg.pretrain.checkpoints.get(key)
     if given and Path(given).is_file():
         return Path(given)
-    if cfg.pretrain.config is None:
-        raise ValueError(f"no pretrained encoder for preset {preset!r}: set pretrain.checkpoints.{preset} "
-                         f"(missing: {given}) or pretrain.config to pretrain one")
+    config, overrides = ((cfg.pretrain.config, cfg.pretrain.overrides) if arch == "harmony"
+                         else (cfg.pretrain.gin_config, cfg.pretrain.gin_overrides))
+    if config is None:
+        raise ValueError(f"no pretrained {arch} encoder for preset {preset!r}: set pretrain.checkpoints.{key} "
+                         f"(missing: {given}) or pretrain.{'' if arch == 'harmony' else 'gin_'}config to pretrain one")
     corpus = cfg.pretrain.corpus or ("matbench-perovskites" if kind == "crystal" else "pretrain-corpus")
     ds = _featurize(cfg, corpus, kind, preset, targets=False)
-    out = cfg.scratch_dir / "pretrain" / preset
-    pcfg = load_config(PretrainConfig, cfg.pretrain.config,
-                       [*cfg.pretrain.overrides, f"dataset={ds.path}", f"out_dir={out}"])
+    out = cfg.scratch_dir / "pretrain" / key
+    pcfg = load_config(PretrainConfig, config, [*overrides, f"dataset={ds.path}", f"out_dir={out}"])
     final = out / "encoder.pt"
     if final.is_file() and load_checkpoint(final).get("pretrain_config") == config_to_dict(pcfg):
         logger.info("reusing the finished %s pretraining run %s", preset, final)
         return final
-    logger.info("pretraining the %s encoder on %s (%d graphs) into %s", preset, corpus, len(ds), out)
+    logger.info("pretraining the %s encoder on %s (%d graphs) into %s", key, corpus, len(ds), out)
     return pretrain(pcfg, resume=(out / "last.pt").is_file())
 
 
@@ -154,8 +156,9 @@ def run_benchmark(cfg: BenchmarkConfig, command: str = "") -> BenchmarkResult:
     store.log_call({**call, "command": command or "run_benchmark(cfg)", "commit": git_commit(),
                     "host": socket.gethostname(), "datasets": names, "seeds": list(cfg.seeds),
                     "models": list(cfg.models)})
-    ckpts = {p: ensure_checkpoint(cfg, p, kind) for p in presets} if "harmony-pretrained" in cfg.models else {}
-    digests = {p: sha256_file(c)[:16] for p, c in ckpts.items()}
+    ckpts = {(m, p): ensure_checkpoint(cfg, p, kind, arch) for m, arch in PRETRAINED.items() if m in cfg.models
+             for p in presets}
+    digests = {k: sha256_file(c)[:16] for k, c in ckpts.items()}
     skipped_models = _unavailable(cfg, kind)
     n_run = n_skip = 0
     for name in names:
@@ -172,14 +175,14 @@ def run_benchmark(cfg: BenchmarkConfig, command: str = "") -> BenchmarkResult:
                 for model in models:
                     row_preset = preset if model in NEURAL else "-"
                     key = (name, row_preset, label, seed, model)
-                    digest = digests.get(preset, "") if model == "harmony-pretrained" else ""
+                    digest = digests.get((model, preset), "")
                     if not store.claim(key, digest):  # done, or another process is running it
                         n_skip += 1
                         continue
                     run_name = f"{name}-{row_preset}-{label}-{model}-s{seed}"
                     logger.info("cell %s (%d train / %d valid / %d test)", run_name, len(split["train"]),
                                 len(split["valid"]), len(split["test"]))
-                    res = run_cell(cfg, data, model, split, sfile, seed, ckpts.get(preset), run_name)
+                    res = run_cell(cfg, data, model, split, sfile, seed, ckpts.get((model, preset)), run_name)
                     store.add({"suite": cfg.suite, "mode": cfg.mode, "dataset": name, "preset": row_preset,
                                "split": label, "seed": seed, "model": model, "metric": suite.metric, **res,
                                "n_train": len(split["train"]), "n_valid": len(split["valid"]),
@@ -189,7 +192,7 @@ def run_benchmark(cfg: BenchmarkConfig, command: str = "") -> BenchmarkResult:
     wall = time.perf_counter() - t0
     store.log_call({**call, "ended": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()), "cells_run": n_run,
                     "cells_skipped": n_skip, "wall_s": round(wall, 1)})
-    extra = {"checkpoints": {p: str(c) for p, c in ckpts.items()}, "wall_s_this_call": round(wall, 1),
+    extra = {"checkpoints": {f"{m}/{p}": str(c) for (m, p), c in ckpts.items()}, "wall_s_this_call": round(wall, 1),
              "models_not_run": skipped_models, "cells_run": n_run, "cells_skipped": n_skip}
     report, summary = write_report(cfg, store.refresh(), command=command, extra=extra, calls=store.calls())
     logger.info("benchmark %s: %d cells run, %d already done, report %s", cfg.suite, n_run, n_skip, report)

@@ -41,7 +41,10 @@ def encoder_source(cfg: FinetuneConfig) -> dict[str, Any]:
     """``{"pretrained": path | None, "which", "arch", "lr_mult"}`` for logs, ``metrics.json`` and the summary."""
     mult = encoder_lr_mult(cfg)
     if cfg.model.pretrained is not None:
-        return {"pretrained": str(cfg.model.pretrained), "which": cfg.model.which, "arch": "harmony", "lr_mult": mult}
+        from harmony_mol.models.io import load_checkpoint
+
+        arch = load_checkpoint(cfg.model.pretrained)["encoder_config"]["arch"]
+        return {"pretrained": str(cfg.model.pretrained), "which": cfg.model.which, "arch": arch, "lr_mult": mult}
     return {"pretrained": None, "which": None, "arch": cfg.model.encoder.arch, "lr_mult": mult}
 
 

@@ -45,23 +45,32 @@ class GINEncoder(nn.Module):
             for _ in range(cfg.num_layers))
         self.norms = nn.ModuleList(nn.BatchNorm1d(h) for _ in range(cfg.num_layers))
         self.drop = nn.Dropout(cfg.dropout)
+        self.mask_token = nn.Parameter(torch.zeros(h))  # input of masked atoms (pretraining only)
 
     @staticmethod
     def _field(batch: Any, name: str, width: int) -> Tensor | None:
         return getattr(batch, name, None) if width else None
 
-    def forward(self, batch: Any, node_mask: Tensor | None = None) -> Tensor:
-        """Node embeddings ``[N, hidden_dim]`` (``node_mask`` is not supported by the baseline)."""
-        if node_mask is not None:
-            raise ValueError("GINEncoder is a supervised baseline; it takes no node mask")
+    def forward(self, batch: Any, node_mask: Tensor | None = None, edge_mask: Tensor | None = None) -> Tensor:
+        """Node embeddings ``[N, hidden_dim]``.
+
+        ``node_mask`` ``[N]`` bool: those atoms' input embedding is replaced by a learned mask vector and
+        ``edge_mask`` ``[E]`` bool zeroes those bonds' embeddings (Hu et al. 2020 attribute masking, the
+        positive control of ``harmony pretrain`` with ``encoder.arch: gin``).
+        """
         d = self.dims
         h = self.atom(self._field(batch, "x", len(d.atom_cat_dims)), self._field(batch, "x_feat", d.atom_float_dim))
+        if node_mask is not None:
+            h = torch.where(node_mask.unsqueeze(-1), self.mask_token.to(h.dtype), h)
         ei = batch.edge_index
         ecat = self._field(batch, "edge_attr", len(d.bond_cat_dims))
         efeat = self._field(batch, "edge_feat", d.edge_float_dim)
         total: Tensor | None = None
         for i, (conv, norm) in enumerate(zip(self.convs, self.norms)):
-            h = conv(h, ei) if self.bonds is None else conv(h, ei, self.bonds[i](ecat, efeat))
+            e = None if self.bonds is None else self.bonds[i](ecat, efeat)
+            if e is not None and edge_mask is not None:
+                e = e * (~edge_mask).unsqueeze(-1).to(e.dtype)
+            h = conv(h, ei) if e is None else conv(h, ei, e)
             if self.training and h.size(0) < 2:  # a 1-atom batch (e.g. methane alone): use the running stats
                 h = nn.functional.batch_norm(h, norm.running_mean, norm.running_var, norm.weight, norm.bias,
                                              False, 0.0, norm.eps)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
-from harmony_mol.nn.encoder_config import HarmonyEncoderConfig
+from harmony_mol.nn.encoder_config import EncoderConfig, HarmonyEncoderConfig
 
 __all__ = ["MaskingConfig", "ObjectiveConfig", "OptimConfig", "DistributedConfig", "PretrainConfig"]
 
@@ -69,6 +69,8 @@ class ObjectiveConfig:
         ema_schedule: ``constant`` (code) or ``cosine``.
         copy_buffers: Copy BatchNorm buffers to the teacher after each update (code: no).
         teacher_mode: ``eval`` (no dropout, running BN stats) or ``train`` (code).
+        latent_weight: Weight of the teacher-student term (1 = the method; 0 with ``recon_weight`` > 0 = attribute
+            masking alone, the positive control).
         recon_weight: Weight of an added attribute-masking term (Hu et al., ICLR 2020): a linear head on the
             student's output names the element (first categorical atom column) of every masked atom, with
             cross-entropy (0 = off, as in the paper).
@@ -90,8 +92,11 @@ class ObjectiveConfig:
     teacher_mode: Literal["eval", "train"] = "eval"
     graph_weight: float = 0.0
     recon_weight: float = 0.0
+    latent_weight: float = 1.0
 
     def __post_init__(self) -> None:
+        if self.latent_weight < 0 or (self.latent_weight == 0 and self.recon_weight == 0):
+            raise ValueError("objective.latent_weight must be >= 0, and > 0 unless recon_weight > 0")
         if self.recon_weight < 0:
             raise ValueError(f"objective.recon_weight must be >= 0, got {self.recon_weight}")
         if self.graph_weight < 0:
@@ -136,8 +141,8 @@ class PretrainConfig:
     Args:
         dataset: Featurized dataset directory (``harmony featurize`` output).
         out_dir: Run directory (``last.pt``, ``encoder.pt``, ``loss.csv``, ``loss.png``, ``config.yaml``).
-        encoder: The student / teacher HarmonyGNN encoder (the only one in ``harmony_mol/models/registry.py``
-            that takes a node mask).
+        encoder: The student / teacher encoder: HarmonyGNN, or ``arch: gin`` for the attribute-masking positive
+            control (Hu et al. 2020: ``objective.latent_weight: 0``, ``objective.recon_weight: 1``).
         max_graphs: Use only the first N graphs (0 = all); for quick runs.
         batch_size / epochs / max_steps: ``max_steps`` > 0 overrides ``epochs``. Under ``torchrun``
             ``batch_size`` is per rank (global batch = ``batch_size * WORLD_SIZE``) and an epoch is
@@ -155,7 +160,7 @@ class PretrainConfig:
 
     dataset: str = ""
     out_dir: Path = Path("runs/pretrain")
-    encoder: HarmonyEncoderConfig = field(default_factory=HarmonyEncoderConfig)
+    encoder: EncoderConfig = field(default_factory=HarmonyEncoderConfig)
     masking: MaskingConfig = field(default_factory=MaskingConfig)
     objective: ObjectiveConfig = field(default_factory=ObjectiveConfig)
     optim: OptimConfig = field(default_factory=OptimConfig)
@@ -181,5 +186,8 @@ class PretrainConfig:
             raise ValueError("set epochs >= 1 or max_steps >= 1")
         if self.checkpoint_every < 1 or self.log_every < 1:
             raise ValueError("checkpoint_every and log_every must be >= 1")
-        if self.masking.mask_edges and not self.encoder.edge_mask_token:  # the student needs the token
+        if self.encoder.arch == "cgcnn":
+            raise ValueError("encoder.arch cgcnn takes no node mask; pretrain harmony or gin")
+        enc = self.encoder
+        if self.masking.mask_edges and isinstance(enc, HarmonyEncoderConfig) and not enc.edge_mask_token:
             object.__setattr__(self, "encoder", replace(self.encoder, edge_mask_token=True))

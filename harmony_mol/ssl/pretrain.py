@@ -22,7 +22,7 @@ from tqdm.auto import tqdm
 
 from harmony_mol.config import dump_config
 from harmony_mol.models.io import load_checkpoint, save_checkpoint
-from harmony_mol.nn.encoder import HarmonyEncoder
+from harmony_mol.models.registry import build_encoder
 from harmony_mol.nn.inputs import InputDims
 from harmony_mol.ssl import distributed as ddp
 from harmony_mol.ssl.config import PretrainConfig
@@ -45,7 +45,7 @@ __all__ = ["pretrain"]
 def _build(cfg: PretrainConfig, data: EpochData, device: torch.device, total_steps: int,
            ctx: ddp.DistContext = ddp.DistContext()) -> SSLStepper:
     dims = InputDims.from_spec_dict(data.spec.to_dict())
-    student = HarmonyEncoder(cfg.encoder, dims).to(device)
+    student = build_encoder(cfg.encoder, dims).to(device)
     teacher = make_teacher(student)
     o = cfg.objective
     predictor = Predictor(student.out_dim, o.predictor_hidden).to(device) if o.predictor else None

@@ -121,6 +121,7 @@ class SSLStepper:
         g = int(batch.num_graphs)
         loss, _ = ssl_loss(s.float(), t, batch.batch, o.loss, o.sce_alpha, mask, o.masked_weight, g,
                            loss_nodes=o.loss_nodes)
+        loss = o.latent_weight * loss
         if self.recon_fwd is not None and bool(mask.any()):
             # Hu et al. (ICLR 2020) attribute masking: name the element of every masked atom
             logits = self.recon_fwd(z.float()[mask])

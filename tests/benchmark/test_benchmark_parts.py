@@ -170,8 +170,12 @@ def test_gin_encoder_shapes_and_rebuild() -> None:
     again.load_state_dict(enc.state_dict())
     again.eval()
     assert torch.equal(again(b), h)
-    with pytest.raises(ValueError):
-        enc(b, node_mask=torch.zeros(3, dtype=torch.bool))
+    # attribute masking (positive control): an empty mask changes nothing, a masked atom sees the mask vector
+    assert torch.equal(enc(b, node_mask=torch.zeros(3, dtype=torch.bool)), h)
+    with torch.no_grad():
+        enc.mask_token.fill_(5.0)
+    masked = enc(b, node_mask=torch.tensor([True, False, False]), edge_mask=torch.tensor([True, True, False, False]))
+    assert not torch.allclose(masked, h)
     enc.train()  # a training batch holding one single-atom molecule (FreeSolv's methane) must not fail
     one = SimpleNamespace(x=torch.tensor([[1, 0]]), x_feat=torch.randn(1, 3),
                           edge_index=torch.zeros(2, 0, dtype=torch.long), edge_attr=torch.zeros(0, 1, dtype=torch.long),

@@ -132,7 +132,7 @@ def test_benchmark_flow_regression_suite(prefect_harness, tmp_path: Path, repo_r
     from harmony_mol.benchmark.run import run_benchmark
 
     over = [f"data_dir={shared_data}", f"work_dir={tmp_path / 'work'}", "max_rows=60", "seeds=[0]",
-            "models=[harmony-pretrained, harmony-scratch, gin, rf]",
+            "models=[harmony-pretrained, harmony-scratch, gin, gin-pretrained, rf]",
             f"pretrain.config={repo_root / 'configs/pretrain/cpu_small.yaml'}",
             f"pretrain.corpus={repo_root / 'data/molecules/freesolv.csv'}",
             "pretrain.overrides=[epochs=1, max_graphs=64, batch_size=32, encoder.hidden_dim=32, "
@@ -140,12 +140,16 @@ def test_benchmark_flow_regression_suite(prefect_harness, tmp_path: Path, repo_r
     out = benchmark_flow(suite="regression", datasets=["esol", "freesolv"], out=str(tmp_path / "report"),
                          quick=True, overrides=over)
     rows = list(csv.DictReader(open(tmp_path / "report" / "results.csv")))
-    assert len(rows) == 2 * 4  # 2 datasets x 4 models x 1 seed x 1 split (quick: scaffold)
+    assert len(rows) == 2 * 5  # 2 datasets x 5 models x 1 seed x 1 split (quick: scaffold)
     assert not [r for r in rows if r["error"]]
     for ds in ("esol", "freesolv"):
         assert len({r["split_hash"] for r in rows if r["dataset"] == ds}) == 1  # identical split for every model
     assert all(float(r["test"]) > 0 for r in rows)
-    assert {r["model"] for r in out["rows"]} == {"harmony-pretrained", "harmony-scratch", "gin", "rf"}
+    assert {r["model"] for r in out["rows"]} == {"harmony-pretrained", "harmony-scratch", "gin", "gin-pretrained", "rf"}
+    # a random-init encoder trains at the full LR, a pretrained one at 0.1x; each row says which
+    assert {r["model"]: r["encoder_lr_mult"] for r in rows if r["dataset"] == "esol"} == {
+        "harmony-pretrained": "0.1", "gin-pretrained": "0.1", "harmony-scratch": "1.0", "gin": "1.0", "rf": ""}
+    assert len({r["checkpoint"] for r in rows if r["model"].endswith("-pretrained")}) == 2  # two encoders
     text = (tmp_path / "report" / "report.md").read_text()
     assert "| HarmonyGNN, pretrained | harmony |" in text and "D-MPNN (GEM table)" in text
     assert (tmp_path / "report" / "summary.png").stat().st_size > 1000
@@ -153,9 +157,9 @@ def test_benchmark_flow_regression_suite(prefect_harness, tmp_path: Path, repo_r
     cfg = benchmark_config("regression", None, [*over, "resume=true"], quick=True, datasets=["esol", "freesolv"],
                            out_dir=tmp_path / "report")
     again = run_benchmark(cfg)
-    assert again.n_run == 0 and again.n_skipped == 8
+    assert again.n_run == 0 and again.n_skipped == 10
     calls = [json.loads(line) for line in (tmp_path / "report" / "calls.jsonl").read_text().splitlines()]
-    assert calls[-1]["cells_run"] == 0 and calls[-1]["cells_skipped"] == 8 and calls[-2]["pid"] == calls[-1]["pid"]
-    assert "0 cells run, 8 skipped" in (tmp_path / "report" / "report.md").read_text()  # each call is listed
+    assert calls[-1]["cells_run"] == 0 and calls[-1]["cells_skipped"] == 10 and calls[-2]["pid"] == calls[-1]["pid"]
+    assert "0 cells run, 10 skipped" in (tmp_path / "report" / "report.md").read_text()  # each call is listed
     assert (tmp_path / "work" / "datasets" / "corpus-freesolv-harmony").is_dir()  # the corpus copy stays in work_dir
     assert not (repo_root / "data" / "molecules" / "freesolv.csv-harmony").exists()
