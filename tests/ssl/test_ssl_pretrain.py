@@ -160,6 +160,18 @@ def test_speed_pretrain_reports_both_models_and_loaders(shared_data: Path) -> No
     assert "ours / GINE" in format_report(res)
 
 
+def test_speed_pretrain_builds_the_heads_the_objective_asks_for(shared_data: Path) -> None:
+    from harmony_mol.benchmark.speed.pretrain import measure_pretrain
+
+    over = ["encoder.heads=2", "objective.loss=byol", "objective.predictor=true", "objective.predictor_hidden=8",
+            "objective.recon_weight=10", "objective.graph_weight=1", "masking.mask_edges=true"]
+    res = measure_pretrain(n_graphs=16, batch_size=8, steps=1, rounds=1, hidden=16, device="cpu", data_dir=shared_data,
+                           overrides=over)
+    # predictor 16 -> 8 (LayerNorm) -> 16, plus a Linear(16, n_elements) attribute-masking head
+    assert res["params"]["harmony-ssl (heads)"] > 16 * 8 + 8 + 16 + 8 * 16 + 16
+    assert res["objective"]["recon_weight"] == 10.0 and all(r["graphs_per_s"] > 0 for r in res["rows"])
+
+
 @pytest.mark.parametrize("over", [
     {"masking.strategy": "diffi", "masking.difficulty_source": "unmasked", "objective.loss": "sce"},
     {"masking.strategy": "random", "objective.predictor": True, "objective.predictor_hidden": 16,

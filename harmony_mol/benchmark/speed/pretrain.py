@@ -10,7 +10,8 @@ Baseline ("GINE masked-attribute", Hu et al. / GraphMAE style, written with PyG)
 layers of width ``hidden`` with per-layer bond embeddings and BatchNorm, 15 % of atoms per graph
 get a [MASK] atom type, a linear head predicts the atom type (cross-entropy), AdamW step.
 Ours: the full :class:`~harmony_mol.ssl.step.SSLStepper` step (teacher forward, difficulty-aware
-mask, student forward + backward, AdamW, EMA update, difficulty-buffer update).
+mask, student forward + backward, AdamW, EMA update, difficulty-buffer update), with the predictor and
+attribute-masking heads that ``harmony pretrain`` adds when the ``objective`` overrides ask for them.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from harmony_mol.nn.inputs import InputDims
 from harmony_mol.ssl.config import PretrainConfig
 from harmony_mol.ssl.difficulty import DifficultyBuffer
 from harmony_mol.ssl.masking import random_mask
+from harmony_mol.ssl.objective import Predictor
 from harmony_mol.ssl.step import SSLStepper
 from harmony_mol.ssl.teacher import make_teacher
 from harmony_mol.trainer import autocast, make_scheduler, resolve_device
@@ -166,11 +168,16 @@ def measure_pretrain(n_graphs: int = 2048, batch_size: int = 256, steps: int = 4
     dims = InputDims.from_spec_dict(spec.to_dict())
     student = HarmonyEncoder(cfg.encoder, dims).to(dev)
     teacher = make_teacher(student)
-    opt = torch.optim.AdamW(student.parameters(), lr=cfg.optim.lr, weight_decay=cfg.optim.weight_decay)
+    # the heads ``harmony pretrain`` adds for these objective settings (predictor, attribute-masking head)
+    o = cfg.objective
+    predictor = Predictor(student.out_dim, o.predictor_hidden).to(dev) if o.predictor else None
+    recon_head = nn.Linear(student.out_dim, dims.atom_cat_dims[0]).to(dev) if o.recon_weight > 0 else None
+    params = [p for mod in (student, predictor, recon_head) if mod is not None for p in mod.parameters()]
+    opt = torch.optim.AdamW(params, lr=cfg.optim.lr, weight_decay=cfg.optim.weight_decay)
     sched = make_scheduler(opt, 10_000, 0)
     buffer = DifficultyBuffer(tensors["node_ptr"], dev) if cfg.masking.strategy != "random" else None
-    ours = SSLStepper(cfg, student, teacher, None, opt, sched, dev, 10_000, buffer,
-                      torch.Generator().manual_seed(seed))
+    ours = SSLStepper(cfg, student, teacher, predictor, opt, sched, dev, 10_000, buffer,
+                      torch.Generator().manual_seed(seed), recon_head)
     step_no = itertools.count()
 
     def our_step(b: Any) -> None:
@@ -206,6 +213,7 @@ def measure_pretrain(n_graphs: int = 2048, batch_size: int = 256, steps: int = 4
         for key, (fn, it) in combos.items():
             best[key].append(_time_round(fn, it, steps, dev))
     rows, rate = [], {}
+    n_student = sum(p.numel() for p in student.parameters())
     for (model_name, loader_name), rates in best.items():
         r = max(rates)
         rate[(model_name, loader_name)] = round(r, 2)
@@ -218,9 +226,11 @@ def measure_pretrain(n_graphs: int = 2048, batch_size: int = 256, steps: int = 4
         "mean_atoms": round(float(tensors["node_ptr"][-1]) / n, 2), "batch_size": batch_size, "steps": steps,
         "rounds": rounds, "featurize_s": round(feat_s, 2), "rows": rows,
         "ratio": {lo: round(rate[("harmony-ssl", lo)] / rate[("gine-attrmask", lo)], 3) for lo in ("pyg", "fast")},
-        "params": {"harmony-ssl (student)": sum(p.numel() for p in student.parameters()),
+        "params": {"harmony-ssl (student)": n_student,
+                   "harmony-ssl (heads)": sum(p.numel() for p in params) - n_student,
                    "gine-attrmask": sum(p.numel() for p in gin.parameters())},
         "encoder_config": config_to_dict(cfg.encoder), "masking": config_to_dict(cfg.masking),
+        "objective": config_to_dict(cfg.objective),
         "hardware": hardware(), "commit": git_commit(),
     }
     if profile:
