@@ -37,13 +37,14 @@ def resolve_split_method(cfg: FinetuneConfig, kind: str) -> FinetuneConfig:
     return cfg
 
 
-def encoder_source(cfg: FinetuneConfig) -> dict[str, Any]:
-    """``{"pretrained": path | None, "which", "arch", "lr_mult"}`` for logs, ``metrics.json`` and the summary."""
+def encoder_source(cfg: FinetuneConfig, pretrained_arch: str | None = None) -> dict[str, Any]:
+    """``{"pretrained": path | None, "which", "arch", "lr_mult"}`` for logs, ``metrics.json`` and the summary.
+
+    ``pretrained_arch``: the ``arch`` of ``cfg.model.pretrained`` (from its checkpoint, which the caller has loaded).
+    """
     mult = encoder_lr_mult(cfg)
     if cfg.model.pretrained is not None:
-        from harmony_mol.models.io import load_checkpoint
-
-        arch = load_checkpoint(cfg.model.pretrained)["encoder_config"]["arch"]
+        arch = pretrained_arch or "harmony"
         return {"pretrained": str(cfg.model.pretrained), "which": cfg.model.which, "arch": arch, "lr_mult": mult}
     return {"pretrained": None, "which": None, "arch": cfg.model.encoder.arch, "lr_mult": mult}
 

@@ -205,11 +205,12 @@ def finetune(cfg: FinetuneConfig) -> FinetuneResult:
     if cfg.threads > 0:
         torch.set_num_threads(cfg.threads)
     pretrained = cfg.model.pretrained
-    spec = dict(load_checkpoint(pretrained)["featurizer_spec"]) if pretrained is not None else None
+    ckpt = load_checkpoint(pretrained) if pretrained is not None else None
+    spec = dict(ckpt["featurizer_spec"]) if ckpt is not None else None
     ds = resolve_dataset(cfg, spec)
     requested_split = cfg.split.method
     cfg = outputs.resolve_split_method(cfg, ds.spec.kind)
-    enc_src = outputs.encoder_source(cfg)
+    enc_src = outputs.encoder_source(cfg, ckpt["encoder_config"]["arch"] if ckpt is not None else None)
     logger.info("encoder: %s", outputs.describe_encoder(enc_src))
     split_desc = outputs.split_info(cfg, requested_split, ds)
     logger.info("split: %s", outputs.describe_split(split_desc))
