@@ -39,7 +39,19 @@ from harmony_mol.utils.seed import seed_everything
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["pretrain"]
+__all__ = ["pretrain", "build_heads"]
+
+
+def build_heads(cfg: PretrainConfig, student: torch.nn.Module, dims: InputDims,
+                device: torch.device) -> tuple[Predictor | None, torch.nn.Linear | None]:
+    """The predictor and attribute-masking heads ``cfg.objective`` asks for (None where it asks for none)."""
+    o = cfg.objective
+    predictor = Predictor(student.out_dim, o.predictor_hidden).to(device) if o.predictor else None
+    if o.recon_weight > 0 and not dims.atom_cat_dims:
+        raise ValueError("objective.recon_weight needs records with a categorical element column (molecules, "
+                         "crystals); these records have none")
+    recon_head = torch.nn.Linear(student.out_dim, dims.atom_cat_dims[0]).to(device) if o.recon_weight > 0 else None
+    return predictor, recon_head
 
 
 def _build(cfg: PretrainConfig, data: EpochData, device: torch.device, total_steps: int,
@@ -47,12 +59,7 @@ def _build(cfg: PretrainConfig, data: EpochData, device: torch.device, total_ste
     dims = InputDims.from_spec_dict(data.spec.to_dict())
     student = build_encoder(cfg.encoder, dims).to(device)
     teacher = make_teacher(student)
-    o = cfg.objective
-    predictor = Predictor(student.out_dim, o.predictor_hidden).to(device) if o.predictor else None
-    if o.recon_weight > 0 and not dims.atom_cat_dims:
-        raise ValueError("objective.recon_weight needs records with a categorical element column (molecules, "
-                         "crystals); these records have none")
-    recon_head = torch.nn.Linear(student.out_dim, dims.atom_cat_dims[0]).to(device) if o.recon_weight > 0 else None
+    predictor, recon_head = build_heads(cfg, student, dims, device)
     params = [p for mod in (student, predictor, recon_head) if mod is not None for p in mod.parameters()]
     opt = torch.optim.AdamW(params, lr=cfg.optim.lr, weight_decay=cfg.optim.weight_decay,
                             betas=tuple(cfg.optim.betas))

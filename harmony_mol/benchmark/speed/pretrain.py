@@ -36,7 +36,7 @@ from harmony_mol.nn.inputs import InputDims
 from harmony_mol.ssl.config import PretrainConfig
 from harmony_mol.ssl.difficulty import DifficultyBuffer
 from harmony_mol.ssl.masking import random_mask
-from harmony_mol.ssl.objective import Predictor
+from harmony_mol.ssl.pretrain import build_heads
 from harmony_mol.ssl.step import SSLStepper
 from harmony_mol.ssl.teacher import make_teacher
 from harmony_mol.trainer import autocast, make_scheduler, resolve_device
@@ -168,10 +168,7 @@ def measure_pretrain(n_graphs: int = 2048, batch_size: int = 256, steps: int = 4
     dims = InputDims.from_spec_dict(spec.to_dict())
     student = HarmonyEncoder(cfg.encoder, dims).to(dev)
     teacher = make_teacher(student)
-    # the heads ``harmony pretrain`` adds for these objective settings (predictor, attribute-masking head)
-    o = cfg.objective
-    predictor = Predictor(student.out_dim, o.predictor_hidden).to(dev) if o.predictor else None
-    recon_head = nn.Linear(student.out_dim, dims.atom_cat_dims[0]).to(dev) if o.recon_weight > 0 else None
+    predictor, recon_head = build_heads(cfg, student, dims, dev)  # as ``harmony pretrain`` adds them
     params = [p for mod in (student, predictor, recon_head) if mod is not None for p in mod.parameters()]
     opt = torch.optim.AdamW(params, lr=cfg.optim.lr, weight_decay=cfg.optim.weight_decay)
     sched = make_scheduler(opt, 10_000, 0)
